@@ -1,0 +1,26 @@
+#pragma once
+/// Small text helpers for chat input: trimming, full-width to half-width folding, lower-casing
+/// ASCII, UTF-8 validation and truncation at a character boundary.
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace wedesk::text {
+
+/// Removes ASCII white space and U+3000 (ideographic space) at both ends.
+std::string Trim(std::string_view s);
+/// Maps full-width ASCII forms (U+FF01..U+FF5E) to ASCII and U+3000 to a space.
+std::string FoldFullWidth(std::string_view s);
+/// ASCII lower-case; other bytes unchanged.
+std::string AsciiLower(std::string_view s);
+/// Normalised command text: folded, trimmed, ASCII lower-cased.
+std::string NormalizeCommand(std::string_view s);
+/// True when `s` is valid UTF-8.
+bool IsValidUtf8(std::string_view s);
+/// At most `max_bytes` bytes of `s`, cut at a UTF-8 character boundary.
+std::string TruncateUtf8(std::string_view s, std::size_t max_bytes);
+/// Number of Unicode code points (invalid bytes count as one each).
+std::size_t Utf8Length(std::string_view s);
+
+}  // namespace wedesk::text
