@@ -1,0 +1,20 @@
+// The schema's history, in order. Append, never edit a migration that has shipped.
+// Each module owns the SQL of its migration in src/store/schema_<module>.cpp.
+#include "wedesk/store/database.hpp"
+
+namespace wedesk::store {
+
+extern const Migration kSchemaCore;       // 1: inbound log (dedupe), users, dialogs
+extern const Migration kSchemaTickets;    // 2: tickets, events, attachments
+extern const Migration kSchemaKb;         // 3: knowledge base with FTS5
+extern const Migration kSchemaReset;      // 4: reset sessions, tokens, audit
+extern const Migration kSchemaDirectory;  // 5: local demo directory accounts
+extern const Migration kSchemaOutbox;     // 6: outgoing messages
+
+const std::vector<Migration>& Migrations() {
+    static const std::vector<Migration> all = {kSchemaCore,  kSchemaTickets,   kSchemaKb,
+                                               kSchemaReset, kSchemaDirectory, kSchemaOutbox};
+    return all;
+}
+
+}  // namespace wedesk::store
