@@ -1,0 +1,22 @@
+#pragma once
+/// Notifier: sends an app message to a WeCom user outside the passive reply (ticket updates,
+/// engineer cards, reset confirmations). The production implementation (outbox/) writes the
+/// message into the outbox table on the calling thread's database connection, so it commits or
+/// rolls back with the step that caused it; a background worker delivers it.
+
+#include <string>
+
+namespace wedesk {
+
+class Notifier {
+public:
+    virtual ~Notifier() = default;
+    /// Plain text message to one user.
+    virtual void SendText(const std::string& userid, const std::string& text) = 0;
+    /// Markdown message to one user (rendered in the WeCom client).
+    virtual void SendMarkdown(const std::string& userid, const std::string& markdown) = 0;
+    /// A template card; `card_json` is the "template_card" object of message/send.
+    virtual void SendCard(const std::string& userid, const std::string& card_json) = 0;
+};
+
+}  // namespace wedesk
