@@ -14,6 +14,7 @@ PKGS=(
   sqlite3 openssl nodejs npm tmux
   # real directory servers for the reset integration tests
   slapd ldap-utils
+  samba samba-ad-dc samba-ad-provision samba-dsdb-modules python3-samba samba-common-bin winbind
 )
 
 missing=()

@@ -2,19 +2,36 @@
 
 #include <CLI/CLI.hpp>
 
+#include <csignal>
 #include <iostream>
+
+#include "app/commands.hpp"
 
 namespace wedesk::app {
 
 int RunCli(int argc, char** argv) {
-    CLI::App cli{"wedesk: IT service desk for WeCom"};
+    CLI::App cli{"wedesk: the IT service desk inside WeCom (企业微信)"};
     cli.require_subcommand(1);
-    std::string config_path = "config/wedesk.jsonc";
-    cli.add_option("--config", config_path, "config file (JSON with comments)");
-    auto* version = cli.add_subcommand("version", "print the version");
-    version->callback([] { std::cout << "wedesk " << WEDESK_VERSION << "\n"; });
-    CLI11_PARSE(cli, argc, argv);
-    return 0;
+    cli.fallthrough();
+    CliContext ctx;
+    cli.add_option("--config", ctx.config_path, "config file, JSON with comments")
+        ->capture_default_str();
+    cli.add_flag_callback(
+        "--version", [] { throw CLI::Success(); }, "print the version and exit");
+
+    AddServeCommand(cli, ctx);
+    AddAdminCommands(cli, ctx);
+    AddSimCommands(cli, ctx);
+
+    try {
+        cli.parse(argc, argv);
+    } catch (const CLI::Success&) {
+        std::cout << "wedesk " << WEDESK_VERSION << "\n";
+        return 0;
+    } catch (const CLI::ParseError& e) {
+        return cli.exit(e);
+    }
+    return ctx.exit_code;
 }
 
 }  // namespace wedesk::app

@@ -3,13 +3,22 @@
 /// (webhook, Tencent Cloud, Aliyun; console for the demo). Implementations build the exact
 /// wire format of their provider; only the endpoint differs between production and tests.
 ///
-/// Error codes: "rate_limited" (the provider throttled us), "rejected" (bad number, template,
-/// signature: will not succeed on retry), "unavailable" (network, timeout, 5xx).
+/// Error codes: "rate_limited" (the provider throttled this number or us), "bad_number" (the
+/// provider refuses the number), "rejected" (configuration: credentials, template, signature,
+/// quota or balance — will not succeed on retry, IT must act), "unavailable" (network, timeout,
+/// 5xx, API throttling: try later). Error messages never contain the code.
 
+#include <memory>
 #include <string>
 
+#include "wedesk/common/clock.hpp"
+#include "wedesk/common/random.hpp"
 #include "wedesk/common/result.hpp"
 #include "wedesk/common/secret.hpp"
+
+namespace wedesk::config {
+struct SmsConfig;
+}
 
 namespace wedesk::sms {
 
@@ -33,7 +42,13 @@ public:
 /// kept. Returns an Error "invalid_phone" otherwise.
 Result<std::string> NormalizePhone(const std::string& raw);
 
-/// "+8613800000001" → "138****0001" (what the chat shows).
+/// "+8613800000001" → "138****0001" (what the chat shows). Other countries: "+852****5678".
 std::string MaskPhone(const std::string& e164);
+
+/// Builds the sender `config.provider` names ("webhook", "tencent", "aliyun", "console").
+/// "console" is refused unless `demo`. Missing credentials are an Error naming the key
+/// ("sms.tencent.secret_id: required"). `clock` and `random` must outlive the sender.
+Result<std::unique_ptr<SmsSender>> MakeSmsSender(const config::SmsConfig& config, bool demo,
+                                                 Clock& clock, Random& random);
 
 }  // namespace wedesk::sms

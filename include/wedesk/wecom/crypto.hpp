@@ -43,7 +43,8 @@ public:
     /// base64(AES-256-CBC(pad32(random16 || u32be(len) || msg || corp_id))), with the random
     /// prefix from `random`.
     std::string Encrypt(std::string_view msg, Random& random) const;
-    /// Same with a given 16-byte prefix (for reproducing published vectors).
+    /// Same with a given 16-byte prefix (for reproducing published vectors). A prefix of any
+    /// other size is a programmer error (std::invalid_argument).
     std::string EncryptWithPrefix(std::string_view msg, std::string_view random16) const;
 
     /// Verify + decrypt in one step, signature first (as WeCom requires).
@@ -58,6 +59,12 @@ public:
     std::string BuildEncryptedReplyWithPrefix(std::string_view inner_xml,
                                               std::string_view timestamp, std::string_view nonce,
                                               std::string_view random16) const;
+
+    /// Signature(token, timestamp, nonce, data) with our token (for building requests/replies).
+    std::string SignatureFor(std::string_view timestamp, std::string_view nonce,
+                             std::string_view data) const {
+        return Signature(token_.Reveal(), timestamp, nonce, data);
+    }
 
     const std::string& corp_id() const { return corp_id_; }
 

@@ -36,14 +36,14 @@ struct InboundMessage {
     std::string msg_id;    ///< MsgId as a string (never a number: 64-bit ids)
     std::string agent_id;
 
-    std::string content;    ///< text
-    std::string media_id;   ///< image, voice, video, file
-    std::string pic_url;    ///< image, link
-    std::string format;     ///< voice
-    std::string thumb_media_id;  ///< video
+    std::string content;                               ///< text
+    std::string media_id;                              ///< image, voice, video, file
+    std::string pic_url;                               ///< image, link
+    std::string format;                                ///< voice
+    std::string thumb_media_id;                        ///< video
     std::string location_x, location_y, scale, label;  ///< location
-    std::string title, description, url;             ///< link
-    std::string file_name;  ///< file (when present)
+    std::string title, description, url;               ///< link
+    std::string file_name;                             ///< file (when present)
 
     EventType event_type = EventType::kNone;
     std::string event;      ///< Event as sent
@@ -51,9 +51,11 @@ struct InboundMessage {
     std::string task_id;    ///< template_card_event
     std::string card_type;
     std::string response_code;
+    std::string latitude, longitude, precision;  ///< LOCATION event
 
-    /// The key under which a delivery is processed once: MsgId for messages; for events
-    /// "ev:" + from_user + ":" + create_time + ":" + event (+ ":" + task_id + ":" + event_key).
+    /// The key under which a delivery is processed once: MsgId for messages; for events (and
+    /// anything else without a MsgId) "ev:" + from_user + ":" + create_time + ":" + event, with
+    /// ":" + task_id + ":" + event_key appended when either of those is non-empty.
     std::string DedupeKey() const;
 };
 

@@ -48,3 +48,49 @@ TEST_CASE("secrets format as stars and compare in constant time", "[unit]") {
     CHECK_FALSE(ConstantTimeEquals("abc", "abd"));
     CHECK_FALSE(ConstantTimeEquals("abc", "ab"));
 }
+
+#include "fakes/fake_clock.hpp"
+#include "wedesk/common/metrics.hpp"
+#include "wedesk/common/seal.hpp"
+
+TEST_CASE("sealed values open only with the same key and unaltered", "[unit]") {
+    testing::FakeRandom rng;
+    Sealer a(Secret("server-secret"), "reply");
+    Sealer b(Secret("server-secret"), "other-purpose");
+    const auto blob = a.Seal("https://desk/reset/tok123", rng);
+    CHECK(blob.find("tok123") == std::string::npos);
+    auto opened = a.Open(blob);
+    REQUIRE(opened.ok());
+    CHECK(*opened == "https://desk/reset/tok123");
+    CHECK_FALSE(b.Open(blob).ok());
+    auto tampered = blob;
+    tampered[14] = static_cast<char>(tampered[14] ^ 1);
+    CHECK(a.Open(tampered).error().code == "sealed");
+    CHECK_FALSE(a.Open("short").ok());
+}
+
+TEST_CASE("HMAC-SHA256 matches RFC 4231 test case 2", "[unit]") {
+    CHECK(ToHex(HmacSha256("Jefe", "what do ya want for nothing?")) ==
+          "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+TEST_CASE("metrics render in Prometheus text format", "[unit]") {
+    metrics::Registry r;
+    r.GetCounter("wedesk_callbacks_total", "Callbacks", {{"outcome", "ok"}}).Inc(3);
+    r.GetCounter("wedesk_callbacks_total", "Callbacks", {{"outcome", "bad_signature"}}).Inc();
+    auto& h = r.GetHistogram("wedesk_callback_seconds", "Latency", {0.01, 0.1});
+    h.Observe(0.005);
+    h.Observe(0.05);
+    h.Observe(1.0);
+    r.AddGaugeCallback("wedesk_outbox_pending", "Pending", [] {
+        return std::vector<std::pair<metrics::Labels, double>>{{{}, 7}};
+    });
+    const auto text = r.RenderPrometheus();
+    CHECK_THAT(text, Catch::Contains("wedesk_callbacks_total{outcome=\"ok\"} 3\n"));
+    CHECK_THAT(text, Catch::Contains("wedesk_callbacks_total{outcome=\"bad_signature\"} 1\n"));
+    CHECK_THAT(text, Catch::Contains("wedesk_callback_seconds_bucket{le=\"0.01\"} 1\n"));
+    CHECK_THAT(text, Catch::Contains("wedesk_callback_seconds_bucket{le=\"0.1\"} 2\n"));
+    CHECK_THAT(text, Catch::Contains("wedesk_callback_seconds_bucket{le=\"+Inf\"} 3\n"));
+    CHECK_THAT(text, Catch::Contains("wedesk_callback_seconds_count 3\n"));
+    CHECK_THAT(text, Catch::Contains("# TYPE wedesk_outbox_pending gauge\nwedesk_outbox_pending 7\n"));
+}

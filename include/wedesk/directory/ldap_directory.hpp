@@ -1,0 +1,32 @@
+#pragma once
+/// LdapDirectory: the Directory on a real LDAP server, flavor "openldap" (reset with the
+/// Password Modify extended operation, ppolicy reasons, pwdReset for must-change) or "ad"
+/// (Active Directory / Samba: unicodePwd replace, pwdLastSet, lockoutTime). Always over TLS
+/// (ldaps:// or StartTLS) with the certificate checked against `ca_file`; referrals off; every
+/// operation opens its own connection bound as the service account, so calls are thread-safe.
+/// Privileged accounts (AD adminCount=1, disabled AD accounts, members of `protected_groups`)
+/// are found but marked protected and never written.
+
+#include "wedesk/config/config.hpp"
+#include "wedesk/directory/directory.hpp"
+
+namespace wedesk::directory {
+
+class LdapDirectory final : public Directory {
+public:
+    /// Throws std::invalid_argument for a configuration that cannot be safe (no TLS, no CA
+    /// file, unknown flavor, user_filter without "{account}"): a start-up error.
+    explicit LdapDirectory(const config::LdapConfig& cfg);
+
+    Result<Account> Find(const std::string& account) override;
+    Result<void> SetPassword(const Account& account, const Secret& new_password,
+                             bool must_change) override;
+    Result<void> Unlock(const Account& account) override;
+    Result<void> Ping() override;
+
+private:
+    config::LdapConfig cfg_;
+    bool ad_;
+};
+
+}  // namespace wedesk::directory

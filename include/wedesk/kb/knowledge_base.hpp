@@ -1,0 +1,113 @@
+#pragma once
+/// KnowledgeBase: the help-desk articles that deflect requests before they become tickets.
+/// Articles live in SQLite with two FTS5 indexes (CJK bigrams + Latin words, and trigrams);
+/// Suggest() expands the query with IT synonyms, ranks with BM25 (title above keywords above
+/// body) and answers nothing when the evidence is too weak, so chit-chat gets no suggestion.
+/// Import is idempotent by title; shown/opened/solved counters feed the deflection rate.
+///
+/// Every call uses the calling thread's connection. Writes join a transaction the caller has
+/// already opened on that thread (a SAVEPOINT inside it), or run in their own BEGIN IMMEDIATE.
+/// Nothing throws: if the database fails, reads log and answer empty, writes return
+/// Error{"db", ...}, and Record* log and drop the count.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "wedesk/common/result.hpp"
+
+namespace wedesk::store {
+class Database;
+}
+
+namespace wedesk::kb {
+
+struct Article {
+    std::int64_t id = 0;
+    std::string title;
+    std::string answer;
+    std::vector<std::string> keywords;
+};
+
+struct Suggestion {
+    std::int64_t id = 0;
+    std::string title;
+    double score = 0;  ///< higher is better; only comparable within one Suggest() answer
+};
+
+struct ImportReport {
+    int inserted = 0;
+    int updated = 0;
+    int unchanged = 0;
+};
+
+struct ArticleStats {
+    std::int64_t id = 0;
+    std::string title;
+    int shown = 0;
+    int opened = 0;
+    int solved = 0;
+    int unsolved = 0;
+};
+
+struct KbStats {
+    int conversations_with_suggestions = 0;
+    int solved = 0;
+    double deflection_rate = 0;  ///< solved / conversations_with_suggestions (0 when none)
+    std::vector<ArticleStats> most_failing;  ///< most "没解决" first
+};
+
+/// A group of equivalent terms ("wifi", "无线", "wlan"). Built-in groups have id 0.
+struct SynonymGroup {
+    std::int64_t id = 0;
+    bool builtin = false;
+    std::vector<std::string> terms;
+};
+
+class KnowledgeBase final {
+public:
+    /// Longest query prefix (in characters) that is looked at; the rest is ignored.
+    static constexpr std::size_t kMaxQueryChars = 200;
+
+    explicit KnowledgeBase(store::Database& db);
+
+    /// Up to `max` articles for free text, best first; empty when nothing is relevant enough.
+    /// Never throws; any input (emoji, punctuation, 5 KB of text, invalid UTF-8) is fine.
+    std::vector<Suggestion> Suggest(const std::string& query, std::size_t max = 3);
+
+    std::optional<Article> Get(std::int64_t id);
+    /// All articles ordered by id.
+    std::vector<Article> List();
+
+    /// `.md`/`.markdown` or `.json` by extension. All-or-nothing: a bad article anywhere
+    /// rejects the whole file with its line (Markdown) or index (JSON) in the message.
+    Result<ImportReport> ImportFile(const std::string& path);
+    /// Markdown: each `## ` heading is a title, the text below it the answer; an optional line
+    /// `关键词：a, b, c` (or `Keywords: ...`) in a section sets its keywords.
+    Result<ImportReport> ImportMarkdown(const std::string& text);
+    /// JSON: `[{"title": "...", "answer": "...", "keywords": ["..."]?}, ...]`.
+    Result<ImportReport> ImportJson(const std::string& text);
+    /// Inserts or updates articles matched by normalised title (ids of `articles` are ignored).
+    Result<ImportReport> Upsert(const std::vector<Article>& articles);
+    Result<void> Delete(std::int64_t id);
+
+    /// One suggestion list was shown in one conversation (counts once for the deflection rate).
+    void RecordShown(const std::vector<std::int64_t>& ids);
+    void RecordOpened(std::int64_t id);
+    /// The user answered 解决了 (`solved`) or 没解决 after reading article `id`.
+    void RecordOutcome(std::int64_t id, bool solved);
+    KbStats Stats(std::size_t most_failing = 5);
+
+    /// Built-in groups first (id 0), then the ones added with AddSynonyms.
+    std::vector<SynonymGroup> ListSynonyms();
+    /// Adds a group of at least two terms; returns its id.
+    Result<std::int64_t> AddSynonyms(const std::vector<std::string>& terms);
+    Result<void> DeleteSynonyms(std::int64_t id);
+
+private:
+    store::Database& db_;
+};
+
+}  // namespace wedesk::kb

@@ -1,0 +1,70 @@
+#pragma once
+/// CallbackHandler: WeCom's callback protocol without the HTTP library. GET = URL verification
+/// (answer the decrypted echostr), POST = an encrypted message (verify, decrypt, parse, hand to
+/// the MessageHandler, answer with an encrypted passive reply). Every refusal is a 4xx with a
+/// short generic body and an `outcome` naming the reason for logs and metrics; nothing secret
+/// or decrypted is ever echoed. http/ binds this to routes; tests may call it directly.
+
+#include <cstddef>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "wedesk/common/clock.hpp"
+#include "wedesk/common/random.hpp"
+#include "wedesk/common/result.hpp"
+#include "wedesk/wecom/crypto.hpp"
+#include "wedesk/wecom/message.hpp"
+
+namespace wedesk::wecom {
+
+/// What the bot answers within the HTTP response.
+struct PassiveReply {
+    enum class Kind { kNone, kText, kUpdateButton };
+    Kind kind = Kind::kNone;
+    std::string text;  ///< message text, or the button's replace name
+};
+
+/// Processes one decrypted message exactly once and returns its reply. An Error means nothing
+/// was committed: the callback answers 500 so WeCom delivers it again.
+class MessageHandler {
+public:
+    virtual ~MessageHandler() = default;
+    virtual Result<PassiveReply> Handle(const InboundMessage& message) = 0;
+};
+
+struct HttpAnswer {
+    int status = 200;
+    std::string content_type = "text/plain";
+    std::string body;
+    std::string outcome;  ///< "ok", "bad_signature", "stale", ... (metrics label)
+};
+
+class CallbackHandler final {
+public:
+    struct Options {
+        int max_clock_skew_s = 300;  ///< 0: no freshness check
+        std::size_t max_body_bytes = 64 * 1024;
+    };
+
+    CallbackHandler(const WecomCrypto& crypto, MessageHandler& handler, const Clock& clock,
+                    Random& random, Options options);
+
+    /// GET: query has msg_signature, timestamp, nonce, echostr (already URL-decoded once).
+    HttpAnswer Verify(const std::map<std::string, std::string>& query) const;
+    /// POST: query has msg_signature, timestamp, nonce.
+    HttpAnswer Receive(const std::map<std::string, std::string>& query,
+                       std::string_view body) const;
+
+private:
+    HttpAnswer Refuse(int status, std::string outcome, const std::string& detail) const;
+    bool Fresh(std::string_view timestamp) const;
+
+    const WecomCrypto& crypto_;
+    MessageHandler& handler_;
+    const Clock& clock_;
+    Random& random_;
+    Options options_;
+};
+
+}  // namespace wedesk::wecom

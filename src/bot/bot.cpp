@@ -1,0 +1,175 @@
+#include "wedesk/bot/bot.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "bot/flows.hpp"
+#include "wedesk/bot/command.hpp"
+#include "wedesk/common/log.hpp"
+#include "wedesk/common/text.hpp"
+#include "wedesk/store/dialog_repository.hpp"
+
+namespace wedesk::bot {
+
+std::string HelpText(bool engineer) {
+    std::string t =
+        "您好，我是IT服务台，可以帮您：\n"
+        "· 报修 —— 提交IT问题工单\n"
+        "· 我的工单 —— 查看进度；查询 工单号\n"
+        "· 催办 / 取消工单 / 重开 / 评价 + 工单号\n"
+        "· 重置密码、解锁账号 —— 短信验证码自助办理\n"
+        "也可以直接描述您的问题，我先帮您查知识库。";
+    if (engineer) {
+        t +=
+            "\n\n工程师命令：接单 / 备注 / 转派 / 挂起 / 完成 + 工单号，我的任务，上班，下班";
+    }
+    return t;
+}
+
+Bot::Bot(BotDeps deps) : impl_(std::make_unique<Impl>(deps)) {}
+Bot::~Bot() = default;
+
+BotReply Bot::Handle(const wecom::InboundMessage& message) { return impl_->Handle(message); }
+
+// ---------------------------------------------------------------------------------------------
+
+Bot::Impl::Impl(BotDeps d) : deps(d), dialogs(d.db) {}
+
+BotReply Bot::Impl::Handle(const wecom::InboundMessage& m) {
+    Turn turn{m.from_user, dialogs.Load(m.from_user).value_or(store::DialogState{}), {}};
+    // An idle flow expires; the next message starts fresh.
+    const auto timeout_s =
+        static_cast<std::int64_t>(deps.config.tickets.dialog_timeout_min) * 60;
+    if (!turn.state.flow.empty() && deps.clock.NowSeconds() - turn.state.updated_at > timeout_s) {
+        log::Get("bot")->info("dialog of {} expired in flow {}", turn.user, turn.state.flow);
+        turn.state = store::DialogState{};
+        turn.expired = true;
+    }
+    std::string reply;
+    switch (m.type) {
+        case wecom::MsgType::kText:
+            reply = OnText(turn, m.content);
+            break;
+        case wecom::MsgType::kImage:
+        case wecom::MsgType::kVoice:
+        case wecom::MsgType::kVideo:
+        case wecom::MsgType::kFile:
+            reply = OnMedia(turn, m);
+            break;
+        case wecom::MsgType::kEvent:
+            return OnEvent(turn, m);
+        case wecom::MsgType::kLocation:
+        case wecom::MsgType::kLink:
+        case wecom::MsgType::kUnknown:
+            reply = "这类消息我暂时还看不懂。请用文字描述您的问题，或回复 帮助 查看我能做什么。";
+            break;
+    }
+    Persist(turn);
+    BotReply out;
+    if (!reply.empty()) {
+        out.passive.kind = wecom::PassiveReply::Kind::kText;
+        out.passive.text = turn.expired ? "（上次的对话已超时结束）\n" + reply : reply;
+    }
+    out.sensitive = turn.sensitive;
+    return out;
+}
+
+void Bot::Impl::Persist(Turn& turn) {
+    if (turn.state.flow.empty()) {
+        dialogs.Clear(turn.user);
+        return;
+    }
+    turn.state.updated_at = deps.clock.NowSeconds();
+    dialogs.Save(turn.user, turn.state);
+}
+
+std::string Bot::Impl::OnText(Turn& turn, const std::string& raw) {
+    if (text::Trim(raw).empty()) {
+        return "您发送的是空消息。" + Hint(turn);
+    }
+    const Command cmd = ParseCommand(raw);
+    if (cmd.kind == CommandKind::kCancel) {
+        if (turn.state.flow.empty()) {
+            return "当前没有进行中的操作。回复 帮助 查看我能做什么。";
+        }
+        LeaveFlow(turn);
+        return "已退出。回复 帮助 查看我能做什么。";
+    }
+    if (!turn.state.flow.empty()) {
+        // Inside a flow, free text and numbered choices belong to the flow; a recognised
+        // command leaves it (except where the flow takes free text, e.g. a description).
+        if (cmd.kind == CommandKind::kNone || FlowTakesText(turn)) {
+            return OnFlowText(turn, raw);
+        }
+        LeaveFlow(turn);
+    }
+    return OnCommand(turn, cmd, raw);
+}
+
+std::string Bot::Impl::Hint(const Turn& turn) const {
+    (void)turn;
+    return "回复 帮助 查看我能做什么。";
+}
+
+std::string Bot::Impl::OnCommand(Turn& turn, const Command& cmd, const std::string& raw) {
+    switch (cmd.kind) {
+        case CommandKind::kHelp:
+            return HelpText(IsEngineer(turn.user));
+        case CommandKind::kNone:
+            return OnFreeText(turn, raw);
+        default:
+            return OnDomainCommand(turn, cmd, raw);
+    }
+}
+
+BotReply Bot::Impl::OnEvent(Turn& turn, const wecom::InboundMessage& m) {
+    BotReply out;
+    std::string reply;
+    switch (m.event_type) {
+        case wecom::EventType::kSubscribe:
+        case wecom::EventType::kEnterAgent:
+            reply = HelpText(IsEngineer(turn.user));
+            break;
+        case wecom::EventType::kClick:
+            reply = OnMenuClick(turn, m.event_key);
+            break;
+        case wecom::EventType::kTemplateCardEvent: {
+            auto r = OnCardButton(turn, m);
+            Persist(turn);
+            return r;
+        }
+        default:
+            break;  // unsubscribe, view, LOCATION: nothing to say
+    }
+    Persist(turn);
+    if (!reply.empty()) {
+        out.passive.kind = wecom::PassiveReply::Kind::kText;
+        out.passive.text = reply;
+    }
+    out.sensitive = turn.sensitive;
+    return out;
+}
+
+std::string Bot::Impl::OnMenuClick(Turn& turn, const std::string& key) {
+    // Keys set by `wedesk admin wecom menu-create` (docs/deploy.md).
+    const std::string k = text::AsciiLower(key);
+    std::string as_text;
+    if (k == "menu_new_ticket") {
+        as_text = "报修";
+    } else if (k == "menu_my_tickets") {
+        as_text = "我的工单";
+    } else if (k == "menu_reset_password") {
+        as_text = "重置密码";
+    } else if (k == "menu_help") {
+        as_text = "帮助";
+    } else {
+        return "这个菜单项暂未开通。" + Hint(turn);
+    }
+    if (!turn.state.flow.empty()) {
+        LeaveFlow(turn);
+    }
+    return OnCommand(turn, ParseCommand(as_text), as_text);
+}
+
+void Bot::Impl::LeaveFlow(Turn& turn) { turn.state = store::DialogState{}; }
+
+}  // namespace wedesk::bot

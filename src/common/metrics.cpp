@@ -1,0 +1,146 @@
+#include "wedesk/common/metrics.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+namespace wedesk::metrics {
+
+namespace {
+
+std::string Escape(const std::string& v) {
+    std::string out;
+    out.reserve(v.size());
+    for (char c : v) {
+        if (c == '\\' || c == '"') {
+            out.push_back('\\');
+            out.push_back(c);
+        } else if (c == '\n') {
+            out += "\\n";
+        } else {
+            out.push_back(c);
+        }
+    }
+    return out;
+}
+
+std::string FormatDouble(double v) {
+    if (std::isinf(v)) {
+        return v > 0 ? "+Inf" : "-Inf";
+    }
+    return fmt::format("{}", v);
+}
+
+}  // namespace
+
+std::string RenderLabels(const Labels& labels) {
+    if (labels.empty()) {
+        return "";
+    }
+    std::string out = "{";
+    bool first = true;
+    for (const auto& [k, v] : labels) {
+        if (!first) {
+            out += ",";
+        }
+        first = false;
+        out += k + "=\"" + Escape(v) + "\"";
+    }
+    return out + "}";
+}
+
+Histogram::Histogram(std::vector<double> bounds)
+    : bounds_(std::move(bounds)),
+      buckets_(std::make_unique<std::atomic<std::uint64_t>[]>(bounds_.size() + 1)) {}
+
+void Histogram::Observe(double seconds) {
+    std::size_t i = 0;
+    while (i < bounds_.size() && seconds > bounds_[i]) {
+        ++i;
+    }
+    buckets_[i].fetch_add(1, std::memory_order_relaxed);
+    count_.fetch_add(1, std::memory_order_relaxed);
+    sum_us_.fetch_add(static_cast<std::uint64_t>(std::llround(std::max(0.0, seconds) * 1e6)),
+                      std::memory_order_relaxed);
+}
+
+Histogram::Snapshot Histogram::Snap() const {
+    Snapshot s;
+    s.bounds = bounds_;
+    std::uint64_t acc = 0;
+    for (std::size_t i = 0; i <= bounds_.size(); ++i) {
+        acc += buckets_[i].load(std::memory_order_relaxed);
+        s.cumulative.push_back(acc);
+    }
+    s.count = acc;
+    s.sum = static_cast<double>(sum_us_.load(std::memory_order_relaxed)) / 1e6;
+    return s;
+}
+
+Counter& Registry::GetCounter(const std::string& name, const std::string& help,
+                              const Labels& labels) {
+    std::lock_guard lock(mu_);
+    auto& fam = families_[name];
+    fam.help = help;
+    fam.type = "counter";
+    auto& slot = fam.counters[RenderLabels(labels)];
+    if (!slot) {
+        slot = std::make_unique<Counter>();
+    }
+    return *slot;
+}
+
+Histogram& Registry::GetHistogram(const std::string& name, const std::string& help,
+                                  std::vector<double> bounds) {
+    std::lock_guard lock(mu_);
+    auto& fam = families_[name];
+    fam.help = help;
+    fam.type = "histogram";
+    if (!fam.histogram) {
+        fam.histogram = std::make_unique<Histogram>(std::move(bounds));
+    }
+    return *fam.histogram;
+}
+
+void Registry::AddGaugeCallback(const std::string& name, const std::string& help,
+                                std::function<std::vector<std::pair<Labels, double>>()> fn) {
+    std::lock_guard lock(mu_);
+    auto& fam = families_[name];
+    fam.help = help;
+    fam.type = "gauge";
+    fam.gauge = std::move(fn);
+}
+
+std::string Registry::RenderPrometheus() const {
+    std::lock_guard lock(mu_);
+    std::string out;
+    for (const auto& [name, fam] : families_) {
+        out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, fam.help, name, fam.type);
+        if (fam.type == "counter") {
+            for (const auto& [labels, c] : fam.counters) {
+                out += fmt::format("{}{} {}\n", name, labels, c->Value());
+            }
+        } else if (fam.type == "histogram" && fam.histogram) {
+            const auto s = fam.histogram->Snap();
+            for (std::size_t i = 0; i < s.bounds.size(); ++i) {
+                out += fmt::format("{}_bucket{{le=\"{}\"}} {}\n", name, FormatDouble(s.bounds[i]),
+                                   s.cumulative[i]);
+            }
+            out += fmt::format("{}_bucket{{le=\"+Inf\"}} {}\n", name, s.cumulative.back());
+            out += fmt::format("{}_sum {}\n{}_count {}\n", name, FormatDouble(s.sum), name,
+                               s.count);
+        } else if (fam.type == "gauge" && fam.gauge) {
+            for (const auto& [labels, v] : fam.gauge()) {
+                out += fmt::format("{}{} {}\n", name, RenderLabels(labels), FormatDouble(v));
+            }
+        }
+    }
+    return out;
+}
+
+Registry& Global() {
+    static Registry r;
+    return r;
+}
+
+}  // namespace wedesk::metrics

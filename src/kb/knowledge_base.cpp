@@ -1,0 +1,872 @@
+#include "wedesk/kb/knowledge_base.hpp"
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <array>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <unordered_set>
+
+#include <nlohmann/json.hpp>
+
+#include "kb/article_parser.hpp"
+#include "kb/synonyms.hpp"
+#include "kb/tokenizer.hpp"
+#include "wedesk/common/log.hpp"
+#include "wedesk/common/text.hpp"
+#include "wedesk/store/database.hpp"
+
+namespace wedesk::kb {
+
+namespace {
+
+using nlohmann::json;
+using TokenSeq = std::vector<std::string>;
+
+// BM25 column weights: a title hit counts five body hits, a keyword hit three.
+constexpr double kTitleWeight = 5.0;
+constexpr double kKeywordWeight = 3.0;
+constexpr double kBodyWeight = 1.0;
+// Share of the trigram and single-character passes in the fused score.
+constexpr double kTrigramShare = 0.5;
+constexpr double kSingleShare = 0.3;
+constexpr std::size_t kMaxPhrases = 160;
+constexpr std::size_t kCandidates = 12;
+constexpr std::size_t kFtsLimit = 50;
+constexpr std::int64_t kMinArticlesForDf = 8;
+constexpr std::uintmax_t kMaxImportFileBytes = 16u * 1024u * 1024u;
+
+// Opens a write on the calling thread's connection: a SAVEPOINT when the caller already has a
+// transaction open (the bot's WriteTx), BEGIN IMMEDIATE otherwise.
+class WriteScope final {
+public:
+    explicit WriteScope(SQLite::Database& conn)
+        : conn_(conn), nested_(sqlite3_get_autocommit(conn.getHandle()) == 0) {
+        conn_.exec(nested_ ? "SAVEPOINT kb_write" : "BEGIN IMMEDIATE");
+    }
+    ~WriteScope() {
+        if (done_) {
+            return;
+        }
+        try {
+            if (nested_) {
+                conn_.exec("ROLLBACK TO kb_write");
+                conn_.exec("RELEASE kb_write");
+            } else {
+                conn_.exec("ROLLBACK");
+            }
+        } catch (const SQLite::Exception&) {
+            // SQLite has already rolled back on its own.
+        }
+    }
+    WriteScope(const WriteScope&) = delete;
+    WriteScope& operator=(const WriteScope&) = delete;
+    void Commit() {
+        conn_.exec(nested_ ? "RELEASE kb_write" : "COMMIT");
+        done_ = true;
+    }
+
+private:
+    SQLite::Database& conn_;
+    bool nested_;
+    bool done_ = false;
+};
+
+const std::set<std::string>& LatinStopwords() {
+    static const std::set<std::string> words = {
+        "a",      "an",     "the",     "is",   "are",   "am",      "was",    "were",   "to",
+        "of",     "in",     "on",      "at",   "my",    "i",       "it",     "its",    "me",
+        "you",    "we",     "not",     "no",   "can",   "cant",    "cannot", "do",     "does",
+        "dont",   "doesnt", "how",     "what", "why",   "when",    "where",  "please", "help",
+        "and",    "or",     "for",     "with", "be",    "this",    "that",   "have",   "has",
+        "get",    "got",    "working", "work", "works", "problem", "issue",  "hi",     "hello",
+        "thanks", "thank",  "ok",      "okay", "will",  "would",   "should", "could",  "there",
+        "any",    "some",   "up",      "so",   "just",  "again",   "still",  "always", "after",
+        "from",   "by",     "as",      "if",   "all",   "out",     "into",   "about",  "but"};
+    return words;
+}
+
+// Bigrams that occur in every kind of request; they rank but are no evidence of relevance.
+const std::set<std::string>& GenericBigrams() {
+    static const std::set<std::string> words = {
+        "不了", "不到", "不上", "不出", "不去", "不行", "不好", "没有", "可以", "需要", "出现",
+        "显示", "提示", "问题", "公司", "有个", "一个", "还有", "时候", "这样", "那样", "自己",
+        "东西", "情况", "办法", "知道", "应该", "没法", "能否", "为何", "同事", "今天", "昨天",
+        "刚才", "刚刚", "上午", "下午", "明天", "使用", "里面", "上面", "下面", "想要", "要求",
+        "申请", "打开", "一张", "两个", "几个", "多少", "哪里", "哪个", "到底", "可能", "感觉",
+        "不会", "不知", "知道", "告诉", "一样", "所有", "其他", "别人", "大家", "这里", "那里"};
+    return words;
+}
+
+std::string Join(const TokenSeq& seq) {
+    std::string out;
+    for (const auto& t : seq) {
+        if (!out.empty()) {
+            out.push_back(' ');
+        }
+        out += t;
+    }
+    return out;
+}
+
+// Our tokens hold only letters, digits and CJK; quoting is still done properly so no user
+// text can ever reach FTS5 query syntax.
+std::string Phrase(const std::string& s) {
+    std::string out = "\"";
+    for (char c : s) {
+        out.push_back(c);
+        if (c == '"') {
+            out.push_back('"');
+        }
+    }
+    out.push_back('"');
+    return out;
+}
+
+std::string OrExpr(const std::vector<std::string>& phrases) {
+    std::string out;
+    for (const auto& p : phrases) {
+        if (!out.empty()) {
+            out += " OR ";
+        }
+        out += Phrase(p);
+    }
+    return out;
+}
+
+// Optimal-string-alignment distance, giving up above `limit`.
+std::size_t EditDistance(const std::string& a, const std::string& b, std::size_t limit) {
+    const std::size_t n = a.size();
+    const std::size_t m = b.size();
+    if ((n > m ? n - m : m - n) > limit) {
+        return limit + 1;
+    }
+    std::vector<std::vector<std::size_t>> d(n + 1, std::vector<std::size_t>(m + 1));
+    for (std::size_t i = 0; i <= n; ++i) {
+        d[i][0] = i;
+    }
+    for (std::size_t j = 0; j <= m; ++j) {
+        d[0][j] = j;
+    }
+    for (std::size_t i = 1; i <= n; ++i) {
+        for (std::size_t j = 1; j <= m; ++j) {
+            const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+            d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+                d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    return d[n][m];
+}
+
+bool HasDigit(const std::string& s) {
+    return std::any_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// Words of the vocabulary within typo distance of `w` ("outlok" -> "outlook").
+std::vector<std::string> FuzzyMatches(const std::string& w, const std::set<std::string>& vocab) {
+    std::vector<std::string> out;
+    if (w.size() < 3 || HasDigit(w) || vocab.count(w) > 0) {
+        return out;
+    }
+    const std::size_t limit = w.size() >= 8 ? 2 : 1;
+    for (const auto& v : vocab) {
+        if (v.size() < 3 || HasDigit(v)) {
+            continue;
+        }
+        const std::size_t d = EditDistance(w, v, limit);
+        if (d > limit) {
+            continue;
+        }
+        // Three letters leave room for nothing but a swap ("vnp" -> "vpn").
+        if (w.size() == 3) {
+            std::string a = w;
+            std::string b = v;
+            std::sort(a.begin(), a.end());
+            std::sort(b.begin(), b.end());
+            if (a != b) {
+                continue;
+            }
+        }
+        out.push_back(v);
+    }
+    return out;
+}
+
+// One thing the query asks about: alternatives (token sequences) any of which may match.
+struct Unit {
+    std::vector<TokenSeq> alts;
+    bool evidence = true;  // counts toward the relevance threshold
+};
+
+struct Query {
+    std::vector<Unit> units;
+    std::vector<std::string> singles;   // characters, for the typo-tolerant pass
+    std::vector<std::string> trigrams;  // three-character windows, for the trigram index
+};
+
+std::vector<std::string> Utf8Chars(std::string_view s) {
+    std::vector<std::string> out;
+    std::size_t i = 0;
+    while (i < s.size()) {
+        std::size_t n = 1;
+        while (i + n < s.size() && (static_cast<unsigned char>(s[i + n]) & 0xC0) == 0x80) {
+            ++n;
+        }
+        out.emplace_back(s.substr(i, n));
+        i += n;
+    }
+    return out;
+}
+
+Query BuildQuery(const std::string& norm, const std::vector<std::vector<std::string>>& groups,
+                 const std::set<std::string>& latin_vocab) {
+    Query q;
+    const auto segs = tok::Segments(norm);
+    std::set<std::string> latin_forms;  // query words and their typo corrections
+    std::set<std::string> standalone;   // one-character CJK segments
+    std::set<std::string> seen_units;
+
+    auto add_unit = [&](Unit u) {
+        std::string key;
+        for (const auto& a : u.alts) {
+            key += Join(a) + "|";
+        }
+        if (!u.alts.empty() && seen_units.insert(key).second) {
+            q.units.push_back(std::move(u));
+        }
+    };
+
+    for (const auto& seg : segs) {
+        if (!seg.cjk) {
+            if (LatinStopwords().count(seg.text) > 0) {
+                continue;
+            }
+            Unit u;
+            u.alts.push_back({seg.text});
+            latin_forms.insert(seg.text);
+            for (auto& f : FuzzyMatches(seg.text, latin_vocab)) {
+                latin_forms.insert(f);
+                u.alts.push_back({f});
+            }
+            add_unit(std::move(u));
+        } else if (seg.chars.size() == 1) {
+            standalone.insert(seg.chars[0]);
+            Unit u;
+            u.alts.push_back({seg.chars[0]});
+            u.evidence = false;
+            add_unit(std::move(u));
+        } else {
+            for (std::size_t k = 0; k + 1 < seg.chars.size(); ++k) {
+                Unit u;
+                u.alts.push_back({seg.chars[k] + seg.chars[k + 1]});
+                u.evidence = GenericBigrams().count(u.alts[0][0]) == 0;
+                add_unit(std::move(u));
+            }
+            for (const auto& c : seg.chars) {
+                if (std::find(q.singles.begin(), q.singles.end(), c) == q.singles.end()) {
+                    q.singles.push_back(c);
+                }
+            }
+        }
+    }
+
+    const std::string padded = " " + norm + " ";
+    for (const auto& group : groups) {
+        bool matched = false;
+        Unit u;
+        for (const auto& term : group) {
+            const std::string nt = tok::Normalize(term, KnowledgeBase::kMaxQueryChars);
+            if (nt.empty()) {
+                continue;
+            }
+            const auto tsegs = tok::Segments(nt);
+            TokenSeq seq = tok::PositionalTokens(tsegs);
+            if (seq.empty()) {
+                continue;
+            }
+            u.alts.push_back(seq);
+            if (matched) {
+                continue;
+            }
+            if (tok::IsAsciiWord(nt)) {
+                matched = latin_forms.count(nt) > 0;
+            } else if (Utf8Chars(nt).size() == 1) {
+                matched = standalone.count(nt) > 0;
+            } else if (nt.find(' ') != std::string::npos) {
+                matched = padded.find(" " + nt + " ") != std::string::npos;
+            } else {
+                matched = norm.find(nt) != std::string::npos;
+            }
+        }
+        if (matched) {
+            add_unit(std::move(u));
+        }
+    }
+
+    // Trigram windows over each space-separated piece of the query.
+    std::set<std::string> seen_tri;
+    std::size_t start = 0;
+    while (start < norm.size()) {
+        std::size_t end = norm.find(' ', start);
+        if (end == std::string::npos) {
+            end = norm.size();
+        }
+        const auto chars = Utf8Chars(std::string_view(norm).substr(start, end - start));
+        for (std::size_t k = 0; k + 2 < chars.size(); ++k) {
+            std::string tri = chars[k] + chars[k + 1] + chars[k + 2];
+            if (seen_tri.insert(tri).second) {
+                q.trigrams.push_back(std::move(tri));
+            }
+        }
+        start = end + 1;
+    }
+    return q;
+}
+
+// Runs one MATCH and adds share * -bm25 to each row's score.
+void RunPass(SQLite::Database& conn, const std::string& table,
+             const std::vector<std::string>& phrases, double share,
+             std::map<std::int64_t, double>& scores) {
+    if (phrases.empty()) {
+        return;
+    }
+    std::vector<std::string> capped(
+        phrases.begin(),
+        phrases.begin() + static_cast<std::ptrdiff_t>(std::min(phrases.size(), kMaxPhrases)));
+    const std::string weights = std::to_string(kTitleWeight) + ", " +
+                                std::to_string(kKeywordWeight) + ", " + std::to_string(kBodyWeight);
+    SQLite::Statement st(conn, "SELECT rowid, bm25(" + table + ", " + weights + ") FROM " + table +
+                                   " WHERE " + table + " MATCH ? ORDER BY 2 LIMIT " +
+                                   std::to_string(kFtsLimit));
+    st.bind(1, OrExpr(capped));
+    while (st.executeStep()) {
+        scores[st.getColumn(0).getInt64()] += -st.getColumn(1).getDouble() * share;
+    }
+}
+
+std::string KeywordText(const std::vector<std::string>& kws) {
+    std::string out;
+    for (const auto& k : kws) {
+        if (!out.empty()) {
+            out += ", ";
+        }
+        out += k;
+    }
+    return out;
+}
+
+std::vector<std::string> ParseKeywords(const std::string& s) {
+    std::vector<std::string> out;
+    const auto j = json::parse(s, nullptr, false);
+    if (j.is_array()) {
+        for (const auto& e : j) {
+            if (e.is_string()) {
+                out.push_back(e.get<std::string>());
+            }
+        }
+    }
+    return out;
+}
+
+std::string KeywordsJson(const std::vector<std::string>& kws) {
+    return json(kws).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::set<std::string> PositionalSet(std::string_view raw) {
+    const auto toks = tok::PositionalTokens(tok::Segments(tok::Normalize(raw, std::string::npos)));
+    return {toks.begin(), toks.end()};
+}
+
+bool Contains(const std::set<std::string>& set, const TokenSeq& seq) {
+    return std::all_of(seq.begin(), seq.end(), [&](const auto& t) { return set.count(t) > 0; });
+}
+
+void IndexArticle(SQLite::Database& conn, std::int64_t id, const Article& a) {
+    const std::string kws = KeywordText(a.keywords);
+    for (const char* table : {"kb_fts_bigram", "kb_fts_trigram"}) {
+        SQLite::Statement del(conn, std::string("DELETE FROM ") + table + " WHERE rowid = ?");
+        del.bind(1, static_cast<std::int64_t>(id));
+        del.exec();
+    }
+    SQLite::Statement big(conn,
+                          "INSERT INTO kb_fts_bigram(rowid, title, keywords, body) "
+                          "VALUES (?, ?, ?, ?)");
+    big.bind(1, static_cast<std::int64_t>(id));
+    big.bind(2, tok::IndexText(a.title));
+    big.bind(3, tok::IndexText(kws));
+    big.bind(4, tok::IndexText(a.answer));
+    big.exec();
+    SQLite::Statement tri(conn,
+                          "INSERT INTO kb_fts_trigram(rowid, title, keywords, body) "
+                          "VALUES (?, ?, ?, ?)");
+    tri.bind(1, static_cast<std::int64_t>(id));
+    tri.bind(2, tok::Normalize(a.title, std::string::npos));
+    tri.bind(3, tok::Normalize(kws, std::string::npos));
+    tri.bind(4, tok::Normalize(a.answer, std::string::npos));
+    tri.exec();
+}
+
+Article ReadArticle(SQLite::Statement& st) {
+    Article a;
+    a.id = st.getColumn(0).getInt64();
+    a.title = st.getColumn(1).getString();
+    a.answer = st.getColumn(2).getString();
+    a.keywords = ParseKeywords(st.getColumn(3).getString());
+    return a;
+}
+
+void ReadStats(SQLite::Database& conn, std::size_t most_failing, KbStats& s) {
+    {
+        SQLite::Statement st(conn, "SELECT name, value FROM kb_counters");
+        while (st.executeStep()) {
+            const std::string name = st.getColumn(0).getString();
+            const int v = st.getColumn(1).getInt();
+            if (name == "suggested_conversations") {
+                s.conversations_with_suggestions = v;
+            } else if (name == "solved") {
+                s.solved = v;
+            }
+        }
+    }
+    s.deflection_rate = s.conversations_with_suggestions > 0
+                            ? static_cast<double>(s.solved) / s.conversations_with_suggestions
+                            : 0.0;
+    SQLite::Statement st(conn,
+                         "SELECT id, title, shown, opened, solved, unsolved FROM kb_articles "
+                         "WHERE unsolved > 0 ORDER BY unsolved DESC, solved ASC, id LIMIT ?");
+    st.bind(1, static_cast<std::int64_t>(most_failing));
+    while (st.executeStep()) {
+        s.most_failing.push_back(ArticleStats{
+            st.getColumn(0).getInt64(), st.getColumn(1).getString(), st.getColumn(2).getInt(),
+            st.getColumn(3).getInt(), st.getColumn(4).getInt(), st.getColumn(5).getInt()});
+    }
+}
+
+}  // namespace
+
+KnowledgeBase::KnowledgeBase(store::Database& db) : db_(db) {}
+
+std::vector<Suggestion> KnowledgeBase::Suggest(const std::string& query, std::size_t max) {
+    if (max == 0) {
+        return {};
+    }
+    // Bytes beyond 4 per kept character cannot survive normalisation: cut early so 5 KB of
+    // text costs no more than 200 characters.
+    const std::string norm =
+        tok::Normalize(text::TruncateUtf8(query, kMaxQueryChars * 8), kMaxQueryChars);
+    if (norm.empty()) {
+        return {};
+    }
+    try {
+        auto& conn = db_.Conn();
+        const auto total = conn.execAndGet("SELECT count(*) FROM kb_articles").getInt64();
+        if (total == 0) {
+            return {};
+        }
+        std::set<std::string> latin_vocab;
+        {
+            SQLite::Statement st(conn,
+                                 "SELECT term FROM kb_fts_bigram_vocab WHERE term < char(128)");
+            while (st.executeStep()) {
+                latin_vocab.insert(st.getColumn(0).getString());
+            }
+        }
+        std::vector<std::vector<std::string>> groups = BuiltinSynonyms();
+        for (const auto& g : ListSynonyms()) {
+            if (!g.builtin) {
+                groups.push_back(g.terms);
+            }
+        }
+        for (const auto& g : groups) {
+            for (const auto& t : g) {
+                const std::string nt = tok::Normalize(t, kMaxQueryChars);
+                if (tok::IsAsciiWord(nt)) {
+                    latin_vocab.insert(nt);
+                }
+            }
+        }
+        Query q = BuildQuery(norm, groups, latin_vocab);
+        // In a knowledge base of some size, a term found in most articles ("电脑") says
+        // nothing about which one is meant: it still ranks, but is no evidence.
+        if (total >= kMinArticlesForDf) {
+            SQLite::Statement df(conn, "SELECT doc FROM kb_fts_bigram_vocab WHERE term = ?");
+            std::map<std::string, std::int64_t> cache;
+            auto doc_freq = [&](const std::string& term) {
+                auto it = cache.find(term);
+                if (it == cache.end()) {
+                    df.reset();
+                    df.bind(1, term);
+                    it = cache.emplace(term, df.executeStep() ? df.getColumn(0).getInt64() : 0)
+                             .first;
+                }
+                return it->second;
+            };
+            for (auto& u : q.units) {
+                if (!u.evidence) {
+                    continue;
+                }
+                std::int64_t best = 0;
+                for (const auto& alt : u.alts) {
+                    std::int64_t m = total;
+                    for (const auto& t : alt) {
+                        m = std::min(m, doc_freq(t));
+                    }
+                    best = std::max(best, m);
+                }
+                u.evidence = best * 2 <= total;
+            }
+        }
+
+        std::vector<std::string> phrases;
+        std::set<std::string> seen;
+        for (const auto& u : q.units) {
+            for (const auto& alt : u.alts) {
+                std::string p = Join(alt);
+                if (seen.insert(p).second) {
+                    phrases.push_back(std::move(p));
+                }
+            }
+        }
+        std::map<std::int64_t, double> scores;
+        RunPass(conn, "kb_fts_bigram", phrases, 1.0, scores);
+        RunPass(conn, "kb_fts_bigram", q.singles, kSingleShare, scores);
+        RunPass(conn, "kb_fts_trigram", q.trigrams, kTrigramShare, scores);
+
+        std::vector<std::pair<std::int64_t, double>> ranked(scores.begin(), scores.end());
+        std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
+            return a.second != b.second ? a.second > b.second : a.first < b.first;
+        });
+        if (ranked.size() > kCandidates) {
+            ranked.resize(kCandidates);
+        }
+
+        std::vector<Suggestion> out;
+        SQLite::Statement get(conn,
+                              "SELECT id, title, answer, keywords FROM kb_articles WHERE id = ?");
+        for (const auto& [id, score] : ranked) {
+            get.reset();
+            get.bind(1, static_cast<std::int64_t>(id));
+            if (!get.executeStep()) {
+                continue;
+            }
+            const Article a = ReadArticle(get);
+            const auto head = PositionalSet(a.title + "\n" + KeywordText(a.keywords));
+            const auto body = PositionalSet(a.answer);
+            int strong = 0;
+            int weak = 0;
+            for (const auto& u : q.units) {
+                if (!u.evidence) {
+                    continue;
+                }
+                const bool in_head = std::any_of(u.alts.begin(), u.alts.end(),
+                                                 [&](const auto& s) { return Contains(head, s); });
+                const bool in_body = std::any_of(u.alts.begin(), u.alts.end(),
+                                                 [&](const auto& s) { return Contains(body, s); });
+                strong += in_head ? 1 : 0;
+                weak += (!in_head && in_body) ? 1 : 0;
+            }
+            if (strong == 0 && weak < 2) {
+                continue;
+            }
+            out.push_back(Suggestion{id, a.title, score});
+        }
+        std::stable_sort(out.begin(), out.end(),
+                         [](const auto& a, const auto& b) { return a.score > b.score; });
+        if (out.size() > max) {
+            out.resize(max);
+        }
+        return out;
+    } catch (const SQLite::Exception& e) {
+        log::Get("kb")->warn("suggest failed: {}", e.what());
+        return {};
+    }
+}
+
+std::optional<Article> KnowledgeBase::Get(std::int64_t id) {
+    try {
+        SQLite::Statement st(db_.Conn(),
+                             "SELECT id, title, answer, keywords FROM kb_articles WHERE id = ?");
+        st.bind(1, static_cast<std::int64_t>(id));
+        if (st.executeStep()) {
+            return ReadArticle(st);
+        }
+    } catch (const SQLite::Exception& e) {
+        log::Get("kb")->warn("get article {} failed: {}", id, e.what());
+    }
+    return std::nullopt;
+}
+
+std::vector<Article> KnowledgeBase::List() {
+    std::vector<Article> out;
+    try {
+        SQLite::Statement st(db_.Conn(),
+                             "SELECT id, title, answer, keywords FROM kb_articles ORDER BY id");
+        while (st.executeStep()) {
+            out.push_back(ReadArticle(st));
+        }
+    } catch (const SQLite::Exception& e) {
+        log::Get("kb")->warn("list failed: {}", e.what());
+    }
+    return out;
+}
+
+Result<ImportReport> KnowledgeBase::ImportFile(const std::string& path) {
+    namespace fs = std::filesystem;
+    std::string ext = text::AsciiLower(fs::path(path).extension().string());
+    const bool md = ext == ".md" || ext == ".markdown";
+    const bool js = ext == ".json";
+    if (!md && !js) {
+        return Fail("bad_format", "unknown file type '" + ext + "' (expected .md or .json)");
+    }
+    std::error_code ec;
+    const auto size = fs::file_size(path, ec);
+    if (ec) {
+        return Fail("io", "cannot read " + path + ": " + ec.message());
+    }
+    if (size > kMaxImportFileBytes) {
+        return Fail("bad_input", path + " is larger than 16 MB");
+    }
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        return Fail("io", "cannot open " + path);
+    }
+    std::ostringstream buf;
+    buf << in.rdbuf();
+    return md ? ImportMarkdown(buf.str()) : ImportJson(buf.str());
+}
+
+Result<ImportReport> KnowledgeBase::ImportMarkdown(const std::string& text_in) {
+    auto parsed = ParseMarkdown(text_in);
+    if (!parsed) {
+        return parsed.error();
+    }
+    return Upsert(*parsed);
+}
+
+Result<ImportReport> KnowledgeBase::ImportJson(const std::string& text_in) {
+    auto parsed = ParseJson(text_in);
+    if (!parsed) {
+        return parsed.error();
+    }
+    return Upsert(*parsed);
+}
+
+Result<ImportReport> KnowledgeBase::Upsert(const std::vector<Article>& articles) {
+    std::vector<Article> clean;
+    std::set<std::string> keys;
+    for (const auto& a : articles) {
+        auto c = CleanArticle(a);
+        if (!c) {
+            return c.error();
+        }
+        if (!keys.insert(TitleKey(c->title)).second) {
+            return Fail("bad_input", "duplicate title '" + c->title + "'");
+        }
+        clean.push_back(std::move(*c));
+    }
+    ImportReport report;
+    try {
+        auto& conn = db_.Conn();
+        WriteScope ws(conn);
+        SQLite::Statement find(
+            conn, "SELECT id, title, answer, keywords FROM kb_articles WHERE title_key = ?");
+        for (const auto& a : clean) {
+            const std::string key = TitleKey(a.title);
+            const std::string kws = KeywordsJson(a.keywords);
+            find.reset();
+            find.bind(1, key);
+            if (!find.executeStep()) {
+                SQLite::Statement ins(conn,
+                                      "INSERT INTO kb_articles(title, title_key, answer, keywords) "
+                                      "VALUES (?, ?, ?, ?)");
+                ins.bind(1, a.title);
+                ins.bind(2, key);
+                ins.bind(3, a.answer);
+                ins.bind(4, kws);
+                ins.exec();
+                IndexArticle(conn, conn.getLastInsertRowid(), a);
+                ++report.inserted;
+                continue;
+            }
+            const std::int64_t id = find.getColumn(0).getInt64();
+            if (find.getColumn(1).getString() == a.title &&
+                find.getColumn(2).getString() == a.answer && find.getColumn(3).getString() == kws) {
+                ++report.unchanged;
+                continue;
+            }
+            SQLite::Statement upd(
+                conn, "UPDATE kb_articles SET title = ?, answer = ?, keywords = ? WHERE id = ?");
+            upd.bind(1, a.title);
+            upd.bind(2, a.answer);
+            upd.bind(3, kws);
+            upd.bind(4, static_cast<std::int64_t>(id));
+            upd.exec();
+            IndexArticle(conn, id, a);
+            ++report.updated;
+        }
+        find.reset();
+        ws.Commit();
+    } catch (const SQLite::Exception& e) {
+        return Fail("db", std::string("knowledge base write failed: ") + e.what());
+    }
+    log::Get("kb")->info("import: {} inserted, {} updated, {} unchanged", report.inserted,
+                         report.updated, report.unchanged);
+    return report;
+}
+
+Result<void> KnowledgeBase::Delete(std::int64_t id) {
+    try {
+        auto& conn = db_.Conn();
+        WriteScope ws(conn);
+        SQLite::Statement del(conn, "DELETE FROM kb_articles WHERE id = ?");
+        del.bind(1, static_cast<std::int64_t>(id));
+        if (del.exec() == 0) {
+            return Fail("not_found", "no article " + std::to_string(id));
+        }
+        for (const char* table : {"kb_fts_bigram", "kb_fts_trigram"}) {
+            SQLite::Statement st(conn, std::string("DELETE FROM ") + table + " WHERE rowid = ?");
+            st.bind(1, static_cast<std::int64_t>(id));
+            st.exec();
+        }
+        ws.Commit();
+        return {};
+    } catch (const SQLite::Exception& e) {
+        return Fail("db", std::string("delete failed: ") + e.what());
+    }
+}
+
+void KnowledgeBase::RecordShown(const std::vector<std::int64_t>& ids) {
+    if (ids.empty()) {
+        return;
+    }
+    try {
+        auto& conn = db_.Conn();
+        WriteScope ws(conn);
+        SQLite::Statement st(conn, "UPDATE kb_articles SET shown = shown + 1 WHERE id = ?");
+        for (const auto id : std::set<std::int64_t>(ids.begin(), ids.end())) {
+            st.reset();
+            st.bind(1, static_cast<std::int64_t>(id));
+            st.exec();
+        }
+        conn.exec(
+            "UPDATE kb_counters SET value = value + 1 WHERE name = 'suggested_conversations'");
+        ws.Commit();
+    } catch (const SQLite::Exception& e) {
+        log::Get("kb")->warn("record shown failed: {}", e.what());
+    }
+}
+
+void KnowledgeBase::RecordOpened(std::int64_t id) {
+    try {
+        auto& conn = db_.Conn();
+        WriteScope ws(conn);
+        SQLite::Statement st(conn, "UPDATE kb_articles SET opened = opened + 1 WHERE id = ?");
+        st.bind(1, static_cast<std::int64_t>(id));
+        st.exec();
+        ws.Commit();
+    } catch (const SQLite::Exception& e) {
+        log::Get("kb")->warn("record opened failed: {}", e.what());
+    }
+}
+
+void KnowledgeBase::RecordOutcome(std::int64_t id, bool solved) {
+    try {
+        auto& conn = db_.Conn();
+        WriteScope ws(conn);
+        SQLite::Statement st(conn, solved
+                                       ? "UPDATE kb_articles SET solved = solved + 1 WHERE id = ?"
+                                       : "UPDATE kb_articles SET unsolved = unsolved + 1 "
+                                         "WHERE id = ?");
+        st.bind(1, static_cast<std::int64_t>(id));
+        st.exec();
+        if (solved) {
+            conn.exec("UPDATE kb_counters SET value = value + 1 WHERE name = 'solved'");
+        }
+        ws.Commit();
+    } catch (const SQLite::Exception& e) {
+        log::Get("kb")->warn("record outcome failed: {}", e.what());
+    }
+}
+
+KbStats KnowledgeBase::Stats(std::size_t most_failing) {
+    KbStats s;
+    try {
+        ReadStats(db_.Conn(), most_failing, s);
+    } catch (const SQLite::Exception& e) {
+        log::Get("kb")->warn("stats failed: {}", e.what());
+    }
+    return s;
+}
+
+std::vector<SynonymGroup> KnowledgeBase::ListSynonyms() {
+    std::vector<SynonymGroup> out;
+    for (const auto& g : BuiltinSynonyms()) {
+        out.push_back(SynonymGroup{0, true, g});
+    }
+    try {
+        SQLite::Statement st(db_.Conn(), "SELECT id, terms FROM kb_synonyms ORDER BY id");
+        while (st.executeStep()) {
+            out.push_back(SynonymGroup{st.getColumn(0).getInt64(), false,
+                                       ParseKeywords(st.getColumn(1).getString())});
+        }
+    } catch (const SQLite::Exception& e) {
+        log::Get("kb")->warn("list synonyms failed: {}", e.what());
+    }
+    return out;
+}
+
+Result<std::int64_t> KnowledgeBase::AddSynonyms(const std::vector<std::string>& terms) {
+    std::vector<std::string> clean;
+    std::set<std::string> seen;
+    for (const auto& t : terms) {
+        std::string c = text::Trim(t);
+        if (!text::IsValidUtf8(c) || text::Utf8Length(c) > 40) {
+            return Fail("bad_input", "synonym terms must be UTF-8 of at most 40 characters");
+        }
+        if (!tok::Normalize(c, kMaxQueryChars).empty() && seen.insert(text::AsciiLower(c)).second) {
+            clean.push_back(std::move(c));
+        }
+    }
+    if (clean.size() < 2) {
+        return Fail("bad_input", "a synonym group needs at least two different terms");
+    }
+    try {
+        auto& conn = db_.Conn();
+        WriteScope ws(conn);
+        SQLite::Statement st(conn, "INSERT INTO kb_synonyms(terms) VALUES (?)");
+        st.bind(1, KeywordsJson(clean));
+        st.exec();
+        const auto id = conn.getLastInsertRowid();
+        ws.Commit();
+        return static_cast<std::int64_t>(id);
+    } catch (const SQLite::Exception& e) {
+        return Fail("db", std::string("add synonyms failed: ") + e.what());
+    }
+}
+
+Result<void> KnowledgeBase::DeleteSynonyms(std::int64_t id) {
+    try {
+        auto& conn = db_.Conn();
+        WriteScope ws(conn);
+        SQLite::Statement st(conn, "DELETE FROM kb_synonyms WHERE id = ?");
+        st.bind(1, static_cast<std::int64_t>(id));
+        if (st.exec() == 0) {
+            return Fail("not_found", "no synonym group " + std::to_string(id) +
+                                         " (built-in groups cannot be deleted)");
+        }
+        ws.Commit();
+        return {};
+    } catch (const SQLite::Exception& e) {
+        return Fail("db", std::string("delete synonyms failed: ") + e.what());
+    }
+}
+
+}  // namespace wedesk::kb

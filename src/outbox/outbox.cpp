@@ -1,0 +1,219 @@
+#include "wedesk/outbox/outbox.hpp"
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+
+#include <nlohmann/json.hpp>
+
+#include "wedesk/common/log.hpp"
+#include "wedesk/common/metrics.hpp"
+#include "wedesk/common/text.hpp"
+
+namespace wedesk::outbox {
+
+namespace {
+
+using nlohmann::json;
+
+std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+OutboxEntry ReadEntry(SQLite::Statement& q) {
+    OutboxEntry e;
+    e.id = q.getColumn(0).getInt64();
+    e.userid = q.getColumn(1).getString();
+    e.kind = q.getColumn(2).getString();
+    e.msgtype = q.getColumn(3).getString();
+    e.body = q.getColumn(4).getString();
+    e.task_id = q.getColumn(5).getString();
+    e.status = q.getColumn(6).getString();
+    e.attempts = q.getColumn(7).getInt();
+    e.next_attempt_at = q.getColumn(8).getInt64();
+    e.first_attempt_at = q.getColumn(9).getInt64();
+    e.created_at = q.getColumn(10).getInt64();
+    e.sent_at = q.getColumn(11).getInt64();
+    e.msgid = q.getColumn(12).getString();
+    e.response_code = q.getColumn(13).getString();
+    e.last_error = q.getColumn(14).getString();
+    return e;
+}
+
+constexpr const char* kColumns =
+    "id, userid, kind, msgtype, body, task_id, status, attempts, next_attempt_at, "
+    "first_attempt_at, created_at, sent_at, msgid, response_code, last_error";
+
+}  // namespace
+
+Outbox::Outbox(store::Database& db, Clock& clock) : db_(db), clock_(clock) {}
+
+void Outbox::SetOnEnqueue(std::function<void()> fn) {
+    std::lock_guard lock(mu_);
+    on_enqueue_ = std::move(fn);
+}
+
+void Outbox::Notify() {
+    std::function<void()> fn;
+    {
+        std::lock_guard lock(mu_);
+        fn = on_enqueue_;
+    }
+    if (fn) {
+        fn();
+    }
+}
+
+void Outbox::Insert(const std::string& userid, const std::string& kind, const std::string& msgtype,
+                    const std::string& body, const std::string& task_id, const std::string& status,
+                    const std::string& last_error) {
+    const auto now = clock_.NowSeconds();
+    // No BEGIN here: the statement joins whatever transaction the caller has open on this
+    // thread's connection, so the message exists exactly when the caller's change does.
+    SQLite::Statement q(db_.Conn(),
+                        "INSERT INTO outbox (userid, kind, msgtype, body, task_id, status, "
+                        "next_attempt_at, created_at, last_error) VALUES (?,?,?,?,?,?,?,?,?)");
+    // WeCom UserIDs are case-insensitive: one spelling keeps per-user order and pacing right.
+    q.bind(1, text::AsciiLower(userid));
+    q.bind(2, kind);
+    q.bind(3, msgtype);
+    q.bind(4, body);
+    q.bind(5, task_id);
+    q.bind(6, status);
+    q.bind(7, now);
+    q.bind(8, now);
+    q.bind(9, last_error);
+    q.exec();
+    Notify();
+}
+
+void Outbox::SendText(const std::string& userid, const std::string& text) {
+    Insert(userid, "send", "text", Dump({{"msgtype", "text"}, {"text", {{"content", text}}}}), "",
+           "pending", "");
+}
+
+void Outbox::SendMarkdown(const std::string& userid, const std::string& markdown) {
+    Insert(userid, "send", "markdown",
+           Dump({{"msgtype", "markdown"}, {"markdown", {{"content", markdown}}}}), "", "pending",
+           "");
+}
+
+void Outbox::SendCard(const std::string& userid, const std::string& card_json) {
+    auto card = json::parse(card_json, nullptr, false);
+    if (card.is_discarded() || !card.is_object()) {
+        log::Get("outbox")->error("card for {} is not a JSON object; stored parked", userid);
+        Insert(userid, "send", "template_card", card_json, "", "parked",
+               "bad_request: card is not a JSON object");
+        return;
+    }
+    std::string task_id;
+    if (card.contains("task_id") && card["task_id"].is_string()) {
+        task_id = card["task_id"].get<std::string>();
+    }
+    Insert(userid, "send", "template_card",
+           Dump({{"msgtype", "template_card"}, {"template_card", std::move(card)}}), task_id,
+           "pending", "");
+}
+
+void Outbox::UpdateCard(const std::string& userid, const std::string& task_id,
+                        const std::string& replace_name, const std::string& response_code) {
+    const auto now = clock_.NowSeconds();
+    SQLite::Statement q(db_.Conn(),
+                        "INSERT INTO outbox (userid, kind, msgtype, body, task_id, "
+                        "response_code, next_attempt_at, created_at) VALUES (?,?,?,?,?,?,?,?)");
+    q.bind(1, text::AsciiLower(userid));
+    q.bind(2, "update_card");
+    q.bind(3, "update_template_card");
+    q.bind(4, Dump({{"button", {{"replace_name", replace_name}}}}));
+    q.bind(5, task_id);
+    q.bind(6, response_code);
+    q.bind(7, now);
+    q.bind(8, now);
+    q.exec();
+    Notify();
+}
+
+OutboxStats Outbox::Stats() {
+    OutboxStats s;
+    SQLite::Statement q(db_.Conn(), "SELECT status, COUNT(*) FROM outbox GROUP BY status");
+    while (q.executeStep()) {
+        const auto status = q.getColumn(0).getString();
+        const auto n = q.getColumn(1).getInt64();
+        if (status == "pending") {
+            s.pending = n;
+        } else if (status == "parked") {
+            s.parked = n;
+        } else if (status == "sent") {
+            s.sent = n;
+        }
+    }
+    return s;
+}
+
+std::vector<OutboxEntry> Outbox::List(const std::string& status, int limit) {
+    std::vector<OutboxEntry> out;
+    SQLite::Statement q(db_.Conn(), std::string("SELECT ") + kColumns +
+                                        " FROM outbox WHERE (?1 = '' OR status = ?1) "
+                                        "ORDER BY id DESC LIMIT ?2");
+    q.bind(1, status);
+    q.bind(2, limit);
+    while (q.executeStep()) {
+        out.push_back(ReadEntry(q));
+    }
+    return out;
+}
+
+Result<OutboxEntry> Outbox::Get(std::int64_t id) {
+    SQLite::Statement q(db_.Conn(),
+                        std::string("SELECT ") + kColumns + " FROM outbox WHERE id = ?");
+    q.bind(1, id);
+    if (!q.executeStep()) {
+        return Fail("not_found", "no outbox message " + std::to_string(id));
+    }
+    return ReadEntry(q);
+}
+
+Result<void> Outbox::Retry(std::int64_t id) {
+    // attempts stays > 0 when it was, so the retry still carries the duplicate check.
+    SQLite::Statement q(db_.Conn(),
+                        "UPDATE outbox SET status = 'pending', next_attempt_at = ?, "
+                        "attempts = MIN(attempts, 1), last_error = '' "
+                        "WHERE id = ? AND status = 'parked'");
+    q.bind(1, clock_.NowSeconds());
+    q.bind(2, id);
+    if (q.exec() == 0) {
+        auto row = Get(id);
+        if (!row) {
+            return row.error();
+        }
+        return Fail("not_parked", "outbox message " + std::to_string(id) + " is " + row->status);
+    }
+    Notify();
+    return {};
+}
+
+std::string Outbox::ResponseCode(const std::string& task_id, const std::string& userid) {
+    SQLite::Statement q(db_.Conn(),
+                        "SELECT response_code FROM outbox WHERE task_id = ? AND userid = ? AND "
+                        "kind = 'send' AND status = 'sent' ORDER BY id DESC LIMIT 1");
+    q.bind(1, task_id);
+    q.bind(2, text::AsciiLower(userid));
+    if (!q.executeStep()) {
+        return {};
+    }
+    return q.getColumn(0).getString();
+}
+
+void RegisterMetrics(Outbox& outbox, metrics::Registry& registry) {
+    registry.AddGaugeCallback(
+        "wedesk_outbox_messages", "Outbox messages by status (parked = needs an operator)",
+        [&outbox]() -> std::vector<std::pair<metrics::Labels, double>> {
+            try {
+                const auto s = outbox.Stats();
+                return {{{{"status", "pending"}}, static_cast<double>(s.pending)},
+                        {{{"status", "parked"}}, static_cast<double>(s.parked)},
+                        {{{"status", "sent"}}, static_cast<double>(s.sent)}};
+            } catch (const std::exception&) {
+                return {};
+            }
+        });
+}
+
+}  // namespace wedesk::outbox

@@ -1,0 +1,908 @@
+#include "wedesk/reset/reset_service.hpp"
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+#include <openssl/hmac.h>
+#include <sqlite3.h>
+
+#include <optional>
+
+#include "page.hpp"
+#include "wedesk/common/log.hpp"
+#include "wedesk/common/text.hpp"
+#include "wedesk/reset/password_policy.hpp"
+
+namespace wedesk::reset {
+
+namespace {
+
+constexpr std::size_t kCodeDigits = 6;
+constexpr std::size_t kTokenChars = 43;  // ~256 bits from [A-Za-z0-9]
+constexpr const char* kNotSetUp = "本系统未开通自助重置，请联系IT。";
+constexpr const char* kBusy = "系统繁忙，请稍后再试；如持续出现请联系IT。";
+constexpr const char* kCodeHint = "请回复短信中的6位验证码；回复 重发 重新发送，回复 取消 退出。";
+constexpr const char* kConfirmTail = "如非本人操作，请立即联系IT。";
+
+std::string HmacHex(const std::string& key, const std::string& data) {
+    unsigned char out[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+         reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &len);
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string hex;
+    hex.reserve(len * 2);
+    for (unsigned int i = 0; i < len; ++i) {
+        hex.push_back(kHex[out[i] >> 4]);
+        hex.push_back(kHex[out[i] & 15]);
+    }
+    return hex;
+}
+
+const char* PurposeKey(Purpose p) { return p == Purpose::kUnlock ? "unlock" : "reset_password"; }
+
+const char* PurposeName(Purpose p) { return p == Purpose::kUnlock ? "解锁账号" : "重置密码"; }
+
+Purpose PurposeFrom(const std::string& key) {
+    return key == "unlock" ? Purpose::kUnlock : Purpose::kResetPassword;
+}
+
+bool AllDigits(const std::string& s) {
+    if (s.empty()) {
+        return false;
+    }
+    for (char c : s) {
+        if (c < '0' || c > '9') {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool ValidTokenShape(const std::string& token) {
+    if (token.size() < 32 || token.size() > 128) {
+        return false;
+    }
+    for (char c : token) {
+        const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+        if (!ok) {
+            return false;
+        }
+    }
+    return true;
+}
+
+std::string Minutes(int seconds) { return std::to_string(seconds >= 60 ? (seconds + 59) / 60 : 1); }
+
+/// Writes into the caller's open transaction when there is one (the bot calls us inside its
+/// WriteTx on the same connection), otherwise opens its own.
+class TxScope final {
+public:
+    explicit TxScope(store::Database& db) : conn_(db.Conn()) {
+        if (sqlite3_get_autocommit(conn_.getHandle()) != 0) {
+            tx_.emplace(db);
+        }
+    }
+    SQLite::Database& Conn() { return conn_; }
+    void Commit() {
+        if (tx_) {
+            tx_->Commit();
+            tx_.reset();
+        }
+    }
+
+private:
+    SQLite::Database& conn_;
+    std::optional<store::WriteTx> tx_;
+};
+
+struct Session {
+    std::string id;
+    std::string userid;
+    std::string account;
+    std::string purpose;
+    std::string phone;
+    std::string code_hash;
+    std::int64_t code_expires_at = 0;
+    int attempts = 0;
+};
+
+struct TokenRow {
+    std::string token_hash;
+    std::string session_id;
+    std::string userid;
+    std::string account;
+    std::int64_t expires_at = 0;
+    std::int64_t used_at = 0;
+};
+
+}  // namespace
+
+struct ResetService::Impl {
+    config::ResetConfig cfg;
+    std::string public_url;
+    store::Database& db;
+    directory::Directory* dir;
+    sms::SmsSender* sms;
+    UserLookup& users;
+    Notifier& notifier;
+    Clock& clock;
+    Random& random;
+    Secret server_key;
+    std::shared_ptr<spdlog::logger> log = log::Get("reset");
+
+    std::atomic<std::uint64_t> sms_sent{0}, sms_failed{0}, codes_ok{0}, codes_wrong{0}, locked{0},
+        refused{0}, passwords_set{0}, unlocks{0}, directory_errors{0};
+
+    Impl(const config::ResetConfig& c, std::string url, store::Database& d,
+         directory::Directory* di, sms::SmsSender* s, UserLookup& u, Notifier& n, Clock& cl,
+         Random& r, Secret key)
+        : cfg(c),
+          public_url(std::move(url)),
+          db(d),
+          dir(di),
+          sms(s),
+          users(u),
+          notifier(n),
+          clock(cl),
+          random(r),
+          server_key(std::move(key)) {
+        while (!public_url.empty() && public_url.back() == '/') {
+            public_url.pop_back();
+        }
+    }
+
+    std::int64_t Now() const { return clock.NowSeconds(); }
+
+    std::string CodeHash(const std::string& session_id, const std::string& code) const {
+        return HmacHex(server_key.Reveal(), session_id + code);
+    }
+    std::string TokenHash(const std::string& token) const {
+        return HmacHex(server_key.Reveal(), "token:" + token);
+    }
+
+    // ------------------------------------------------------------------ storage
+
+    void AuditLog(SQLite::Database& c, const std::string& userid, const std::string& account,
+                  const std::string& action, const std::string& outcome,
+                  const std::string& detail = "") {
+        SQLite::Statement st(
+            c,
+            "INSERT INTO reset_audit(at, userid, account, action, outcome, detail) "
+            "VALUES (?, ?, ?, ?, ?, ?)");
+        st.bind(1, static_cast<std::int64_t>(Now()));
+        st.bind(2, userid);
+        st.bind(3, account);
+        st.bind(4, action);
+        st.bind(5, outcome);
+        st.bind(6, detail);
+        st.exec();
+        log->info("{} {} account={} user={}{}{}", action, outcome, account, userid,
+                  detail.empty() ? "" : ": ", detail);
+    }
+
+    std::optional<Session> ActiveSession(SQLite::Database& c, const std::string& userid) {
+        SQLite::Statement st(c,
+                             "SELECT id, userid, account, purpose, phone, code_hash, "
+                             "code_expires_at, attempts FROM reset_sessions WHERE userid = ? AND "
+                             "state = 'code_sent' AND expires_at > ? ORDER BY created_at DESC, "
+                             "rowid DESC LIMIT 1");
+        st.bind(1, userid);
+        st.bind(2, static_cast<std::int64_t>(Now()));
+        if (!st.executeStep()) {
+            return std::nullopt;
+        }
+        Session s;
+        s.id = st.getColumn(0).getString();
+        s.userid = st.getColumn(1).getString();
+        s.account = st.getColumn(2).getString();
+        s.purpose = st.getColumn(3).getString();
+        s.phone = st.getColumn(4).getString();
+        s.code_hash = st.getColumn(5).getString();
+        s.code_expires_at = st.getColumn(6).getInt64();
+        s.attempts = st.getColumn(7).getInt();
+        return s;
+    }
+
+    std::int64_t LockedUntil(SQLite::Database& c, const std::string& userid) {
+        SQLite::Statement st(c,
+                             "SELECT COALESCE(MAX(locked_until), 0) FROM reset_sessions "
+                             "WHERE userid = ? AND locked_until > ?");
+        st.bind(1, userid);
+        st.bind(2, static_cast<std::int64_t>(Now()));
+        st.executeStep();
+        return st.getColumn(0).getInt64();
+    }
+
+    // Sends to this user or this number since `since` (both are capped).
+    int SendsSince(SQLite::Database& c, const std::string& userid, const std::string& phone,
+                   std::int64_t since) {
+        SQLite::Statement st(c,
+                             "SELECT COUNT(*) FROM reset_sends WHERE (userid = ? OR phone = ?) "
+                             "AND sent_at > ?");
+        st.bind(1, userid);
+        st.bind(2, phone);
+        st.bind(3, since);
+        st.executeStep();
+        return st.getColumn(0).getInt();
+    }
+
+    std::int64_t LastSend(SQLite::Database& c, const std::string& userid,
+                          const std::string& phone) {
+        SQLite::Statement st(c,
+                             "SELECT COALESCE(MAX(sent_at), 0) FROM reset_sends "
+                             "WHERE userid = ? OR phone = ?");
+        st.bind(1, userid);
+        st.bind(2, phone);
+        st.executeStep();
+        return st.getColumn(0).getInt64();
+    }
+
+    std::int64_t LastPasswordReset(SQLite::Database& c, const std::string& account) {
+        SQLite::Statement st(c,
+                             "SELECT COALESCE(MAX(at), 0) FROM reset_audit WHERE account = ? "
+                             "AND action IN ('password_set', 'temp_password_set') "
+                             "AND outcome = 'ok'");
+        st.bind(1, account);
+        st.executeStep();
+        return st.getColumn(0).getInt64();
+    }
+
+    void SetState(SQLite::Database& c, const std::string& session_id, const std::string& state) {
+        SQLite::Statement st(c,
+                             "UPDATE reset_sessions SET state = ?, code_hash = '', "
+                             "updated_at = ? WHERE id = ?");
+        st.bind(1, state);
+        st.bind(2, static_cast<std::int64_t>(Now()));
+        st.bind(3, session_id);
+        st.exec();
+    }
+
+    void RecordSend(SQLite::Database& c, const std::string& userid, const std::string& phone) {
+        SQLite::Statement st(c, "INSERT INTO reset_sends(userid, phone, sent_at) VALUES (?, ?, ?)");
+        st.bind(1, userid);
+        st.bind(2, phone);
+        st.bind(3, static_cast<std::int64_t>(Now()));
+        st.exec();
+    }
+
+    std::optional<TokenRow> FindToken(SQLite::Database& c, const std::string& token) {
+        const std::string hash = TokenHash(token);
+        SQLite::Statement st(c,
+                             "SELECT token_hash, session_id, userid, account, expires_at, "
+                             "used_at FROM reset_tokens WHERE token_hash = ?");
+        st.bind(1, hash);
+        if (!st.executeStep()) {
+            return std::nullopt;
+        }
+        TokenRow t;
+        t.token_hash = st.getColumn(0).getString();
+        if (!ConstantTimeEquals(t.token_hash, hash)) {
+            return std::nullopt;
+        }
+        t.session_id = st.getColumn(1).getString();
+        t.userid = st.getColumn(2).getString();
+        t.account = st.getColumn(3).getString();
+        t.expires_at = st.getColumn(4).getInt64();
+        t.used_at = st.getColumn(5).getInt64();
+        return t;
+    }
+
+    // ------------------------------------------------------------------ user texts
+
+    std::string DirectoryText(const Error& e, const std::string& account, const std::string& what) {
+        if (e.code == "not_found") {
+            return "目录中未找到账号 " + account + "，无法自助" + what + "，请联系IT。";
+        }
+        if (e.code == "protected") {
+            return "账号 " + account + " 为受保护账号，不能自助" + what + "，请联系IT处理。";
+        }
+        if (e.code == "policy") {
+            return "新密码不符合目录的密码策略：" + e.message;
+        }
+        ++directory_errors;
+        if (e.code == "unavailable") {
+            log->error(
+                "directory unavailable during {} for account {}: {} — IT: check the "
+                "directory connection",
+                what, account, e.message);
+            return "目录服务暂时不可用，请稍后再试，IT已收到提醒。";
+        }
+        log->error("directory refused {} for account {}: {} ({}) — IT: check the service account",
+                   what, account, e.code, e.message);
+        return "操作未能完成，IT已收到提醒，请联系IT处理。";
+    }
+
+    static std::string SmsText(const Error& e) {
+        if (e.code == "rate_limited") {
+            return "短信发送过于频繁，请稍后再试。";
+        }
+        if (e.code == "bad_number") {
+            return "登记的手机号无法接收短信，请联系IT更新手机号。";
+        }
+        return "验证码短信发送失败，请稍后再试；如多次失败请联系IT。";
+    }
+
+    // ------------------------------------------------------------------ chat flow
+
+    // Sends a fresh code for `session_id`; on success returns its hash, on failure the user text.
+    Result<std::string> SendCode(SQLite::Database& c, const std::string& session_id,
+                                 const std::string& userid, const std::string& account,
+                                 const std::string& phone, Purpose purpose) {
+        sms::SmsMessage m;
+        m.phone_e164 = phone;
+        m.purpose = PurposeKey(purpose);
+        m.ttl_s = cfg.code_ttl_s;
+        std::string code = random.Digits(kCodeDigits);
+        std::string hash = CodeHash(session_id, code);
+        m.code = Secret(code);
+        WipeString(code);
+        auto sent = sms->Send(m);
+        if (!sent) {
+            ++sms_failed;
+            if (sent.error().code == "rejected") {
+                log->error(
+                    "SMS provider {} refused the request: {} — IT: check the SMS "
+                    "configuration",
+                    sms->Name(), sent.error().message);
+            }
+            AuditLog(c, userid, account, "code_sent", "failed",
+                     sms->Name() + " " + sent.error().code);
+            return Fail(sent.error().code, SmsText(sent.error()));
+        }
+        ++sms_sent;
+        RecordSend(c, userid, phone);
+        AuditLog(c, userid, account, "code_sent", "ok",
+                 std::string(PurposeKey(purpose)) + " to " + sms::MaskPhone(phone) + " via " +
+                     sms->Name());
+        return hash;
+    }
+
+    // Cool-down and caps; the user text when refused.
+    std::optional<std::string> SendRefusal(SQLite::Database& c, const std::string& userid,
+                                           const std::string& account, const std::string& phone,
+                                           std::int64_t* wait_s) {
+        const std::int64_t now = Now();
+        const std::int64_t last = LastSend(c, userid, phone);
+        if (last > 0 && now - last < cfg.resend_cooldown_s) {
+            *wait_s = cfg.resend_cooldown_s - (now - last);
+            AuditLog(c, userid, account, "send", "refused", "cool-down");
+            ++refused;
+            return "发送过于频繁，请" + std::to_string(*wait_s) + "秒后再试。";
+        }
+        if (SendsSince(c, userid, phone, now - 3600) >= cfg.max_sends_per_hour) {
+            AuditLog(c, userid, account, "send", "refused", "hourly cap");
+            ++refused;
+            return "验证码发送次数已达每小时上限，请一小时后再试，或联系IT。";
+        }
+        if (SendsSince(c, userid, phone, now - 86400) >= cfg.max_sends_per_day) {
+            AuditLog(c, userid, account, "send", "refused", "daily cap");
+            ++refused;
+            return "验证码发送次数已达今日上限，请明天再试，或联系IT。";
+        }
+        return std::nullopt;
+    }
+
+    ChatReply StartIn(SQLite::Database& c, const std::string& userid, Purpose purpose) {
+        const std::string what = PurposeName(purpose);
+        const std::int64_t now = Now();
+        if (const auto until = LockedUntil(c, userid); until > now) {
+            AuditLog(c, userid, "", "start", "refused", "locked");
+            ++refused;
+            return {"验证码错误次数过多，自助服务已暂时锁定，请" +
+                        Minutes(static_cast<int>(until - now)) + "分钟后再试，或联系IT。",
+                    true};
+        }
+        const UserInfo user = users.Find(userid);
+        if (user.account.empty()) {
+            AuditLog(c, userid, "", "start", "refused", "no account on file");
+            ++refused;
+            return {"未找到与你的企业微信绑定的域账号，无法自助" + what + "，请联系IT。", true};
+        }
+        auto acct = dir->Find(user.account);
+        if (!acct) {
+            AuditLog(c, userid, user.account, "start", "failed", "directory " + acct.error().code);
+            if (acct.error().code == "not_found" || acct.error().code == "protected") {
+                ++refused;
+            }
+            return {DirectoryText(acct.error(), user.account, what), true};
+        }
+        if (acct->is_protected) {
+            AuditLog(c, userid, user.account, "start", "refused", "protected account");
+            ++refused;
+            return {"账号 " + user.account + " 为受保护账号，不能自助" + what + "，请联系IT处理。",
+                    true};
+        }
+        const std::string raw_mobile =
+            !user.mobile.empty() ? user.mobile : acct->mobile.value_or("");
+        auto phone = sms::NormalizePhone(raw_mobile);
+        if (raw_mobile.empty() || !phone) {
+            AuditLog(c, userid, user.account, "start", "refused",
+                     raw_mobile.empty() ? "no mobile on file" : "mobile not usable");
+            ++refused;
+            return {"你的账号未登记可用的手机号，无法自助" + what + "，请联系IT登记手机号。", true};
+        }
+        if (purpose == Purpose::kResetPassword) {
+            if (auto r = IntervalRefusal(c, userid, user.account)) {
+                return {*r, true};
+            }
+        }
+        const auto active = ActiveSession(c, userid);
+        std::int64_t wait = 0;
+        if (auto refusal = SendRefusal(c, userid, user.account, *phone, &wait)) {
+            if (wait > 0 && active && active->purpose == PurposeKey(purpose)) {
+                return {"验证码已发送至 " + sms::MaskPhone(active->phone) +
+                            "。请回复短信中的6位验证码；" + std::to_string(wait) +
+                            "秒后可回复 重发 重新发送，回复 取消 退出。",
+                        false};
+            }
+            return {*refusal, true};
+        }
+        const std::string session_id = random.Alnum(24);
+        auto hash = SendCode(c, session_id, userid, user.account, *phone, purpose);
+        if (!hash) {
+            return {hash.error().message, true};
+        }
+        if (active) {
+            SetState(c, active->id, "superseded");
+        }
+        SQLite::Statement st(c,
+                             "INSERT INTO reset_sessions(id, userid, account, purpose, phone, "
+                             "state, code_hash, code_expires_at, attempts, expires_at, created_at, "
+                             "updated_at) VALUES (?, ?, ?, ?, ?, 'code_sent', ?, ?, 0, ?, ?, ?)");
+        st.bind(1, session_id);
+        st.bind(2, userid);
+        st.bind(3, user.account);
+        st.bind(4, PurposeKey(purpose));
+        st.bind(5, *phone);
+        st.bind(6, *hash);
+        st.bind(7, static_cast<std::int64_t>(now + cfg.code_ttl_s));
+        st.bind(8, SessionEnd(now));
+        st.bind(9, static_cast<std::int64_t>(now));
+        st.bind(10, static_cast<std::int64_t>(now));
+        st.exec();
+        AuditLog(c, userid, user.account, "start", "ok", PurposeKey(purpose));
+        return {"验证码已发送至 " + sms::MaskPhone(*phone) + "，" + Minutes(cfg.code_ttl_s) +
+                    "分钟内有效。" + kCodeHint,
+                false};
+    }
+
+    // The session stays open a while after the code expires, so 重发 still works.
+    std::int64_t SessionEnd(std::int64_t sent_at) const {
+        return sent_at + 2 * static_cast<std::int64_t>(cfg.code_ttl_s);
+    }
+
+    std::optional<std::string> IntervalRefusal(SQLite::Database& c, const std::string& userid,
+                                               const std::string& account,
+                                               const std::string& step = "start") {
+        const std::int64_t last = LastPasswordReset(c, account);
+        const std::int64_t interval = static_cast<std::int64_t>(cfg.min_reset_interval_min) * 60;
+        if (last > 0 && Now() - last < interval) {
+            AuditLog(c, userid, account, step, "refused", "min reset interval");
+            ++refused;
+            return "账号 " + account + " 刚刚重置过密码，" +
+                   Minutes(static_cast<int>(interval - (Now() - last))) + "分钟内不能再次重置。" +
+                   kConfirmTail;
+        }
+        return std::nullopt;
+    }
+
+    ChatReply Resend(SQLite::Database& c, const Session& s) {
+        const Purpose purpose = PurposeFrom(s.purpose);
+        std::int64_t wait = 0;
+        if (auto refusal = SendRefusal(c, s.userid, s.account, s.phone, &wait)) {
+            if (wait > 0) {
+                return {"请" + std::to_string(wait) + "秒后再回复 重发；" +
+                            "收到验证码后直接回复6位数字，回复 取消 退出。",
+                        false};
+            }
+            SetState(c, s.id, "cancelled");
+            return {*refusal, true};
+        }
+        auto hash = SendCode(c, s.id, s.userid, s.account, s.phone, purpose);
+        if (!hash) {
+            return {hash.error().message + "你可以稍后回复 重发 再试，回复 取消 退出。", false};
+        }
+        const std::int64_t now = Now();
+        SQLite::Statement st(c,
+                             "UPDATE reset_sessions SET code_hash = ?, code_expires_at = ?, "
+                             "expires_at = ?, updated_at = ? WHERE id = ?");
+        st.bind(1, *hash);
+        st.bind(2, static_cast<std::int64_t>(now + cfg.code_ttl_s));
+        st.bind(3, SessionEnd(now));
+        st.bind(4, static_cast<std::int64_t>(now));
+        st.bind(5, s.id);
+        st.exec();
+        return {"新的验证码已发送至 " + sms::MaskPhone(s.phone) + "，" + Minutes(cfg.code_ttl_s) +
+                    "分钟内有效，之前的验证码已失效。" + kCodeHint,
+                false};
+    }
+
+    ChatReply Verify(SQLite::Database& c, const Session& s, std::string& digits) {
+        const std::int64_t now = Now();
+        const Purpose purpose = PurposeFrom(s.purpose);
+        if (now >= s.code_expires_at) {
+            WipeString(digits);
+            AuditLog(c, s.userid, s.account, "verify", "expired");
+            return {"验证码已过期。请回复 重发 获取新验证码，回复 取消 退出。", false};
+        }
+        std::string hash = CodeHash(s.id, digits);
+        WipeString(digits);
+        if (s.code_hash.empty() || !ConstantTimeEquals(hash, s.code_hash)) {
+            ++codes_wrong;
+            const int attempts = s.attempts + 1;
+            if (attempts >= cfg.max_attempts) {
+                ++locked;
+                SQLite::Statement st(c,
+                                     "UPDATE reset_sessions SET state = 'locked', "
+                                     "code_hash = '', attempts = ?, locked_until = ?, "
+                                     "updated_at = ? WHERE id = ?");
+                st.bind(1, attempts);
+                st.bind(2, static_cast<std::int64_t>(now + cfg.lock_min * 60));
+                st.bind(3, static_cast<std::int64_t>(now));
+                st.bind(4, s.id);
+                st.exec();
+                AuditLog(c, s.userid, s.account, "verify", "locked",
+                         std::to_string(attempts) + " wrong codes");
+                log->warn("reset flow locked for user {} (account {}) after {} wrong codes",
+                          s.userid, s.account, attempts);
+                return {"验证码错误次数过多，自助" + std::string(PurposeName(purpose)) + "已锁定" +
+                            std::to_string(cfg.lock_min) + "分钟。" + kConfirmTail,
+                        true};
+            }
+            SQLite::Statement st(c,
+                                 "UPDATE reset_sessions SET attempts = ?, updated_at = ? "
+                                 "WHERE id = ?");
+            st.bind(1, attempts);
+            st.bind(2, static_cast<std::int64_t>(now));
+            st.bind(3, s.id);
+            st.exec();
+            AuditLog(c, s.userid, s.account, "verify", "wrong",
+                     "attempt " + std::to_string(attempts));
+            return {"验证码不正确，还可尝试" + std::to_string(cfg.max_attempts - attempts) +
+                        "次。" + kCodeHint,
+                    false};
+        }
+        ++codes_ok;
+        AuditLog(c, s.userid, s.account, "verify", "ok");
+        if (purpose == Purpose::kUnlock) {
+            return DoUnlock(c, s);
+        }
+        if (cfg.mode == "temp_password") {
+            return DoTempPassword(c, s);
+        }
+        return IssueLink(c, s);
+    }
+
+    ChatReply DoUnlock(SQLite::Database& c, const Session& s) {
+        auto acct = dir->Find(s.account);
+        Result<void> r = acct ? dir->Unlock(*acct) : Result<void>(acct.error());
+        if (!r) {
+            SetState(c, s.id, "failed");
+            AuditLog(c, s.userid, s.account, "unlock", "failed", "directory " + r.error().code);
+            return {DirectoryText(r.error(), s.account, "解锁账号"), true};
+        }
+        ++unlocks;
+        SetState(c, s.id, "done");
+        AuditLog(c, s.userid, s.account, "unlock", "ok");
+        notifier.SendText(s.userid, "你的域账号 " + s.account +
+                                        " 刚刚通过企业微信自助服务完成了解锁。" + kConfirmTail);
+        return {"账号 " + s.account + " 已解锁，现在可以重新登录了。如忘记密码，可发送 重置密码。",
+                true};
+    }
+
+    ChatReply DoTempPassword(SQLite::Database& c, const Session& s) {
+        if (auto r = IntervalRefusal(c, s.userid, s.account, "verify")) {
+            SetState(c, s.id, "failed");
+            return {*r, true};
+        }
+        auto acct = dir->Find(s.account);
+        std::string pw = GenerateTempPassword(random, s.account, cfg.min_length);
+        Result<void> r =
+            acct ? dir->SetPassword(*acct, Secret(pw), true) : Result<void>(acct.error());
+        if (!r) {
+            WipeString(pw);
+            SetState(c, s.id, "failed");
+            AuditLog(c, s.userid, s.account, "temp_password_set", "failed",
+                     "directory " + r.error().code);
+            if (r.error().code == "policy") {
+                ++directory_errors;
+                log->error("directory policy refused a generated temporary password for {}: {}",
+                           s.account, r.error().message);
+                return {"目录的密码策略拒绝了临时密码，请联系IT处理。", true};
+            }
+            return {DirectoryText(r.error(), s.account, "重置密码"), true};
+        }
+        ++passwords_set;
+        SetState(c, s.id, "done");
+        AuditLog(c, s.userid, s.account, "temp_password_set", "ok", "must change at next logon");
+        notifier.SendText(s.userid, "你的域账号 " + s.account +
+                                        " 的密码刚刚通过企业微信自助服务完成了重置。" +
+                                        kConfirmTail);
+        ChatReply reply{"密码已重置。账号：" + s.account + "\n临时密码：" + pw +
+                            "\n请尽快用它登录，系统会要求你设置新密码。请勿转发此消息。",
+                        true, true};
+        WipeString(pw);
+        return reply;
+    }
+
+    ChatReply IssueLink(SQLite::Database& c, const Session& s) {
+        if (auto r = IntervalRefusal(c, s.userid, s.account, "verify")) {
+            SetState(c, s.id, "failed");
+            return {*r, true};
+        }
+        std::string token = random.Alnum(kTokenChars);
+        const std::int64_t now = Now();
+        SQLite::Statement st(c,
+                             "INSERT INTO reset_tokens(token_hash, session_id, userid, "
+                             "account, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?)");
+        st.bind(1, TokenHash(token));
+        st.bind(2, s.id);
+        st.bind(3, s.userid);
+        st.bind(4, s.account);
+        st.bind(5, static_cast<std::int64_t>(now + cfg.link_ttl_s));
+        st.bind(6, static_cast<std::int64_t>(now));
+        st.exec();
+        SetState(c, s.id, "link_issued");
+        AuditLog(c, s.userid, s.account, "link_issued", "ok",
+                 "valid " + std::to_string(cfg.link_ttl_s) + " s");
+        ChatReply reply{"验证成功。请在" + Minutes(cfg.link_ttl_s) +
+                            "分钟内打开下面的链接设置新密码（仅可使用一次，请勿转发）：\n" +
+                            public_url + "/reset/" + token + "\n新密码要求：" +
+                            DescribePasswordPolicy(cfg.min_length) + "。",
+                        true, true};
+        WipeString(token);
+        return reply;
+    }
+
+    ChatReply InputIn(SQLite::Database& c, const std::string& userid, const std::string& raw) {
+        const auto active = ActiveSession(c, userid);
+        if (!active) {
+            return {"当前没有进行中的验证。发送 重置密码 或 解锁账号 重新开始。", true};
+        }
+        std::string cmd = text::NormalizeCommand(raw);
+        if (cmd == "取消" || cmd == "退出" || cmd == "cancel" || cmd == "quit") {
+            SetState(c, active->id, "cancelled");
+            AuditLog(c, userid, active->account, "cancel", "ok");
+            return {"已取消。需要时可再次发送 重置密码 或 解锁账号。", true};
+        }
+        if (cmd == "重发" || cmd == "重新发送" || cmd == "resend") {
+            return Resend(c, *active);
+        }
+        std::string digits;
+        for (char ch : cmd) {
+            if (ch != ' ') {
+                digits.push_back(ch);
+            }
+        }
+        WipeString(cmd);
+        if (AllDigits(digits)) {
+            if (digits.size() != kCodeDigits) {
+                WipeString(digits);
+                return {"验证码是6位数字，请重新输入；回复 重发 重新发送，回复 取消 退出。", false};
+            }
+            return Verify(c, *active, digits);
+        }
+        WipeString(digits);
+        return {kCodeHint, false};
+    }
+
+    // ------------------------------------------------------------------ web form
+
+    WebPage TokenProblem(const std::optional<TokenRow>& t) {
+        if (!t) {
+            return {404, page::Message("链接无效",
+                                       "此链接无效。请在企业微信中发送 重置密码 重新获取。")};
+        }
+        if (t->used_at > 0) {
+            return {410,
+                    page::Message("链接已使用",
+                                  "此链接已经使用过。如需再次重置，请在企业微信中发送 重置密码。")};
+        }
+        if (Now() >= t->expires_at) {
+            return {410, page::Message("链接已过期",
+                                       "此链接已过期。请在企业微信中发送 重置密码 重新获取。")};
+        }
+        return {200, ""};
+    }
+
+    std::string FormUrl(const std::string& token) const { return public_url + "/reset/" + token; }
+
+    WebPage Form(int status, const std::string& token, const std::string& account,
+                 const std::string& error) {
+        return {status, page::Form(FormUrl(token), account, DescribePasswordPolicy(cfg.min_length),
+                                   error, cfg.min_length)};
+    }
+};
+
+ResetService::ResetService(const config::ResetConfig& config, std::string public_url,
+                           store::Database& db, directory::Directory* dir, sms::SmsSender* sms,
+                           UserLookup& users, Notifier& notifier, Clock& clock, Random& random,
+                           Secret server_key)
+    : impl_(std::make_unique<Impl>(config, std::move(public_url), db, dir, sms, users, notifier,
+                                   clock, random, std::move(server_key))) {}
+
+ResetService::~ResetService() = default;
+
+ChatReply ResetService::Start(const std::string& userid, Purpose purpose) {
+    if (impl_->dir == nullptr || impl_->sms == nullptr) {
+        return {kNotSetUp, true};
+    }
+    try {
+        TxScope tx(impl_->db);
+        ChatReply reply = impl_->StartIn(tx.Conn(), userid, purpose);
+        tx.Commit();
+        return reply;
+    } catch (const std::exception& e) {
+        impl_->log->error("start {} for {} failed: {}", PurposeKey(purpose), userid, e.what());
+        return {kBusy, true};
+    }
+}
+
+ChatReply ResetService::Input(const std::string& userid, const std::string& text) {
+    if (impl_->dir == nullptr || impl_->sms == nullptr) {
+        return {kNotSetUp, true};
+    }
+    try {
+        TxScope tx(impl_->db);
+        ChatReply reply = impl_->InputIn(tx.Conn(), userid, text);
+        tx.Commit();
+        return reply;
+    } catch (const std::exception& e) {
+        impl_->log->error("input for {} failed: {}", userid, e.what());
+        return {kBusy, true};
+    }
+}
+
+bool ResetService::InFlow(const std::string& userid) {
+    try {
+        return impl_->ActiveSession(impl_->db.Conn(), userid).has_value();
+    } catch (const std::exception& e) {
+        impl_->log->error("InFlow for {} failed: {}", userid, e.what());
+        return false;
+    }
+}
+
+WebPage ResetService::ShowForm(const std::string& token) {
+    if (!ValidTokenShape(token)) {
+        return impl_->TokenProblem(std::nullopt);
+    }
+    try {
+        auto t = impl_->FindToken(impl_->db.Conn(), token);
+        if (auto p = impl_->TokenProblem(t); p.status != 200) {
+            return p;
+        }
+        return impl_->Form(200, token, t->account, "");
+    } catch (const std::exception& e) {
+        impl_->log->error("reset form failed: {}", e.what());
+        return {500, page::Message("暂时无法处理", kBusy)};
+    }
+}
+
+WebPage ResetService::SubmitForm(const std::string& token, const std::string& password,
+                                 const std::string& confirm) {
+    if (!ValidTokenShape(token)) {
+        return impl_->TokenProblem(std::nullopt);
+    }
+    auto& im = *impl_;
+    if (im.dir == nullptr) {
+        return {503, page::Message("未开通", kNotSetUp)};
+    }
+    try {
+        std::optional<TokenRow> t;
+        {
+            TxScope tx(im.db);
+            auto& c = tx.Conn();
+            t = im.FindToken(c, token);
+            if (auto p = im.TokenProblem(t); p.status != 200) {
+                return p;
+            }
+            if (!ConstantTimeEquals(password, confirm)) {
+                im.AuditLog(c, t->userid, t->account, "form_submit", "refused", "mismatch");
+                tx.Commit();
+                return im.Form(400, token, t->account, "两次输入的密码不一致，请重新输入。");
+            }
+            if (auto why = CheckPasswordPolicy(password, t->account, im.cfg.min_length)) {
+                im.AuditLog(c, t->userid, t->account, "form_submit", "refused", "policy");
+                tx.Commit();
+                return im.Form(422, token, t->account, *why);
+            }
+            if (auto why = im.IntervalRefusal(c, t->userid, t->account, "form_submit")) {
+                tx.Commit();
+                return {409, page::Message("暂时不能重置", *why)};
+            }
+            // Claim the token before talking to the directory: two concurrent submits cannot
+            // both get through. Released again when the directory did not change anything.
+            SQLite::Statement st(c,
+                                 "UPDATE reset_tokens SET used_at = ? WHERE token_hash = ? "
+                                 "AND used_at = 0 AND expires_at > ?");
+            st.bind(1, static_cast<std::int64_t>(im.Now()));
+            st.bind(2, t->token_hash);
+            st.bind(3, static_cast<std::int64_t>(im.Now()));
+            if (st.exec() != 1) {
+                return {410, page::Message("链接已使用", "此链接已经使用过。")};
+            }
+            tx.Commit();
+        }
+        // The directory round trip happens outside any transaction (no write lock held).
+        auto acct = im.dir->Find(t->account);
+        Result<void> r =
+            acct ? im.dir->SetPassword(*acct, Secret(password), false) : Result<void>(acct.error());
+        TxScope tx(im.db);
+        auto& c = tx.Conn();
+        if (!r) {
+            const Error& e = r.error();
+            im.AuditLog(c, t->userid, t->account, "password_set", "failed", "directory " + e.code);
+            const bool final_refusal = e.code == "not_found" || e.code == "protected";
+            if (!final_refusal) {
+                SQLite::Statement st(c, "UPDATE reset_tokens SET used_at = 0 WHERE token_hash = ?");
+                st.bind(1, t->token_hash);
+                st.exec();
+            }
+            const std::string text = im.DirectoryText(e, t->account, "重置密码");
+            tx.Commit();
+            if (e.code == "policy") {
+                return im.Form(422, token, t->account, text);
+            }
+            const int status = e.code == "not_found"     ? 404
+                               : e.code == "protected"   ? 403
+                               : e.code == "unavailable" ? 503
+                                                         : 500;
+            return {status, page::Message("未能修改密码", text)};
+        }
+        ++im.passwords_set;
+        im.SetState(c, t->session_id, "done");
+        im.AuditLog(c, t->userid, t->account, "password_set", "ok", "via link");
+        im.notifier.SendText(t->userid, "你的域账号 " + t->account +
+                                            " 的密码刚刚通过企业微信自助服务完成了修改。" +
+                                            kConfirmTail);
+        tx.Commit();
+        return {200, page::Message("密码已修改",
+                                   "账号 " + t->account + " 的密码已修改成功，请使用新密码登录。")};
+    } catch (const std::exception& e) {
+        im.log->error("reset form submit failed: {}", e.what());
+        return {500, page::Message("暂时无法处理", kBusy)};
+    }
+}
+
+std::vector<AuditRow> ResetService::Audit(const std::string& userid_or_empty, int limit) {
+    std::vector<AuditRow> rows;
+    auto& c = impl_->db.Conn();
+    SQLite::Statement st(c, userid_or_empty.empty()
+                                ? "SELECT at, userid, account, action, outcome, detail FROM "
+                                  "reset_audit ORDER BY id DESC LIMIT ?"
+                                : "SELECT at, userid, account, action, outcome, detail FROM "
+                                  "reset_audit WHERE userid = ? ORDER BY id DESC LIMIT ?");
+    int i = 1;
+    if (!userid_or_empty.empty()) {
+        st.bind(i++, userid_or_empty);
+    }
+    st.bind(i, limit > 0 ? limit : 100);
+    while (st.executeStep()) {
+        AuditRow r;
+        r.at = st.getColumn(0).getInt64();
+        r.userid = st.getColumn(1).getString();
+        r.account = st.getColumn(2).getString();
+        r.action = st.getColumn(3).getString();
+        r.outcome = st.getColumn(4).getString();
+        r.detail = st.getColumn(5).getString();
+        rows.push_back(std::move(r));
+    }
+    return rows;
+}
+
+ResetCounters ResetService::Counters() const {
+    const auto& im = *impl_;
+    ResetCounters c;
+    c.sms_sent = im.sms_sent.load();
+    c.sms_failed = im.sms_failed.load();
+    c.codes_ok = im.codes_ok.load();
+    c.codes_wrong = im.codes_wrong.load();
+    c.locked = im.locked.load();
+    c.refused = im.refused.load();
+    c.passwords_set = im.passwords_set.load();
+    c.unlocks = im.unlocks.load();
+    c.directory_errors = im.directory_errors.load();
+    return c;
+}
+
+}  // namespace wedesk::reset

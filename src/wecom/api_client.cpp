@@ -1,0 +1,339 @@
+#include "wedesk/wecom/api_client.hpp"
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <string_view>
+#include <utility>
+
+#include "wedesk/common/log.hpp"
+
+namespace wedesk::wecom {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr std::string_view kWecomPrefix = "wecom_";
+constexpr int kDefaultDuplicateInterval = 1800;
+constexpr std::size_t kMaxErrmsg = 200;
+
+std::shared_ptr<spdlog::logger> Log() { return log::Get("wecom"); }
+
+Error WecomError(int errcode, const json& body) {
+    std::string errmsg;
+    if (body.contains("errmsg") && body["errmsg"].is_string()) {
+        errmsg = body["errmsg"].get<std::string>();
+    }
+    if (errmsg.size() > kMaxErrmsg) {
+        errmsg.resize(kMaxErrmsg);
+    }
+    return Fail(std::string(kWecomPrefix) + std::to_string(errcode),
+                "WeCom errcode " + std::to_string(errcode) + (errmsg.empty() ? "" : ": " + errmsg));
+}
+
+Error TransportError(httplib::Error e) {
+    if (e == httplib::Error::ConnectionTimeout) {
+        return Fail("timeout", "WeCom API: connect timeout");
+    }
+    // Read/Write failures include read timeouts: the peer did not answer in time.
+    return Fail("network", "WeCom API: " + httplib::to_string(e));
+}
+
+std::string StringField(const json& j, const char* key) {
+    if (j.contains(key)) {
+        const auto& v = j[key];
+        if (v.is_string()) {
+            return v.get<std::string>();
+        }
+        if (v.is_number_integer()) {
+            return std::to_string(v.get<std::int64_t>());
+        }
+    }
+    return {};
+}
+
+json MessageBody(const std::string& touser, const std::string& msgtype, json payload,
+                 bool duplicate_check) {
+    json body = {{"touser", touser}, {"msgtype", msgtype}, {msgtype, std::move(payload)}};
+    if (duplicate_check) {
+        body["enable_duplicate_check"] = 1;
+        body["duplicate_check_interval"] = kDefaultDuplicateInterval;
+    }
+    return body;
+}
+
+}  // namespace
+
+int WecomErrcode(const Error& error) {
+    if (error.code.rfind(kWecomPrefix, 0) != 0) {
+        return 0;
+    }
+    try {
+        return std::stoi(error.code.substr(kWecomPrefix.size()));
+    } catch (const std::exception&) {
+        return 0;
+    }
+}
+
+bool IsRetryable(const Error& error) {
+    const auto& c = error.code;
+    if (c == "network" || c == "timeout" || c == "bad_response") {
+        return true;
+    }
+    if (c.rfind("http_", 0) == 0) {
+        return c == "http_429" || c.rfind("http_5", 0) == 0;
+    }
+    switch (WecomErrcode(error)) {
+        case -1:     // system busy
+        case 45009:  // frequency limit
+        case 45033:  // concurrency limit
+        case 40014:  // token invalid even after the refresh: transient on WeCom's side
+        case 42001:
+            return true;
+        default:
+            return false;
+    }
+}
+
+ApiClient::ApiClient(std::string api_base, std::string corp_id, Secret secret, int agent_id,
+                     Clock& clock, int timeout_s)
+    : corp_id_(std::move(corp_id)),
+      secret_(std::move(secret)),
+      agent_id_(agent_id),
+      clock_(clock),
+      timeout_s_(std::max(1, timeout_s)) {
+    while (!api_base.empty() && api_base.back() == '/') {
+        api_base.pop_back();
+    }
+    const auto scheme_end = api_base.find("://");
+    const auto path_start =
+        api_base.find('/', scheme_end == std::string::npos ? 0 : scheme_end + 3);
+    if (path_start == std::string::npos) {
+        scheme_host_port_ = api_base;
+    } else {
+        scheme_host_port_ = api_base.substr(0, path_start);
+        path_prefix_ = api_base.substr(path_start);
+    }
+}
+
+std::uint64_t ApiClient::gettoken_calls() const {
+    std::lock_guard lock(mu_);
+    return gettoken_calls_;
+}
+
+namespace {
+
+std::unique_ptr<httplib::Client> NewClient(const std::string& scheme_host_port, int timeout_s) {
+    auto cli = std::make_unique<httplib::Client>(scheme_host_port);
+    cli->set_connection_timeout(timeout_s, 0);
+    cli->set_read_timeout(timeout_s, 0);
+    cli->set_write_timeout(timeout_s, 0);
+    // Default CA paths of OpenSSL = the system bundle (ca-certificates).
+    cli->enable_server_certificate_verification(true);
+    cli->set_follow_location(false);
+    return cli;
+}
+
+Result<json> ParseReply(const httplib::Result& res) {
+    if (!res) {
+        return TransportError(res.error());
+    }
+    if (res->status != 200) {
+        return Fail("http_" + std::to_string(res->status),
+                    "WeCom API answered HTTP " + std::to_string(res->status));
+    }
+    auto body = json::parse(res->body, nullptr, false);
+    if (body.is_discarded() || !body.is_object()) {
+        return Fail("bad_response", "WeCom API answered something other than a JSON object");
+    }
+    int errcode = 0;
+    if (body.contains("errcode")) {
+        if (!body["errcode"].is_number_integer()) {
+            return Fail("bad_response", "WeCom API answered a non-integer errcode");
+        }
+        errcode = body["errcode"].get<int>();
+    }
+    if (errcode != 0) {
+        return WecomError(errcode, body);
+    }
+    return body;
+}
+
+}  // namespace
+
+Result<std::string> ApiClient::FetchToken() {
+    auto cli = NewClient(scheme_host_port_, timeout_s_);
+    if (!cli->is_valid()) {
+        return Fail("bad_request", "wecom.api_base is not a usable URL");
+    }
+    {
+        std::lock_guard lock(mu_);
+        ++gettoken_calls_;
+    }
+    const httplib::Params params = {{"corpid", corp_id_}, {"corpsecret", secret_.Reveal()}};
+    auto reply = ParseReply(cli->Get(path_prefix_ + "/cgi-bin/gettoken", params, {}));
+    if (!reply) {
+        Log()->warn("gettoken failed: {}", reply.error().message);
+        return reply.error();
+    }
+    auto token = StringField(*reply, "access_token");
+    if (token.empty()) {
+        return Fail("bad_response", "gettoken answered no access_token");
+    }
+    std::int64_t expires_in = 7200;
+    if (reply->contains("expires_in") && (*reply)["expires_in"].is_number_integer()) {
+        expires_in = std::max<std::int64_t>(1, (*reply)["expires_in"].get<std::int64_t>());
+    }
+    // Refresh a few minutes early so a call never starts with a token about to die.
+    const std::int64_t margin = std::min<std::int64_t>(300, expires_in / 2);
+    std::lock_guard lock(mu_);
+    const auto now = clock_.Now();
+    expires_at_ = now + std::chrono::seconds(expires_in);
+    refresh_after_ = now + std::chrono::seconds(expires_in - margin);
+    token_ = Secret(token);
+    WipeString(token);
+    return token_.Reveal();
+}
+
+Result<std::string> ApiClient::Token() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+        const auto now = clock_.Now();
+        if (!token_.empty() && now < refresh_after_) {
+            return token_.Reveal();
+        }
+        if (!refreshing_) {
+            break;
+        }
+        const auto generation = refresh_generation_;
+        cv_.wait(lock, [&] { return !refreshing_; });
+        if (refresh_generation_ != generation && token_.empty()) {
+            // The refresh we waited for failed: report it rather than queueing another gettoken.
+            return last_refresh_error_;
+        }
+    }
+    refreshing_ = true;
+    lock.unlock();
+    auto fetched = FetchToken();
+    lock.lock();
+    refreshing_ = false;
+    ++refresh_generation_;
+    cv_.notify_all();
+    if (fetched) {
+        return fetched;
+    }
+    last_refresh_error_ = fetched.error();
+    // A failed early refresh can still fall back on the old token while it lives.
+    if (!token_.empty() && clock_.Now() < expires_at_) {
+        return token_.Reveal();
+    }
+    token_ = Secret();
+    return fetched.error();
+}
+
+void ApiClient::Invalidate(const std::string& bad) {
+    std::lock_guard lock(mu_);
+    if (!token_.empty() && token_.Reveal() == bad) {
+        token_ = Secret();
+    }
+}
+
+Result<json> ApiClient::PostOnce(const std::string& api_path, const std::string& token,
+                                 const std::string& body) {
+    auto cli = NewClient(scheme_host_port_, timeout_s_);
+    if (!cli->is_valid()) {
+        return Fail("bad_request", "wecom.api_base is not a usable URL");
+    }
+    const auto path =
+        httplib::append_query_params(path_prefix_ + api_path, {{"access_token", token}});
+    return ParseReply(cli->Post(path, body, "application/json"));
+}
+
+Result<json> ApiClient::PostWithToken(const std::string& api_path, const json& body) {
+    const auto text = body.dump(-1, ' ', false, json::error_handler_t::replace);
+    auto token = Token();
+    if (!token) {
+        return token.error();
+    }
+    auto reply = PostOnce(api_path, *token, text);
+    const int errcode = reply ? 0 : WecomErrcode(reply.error());
+    if (errcode == 40014 || errcode == 42001) {
+        // WeCom may invalidate a token before expires_in: refresh once and retry once.
+        Log()->info("access token rejected ({}), refreshing", errcode);
+        Invalidate(*token);
+        token = Token();
+        if (!token) {
+            return token.error();
+        }
+        reply = PostOnce(api_path, *token, text);
+    }
+    if (!reply) {
+        Log()->warn("{} failed: {}", api_path, reply.error().message);
+    }
+    return reply;
+}
+
+Result<SendResult> ApiClient::SendRaw(json body) {
+    if (!body.is_object() || !body.contains("msgtype")) {
+        return Fail("bad_request", "message/send body needs an object with msgtype");
+    }
+    if (!body.contains("agentid")) {
+        body["agentid"] = agent_id_;
+    }
+    auto reply = PostWithToken("/cgi-bin/message/send", body);
+    if (!reply) {
+        return reply.error();
+    }
+    SendResult out;
+    out.msgid = StringField(*reply, "msgid");
+    out.response_code = StringField(*reply, "response_code");
+    out.invaliduser = StringField(*reply, "invaliduser");
+    return out;
+}
+
+Result<SendResult> ApiClient::SendText(const std::string& touser, const std::string& content,
+                                       bool duplicate_check) {
+    return SendRaw(MessageBody(touser, "text", {{"content", content}}, duplicate_check));
+}
+
+Result<SendResult> ApiClient::SendMarkdown(const std::string& touser, const std::string& content,
+                                           bool duplicate_check) {
+    return SendRaw(MessageBody(touser, "markdown", {{"content", content}}, duplicate_check));
+}
+
+Result<SendResult> ApiClient::SendTemplateCard(const std::string& touser, const json& card,
+                                               bool duplicate_check) {
+    if (!card.is_object()) {
+        return Fail("bad_request", "template_card must be a JSON object");
+    }
+    return SendRaw(MessageBody(touser, "template_card", card, duplicate_check));
+}
+
+Result<void> ApiClient::UpdateTemplateCardRaw(json body) {
+    if (!body.is_object()) {
+        return Fail("bad_request", "update_template_card body must be a JSON object");
+    }
+    if (!body.contains("agentid")) {
+        body["agentid"] = agent_id_;
+    }
+    auto reply = PostWithToken("/cgi-bin/message/update_template_card", body);
+    if (!reply) {
+        return reply.error();
+    }
+    return {};
+}
+
+Result<void> ApiClient::UpdateTemplateCard(const std::vector<std::string>& userids,
+                                           const std::string& response_code,
+                                           const std::string& replace_name) {
+    if (userids.empty() || response_code.empty()) {
+        return Fail("bad_request", "update_template_card needs userids and a response_code");
+    }
+    return UpdateTemplateCardRaw({{"userids", userids},
+                                  {"response_code", response_code},
+                                  {"button", {{"replace_name", replace_name}}}});
+}
+
+}  // namespace wedesk::wecom

@@ -1,0 +1,382 @@
+#include "wedesk/wecom/message.hpp"
+
+#include <pugixml.hpp>
+
+#include <array>
+#include <charconv>
+#include <utility>
+
+#include "wedesk/common/text.hpp"
+
+namespace wedesk::wecom {
+
+namespace {
+
+// pugixml never expands custom entities or loads external ones: a DOCTYPE is skipped and
+// "&name;" stays literal text, so there is no XXE or entity expansion to switch off. The
+// predefined entities and character references in plain text are decoded, CDATA is verbatim.
+constexpr unsigned kParseOptions = pugi::parse_default | pugi::parse_ws_pcdata_single;
+
+constexpr std::array<std::pair<MsgType, std::string_view>, 8> kMsgTypeNames{{
+    {MsgType::kText, "text"},
+    {MsgType::kImage, "image"},
+    {MsgType::kVoice, "voice"},
+    {MsgType::kVideo, "video"},
+    {MsgType::kLocation, "location"},
+    {MsgType::kLink, "link"},
+    {MsgType::kFile, "file"},
+    {MsgType::kEvent, "event"},
+}};
+
+constexpr std::array<std::pair<EventType, std::string_view>, 7> kEventNames{{
+    {EventType::kSubscribe, "subscribe"},
+    {EventType::kUnsubscribe, "unsubscribe"},
+    {EventType::kEnterAgent, "enter_agent"},
+    {EventType::kClick, "click"},
+    {EventType::kView, "view"},
+    {EventType::kTemplateCardEvent, "template_card_event"},
+    {EventType::kLocation, "LOCATION"},
+}};
+
+std::string_view MsgTypeName(MsgType t) {
+    for (const auto& [type, name] : kMsgTypeNames) {
+        if (type == t) {
+            return name;
+        }
+    }
+    return {};
+}
+
+std::string_view EventName(EventType t) {
+    for (const auto& [type, name] : kEventNames) {
+        if (type == t) {
+            return name;
+        }
+    }
+    return {};
+}
+
+// Current docs use lower-case names, old 企业号 docs show CLICK/VIEW: compare case-insensitively.
+MsgType ParseMsgType(std::string_view raw) {
+    const std::string lower = text::AsciiLower(raw);
+    for (const auto& [type, name] : kMsgTypeNames) {
+        if (lower == name) {
+            return type;
+        }
+    }
+    return MsgType::kUnknown;
+}
+
+EventType ParseEventType(std::string_view raw) {
+    const std::string lower = text::AsciiLower(raw);
+    for (const auto& [type, name] : kEventNames) {
+        if (lower == text::AsciiLower(name)) {
+            return type;
+        }
+    }
+    return EventType::kOther;
+}
+
+/// All text of an element: plain text (entities decoded) and CDATA sections concatenated, so a
+/// CDATA split around "]]>" reads back as one string.
+std::string TextOf(const pugi::xml_node& parent, const char* name) {
+    std::string out;
+    const pugi::xml_node el = parent.child(name);
+    for (const pugi::xml_node& n : el.children()) {
+        if (n.type() == pugi::node_pcdata || n.type() == pugi::node_cdata) {
+            out.append(n.value());
+        }
+    }
+    return out;
+}
+
+std::string TrimmedTextOf(const pugi::xml_node& parent, const char* name) {
+    return text::Trim(TextOf(parent, name));
+}
+
+/// Escapes text for a plain (non-CDATA) element.
+std::string Escape(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (char c : s) {
+        switch (c) {
+            case '&':
+                out.append("&amp;");
+                break;
+            case '<':
+                out.append("&lt;");
+                break;
+            case '>':
+                out.append("&gt;");
+                break;
+            default:
+                out.push_back(c);
+        }
+    }
+    return out;
+}
+
+void AppendCdataElement(std::string& out, std::string_view name, std::string_view value) {
+    out.append("<").append(name).append(">");
+    out.append(Cdata(value));
+    out.append("</").append(name).append(">");
+}
+
+void AppendPlainElement(std::string& out, std::string_view name, std::string_view value) {
+    out.append("<").append(name).append(">");
+    out.append(Escape(value));
+    out.append("</").append(name).append(">");
+}
+
+Result<pugi::xml_node> LoadRoot(pugi::xml_document& doc, std::string_view xml) {
+    const pugi::xml_parse_result r =
+        doc.load_buffer(xml.data(), xml.size(), kParseOptions, pugi::encoding_utf8);
+    if (!r) {
+        return Fail("parse_xml", std::string("malformed XML: ") + r.description());
+    }
+    pugi::xml_node root = doc.child("xml");
+    if (!root) {
+        return Fail("parse_xml", "no <xml> root element");
+    }
+    return root;
+}
+
+}  // namespace
+
+std::string InboundMessage::DedupeKey() const {
+    if (!msg_id.empty()) {
+        return msg_id;
+    }
+    std::string key = "ev:" + from_user + ":" + std::to_string(create_time) + ":" + event;
+    if (!task_id.empty() || !event_key.empty()) {
+        key.append(":").append(task_id).append(":").append(event_key);
+    }
+    return key;
+}
+
+Result<std::string> ExtractEncrypt(std::string_view body) {
+    pugi::xml_document doc;
+    auto root = LoadRoot(doc, body);
+    if (!root) {
+        return root.error();
+    }
+    // Trim only white space (pretty-printed bodies); Base64 itself has none.
+    std::string encrypt = TrimmedTextOf(*root, "Encrypt");
+    if (encrypt.empty()) {
+        return Fail("parse_xml", "no Encrypt element");
+    }
+    return encrypt;
+}
+
+Result<InboundMessage> ParseInbound(std::string_view inner_xml) {
+    pugi::xml_document doc;
+    auto root_result = LoadRoot(doc, inner_xml);
+    if (!root_result) {
+        return root_result.error();
+    }
+    const pugi::xml_node root = *root_result;
+
+    InboundMessage m;
+    // WeCom UserIDs are case-insensitive and responses lower-case them (§9 item 15).
+    m.from_user = text::AsciiLower(TrimmedTextOf(root, "FromUserName"));
+    m.raw_type = TrimmedTextOf(root, "MsgType");
+    if (m.from_user.empty()) {
+        return Fail("parse_xml", "FromUserName missing");
+    }
+    if (m.raw_type.empty()) {
+        return Fail("parse_xml", "MsgType missing");
+    }
+    m.type = ParseMsgType(m.raw_type);
+    m.to_user = TrimmedTextOf(root, "ToUserName");
+
+    const std::string create_time = TrimmedTextOf(root, "CreateTime");
+    if (!create_time.empty()) {
+        const char* end = create_time.data() + create_time.size();
+        const auto [ptr, ec] = std::from_chars(create_time.data(), end, m.create_time);
+        if (ec != std::errc() || ptr != end) {
+            return Fail("parse_xml", "CreateTime is not an integer");
+        }
+    }
+    // Kept as text: 64-bit ids exceed 2^53 and must not pass through a double (§5.4).
+    m.msg_id = TrimmedTextOf(root, "MsgId");
+    m.agent_id = TrimmedTextOf(root, "AgentID");
+
+    // Unknown elements are ignored; fields of other types are simply read as empty.
+    m.content = TextOf(root, "Content");
+    m.media_id = TrimmedTextOf(root, "MediaId");
+    m.pic_url = TrimmedTextOf(root, "PicUrl");
+    m.format = TrimmedTextOf(root, "Format");
+    m.thumb_media_id = TrimmedTextOf(root, "ThumbMediaId");
+    m.location_x = TrimmedTextOf(root, "Location_X");
+    m.location_y = TrimmedTextOf(root, "Location_Y");
+    m.scale = TrimmedTextOf(root, "Scale");
+    m.label = TextOf(root, "Label");
+    m.title = TextOf(root, "Title");
+    m.description = TextOf(root, "Description");
+    m.url = TrimmedTextOf(root, "Url");
+    m.file_name = TextOf(root, "FileName");
+
+    if (m.type == MsgType::kEvent) {
+        m.event = TrimmedTextOf(root, "Event");
+        m.event_type = ParseEventType(m.event);
+        m.event_key = TextOf(root, "EventKey");
+        m.task_id = TrimmedTextOf(root, "TaskId");
+        m.card_type = TrimmedTextOf(root, "CardType");
+        m.response_code = TrimmedTextOf(root, "ResponseCode");
+        m.latitude = TrimmedTextOf(root, "Latitude");
+        m.longitude = TrimmedTextOf(root, "Longitude");
+        m.precision = TrimmedTextOf(root, "Precision");
+    }
+    return m;
+}
+
+std::string Cdata(std::string_view text) {
+    static constexpr std::string_view kEnd = "]]>";
+    std::string out = "<![CDATA[";
+    std::size_t pos = 0;
+    for (;;) {
+        const std::size_t hit = text.find(kEnd, pos);
+        if (hit == std::string_view::npos) {
+            out.append(text.substr(pos));
+            break;
+        }
+        // "]]>" becomes "]]" + close + open + ">": the reader concatenates both sections.
+        out.append(text.substr(pos, hit - pos)).append("]]]]><![CDATA[>");
+        pos = hit + kEnd.size();
+    }
+    out.append("]]>");
+    return out;
+}
+
+std::string BuildTextReply(std::string_view to_user, std::string_view from_corp,
+                           std::int64_t create_time, std::string_view content) {
+    std::string out = "<xml>";
+    AppendCdataElement(out, "ToUserName", to_user);
+    AppendCdataElement(out, "FromUserName", from_corp);
+    AppendPlainElement(out, "CreateTime", std::to_string(create_time));
+    AppendCdataElement(out, "MsgType", "text");
+    AppendCdataElement(out, "Content", content);
+    out.append("</xml>");
+    return out;
+}
+
+std::string BuildUpdateButtonReply(std::string_view to_user, std::string_view from_corp,
+                                   std::int64_t create_time, std::string_view replace_name) {
+    std::string out = "<xml>";
+    AppendCdataElement(out, "ToUserName", to_user);
+    AppendCdataElement(out, "FromUserName", from_corp);
+    AppendPlainElement(out, "CreateTime", std::to_string(create_time));
+    AppendCdataElement(out, "MsgType", "update_button");
+    out.append("<Button>");
+    AppendCdataElement(out, "ReplaceName", replace_name);
+    out.append("</Button></xml>");
+    return out;
+}
+
+std::string BuildInboundXml(const InboundMessage& msg) {
+    // The raw names are kept when they agree with the typed value (e.g. "CLICK"), so a parsed
+    // message is rebuilt as it came; otherwise the canonical name is used.
+    std::string type_name(MsgTypeName(msg.type));
+    if (msg.type == MsgType::kUnknown ||
+        (!msg.raw_type.empty() && ParseMsgType(msg.raw_type) == msg.type)) {
+        type_name = msg.raw_type;
+    }
+
+    std::string out = "<xml>";
+    AppendCdataElement(out, "ToUserName", msg.to_user);
+    AppendCdataElement(out, "FromUserName", msg.from_user);
+    AppendPlainElement(out, "CreateTime", std::to_string(msg.create_time));
+    AppendCdataElement(out, "MsgType", type_name);
+
+    // Element order as WeCom sends them (developer docs 90239/90240).
+    switch (msg.type) {
+        case MsgType::kText:
+            AppendCdataElement(out, "Content", msg.content);
+            break;
+        case MsgType::kImage:
+            AppendCdataElement(out, "PicUrl", msg.pic_url);
+            AppendCdataElement(out, "MediaId", msg.media_id);
+            break;
+        case MsgType::kVoice:
+            AppendCdataElement(out, "MediaId", msg.media_id);
+            AppendCdataElement(out, "Format", msg.format);
+            break;
+        case MsgType::kVideo:
+            AppendCdataElement(out, "MediaId", msg.media_id);
+            AppendCdataElement(out, "ThumbMediaId", msg.thumb_media_id);
+            break;
+        case MsgType::kLocation:
+            AppendPlainElement(out, "Location_X", msg.location_x);
+            AppendPlainElement(out, "Location_Y", msg.location_y);
+            AppendPlainElement(out, "Scale", msg.scale);
+            AppendCdataElement(out, "Label", msg.label);
+            break;
+        case MsgType::kLink:
+            AppendCdataElement(out, "Title", msg.title);
+            AppendCdataElement(out, "Description", msg.description);
+            AppendCdataElement(out, "Url", msg.url);
+            AppendCdataElement(out, "PicUrl", msg.pic_url);
+            break;
+        case MsgType::kFile:
+            AppendCdataElement(out, "MediaId", msg.media_id);
+            if (!msg.file_name.empty()) {
+                AppendCdataElement(out, "FileName", msg.file_name);
+            }
+            break;
+        case MsgType::kEvent: {
+            std::string event_name(EventName(msg.event_type));
+            if (msg.event_type == EventType::kOther || msg.event_type == EventType::kNone ||
+                (!msg.event.empty() && ParseEventType(msg.event) == msg.event_type)) {
+                event_name = msg.event;
+            }
+            AppendCdataElement(out, "Event", event_name);
+            switch (msg.event_type) {
+                case EventType::kSubscribe:
+                case EventType::kUnsubscribe:
+                    // No EventKey in these (docs 90240).
+                    if (!msg.event_key.empty()) {
+                        AppendCdataElement(out, "EventKey", msg.event_key);
+                    }
+                    break;
+                case EventType::kLocation:
+                    AppendPlainElement(out, "Latitude", msg.latitude);
+                    AppendPlainElement(out, "Longitude", msg.longitude);
+                    AppendPlainElement(out, "Precision", msg.precision);
+                    break;
+                case EventType::kTemplateCardEvent:
+                    AppendCdataElement(out, "EventKey", msg.event_key);
+                    AppendCdataElement(out, "TaskId", msg.task_id);
+                    AppendCdataElement(out, "CardType", msg.card_type);
+                    AppendCdataElement(out, "ResponseCode", msg.response_code);
+                    break;
+                default:
+                    AppendCdataElement(out, "EventKey", msg.event_key);
+                    if (!msg.task_id.empty()) {
+                        AppendCdataElement(out, "TaskId", msg.task_id);
+                        AppendCdataElement(out, "CardType", msg.card_type);
+                        AppendCdataElement(out, "ResponseCode", msg.response_code);
+                    }
+                    break;
+            }
+            break;
+        }
+        case MsgType::kUnknown:
+            if (!msg.content.empty()) {
+                AppendCdataElement(out, "Content", msg.content);
+            }
+            break;
+    }
+    if (!msg.msg_id.empty()) {
+        AppendPlainElement(out, "MsgId", msg.msg_id);
+    }
+    if (!msg.agent_id.empty()) {
+        AppendPlainElement(out, "AgentID", msg.agent_id);
+    }
+    if (msg.type == MsgType::kLocation) {
+        AppendCdataElement(out, "AppType", "wxwork");
+    }
+    out.append("</xml>");
+    return out;
+}
+
+}  // namespace wedesk::wecom

@@ -1,0 +1,57 @@
+#pragma once
+/// TestServer: a real wedesk (ServerApp) on a loopback port with its own SQLite file in a
+/// temp dir, a fake clock, and a SimClient that plays WeCom against it over HTTP.
+
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "fakes/fake_clock.hpp"
+#include "fakes/temp_dir.hpp"
+#include "wedesk/app/server_app.hpp"
+#include "wedesk/config/config.hpp"
+#include "wedesk/sim/wecom_client.hpp"
+#include "wedesk/wecom/crypto.hpp"
+
+namespace wedesk::testing {
+
+/// The published interop vectors (tests/data/wecom_vectors.json).
+const nlohmann::json& Vectors();
+
+/// A valid config JSON for tests: vector credentials, database in `dir`, port 0.
+nlohmann::json BaseConfigJson(const std::string& dir);
+
+class TestServer {
+public:
+    /// `patch` is merged into the base config (RFC 7386 merge patch).
+    explicit TestServer(const nlohmann::json& patch = nlohmann::json::object());
+    ~TestServer();
+
+    void Restart();  ///< stop and start again on the same database file (new port)
+    void Stop();
+
+    std::string BaseUrl() const { return "http://127.0.0.1:" + std::to_string(port_); }
+    int port() const { return port_; }
+    sim::SimClient& client() { return *client_; }
+    FakeClock& clock() { return clock_; }
+    const config::Config& config() const { return config_; }
+    const std::string& db_path() const { return config_.database.path; }
+    app::ServerApp& app() { return *app_; }
+    /// SELECT COUNT(*) over a fresh connection to the database file.
+    long long Count(const std::string& table, const std::string& where = "1=1") const;
+
+private:
+    void Start();
+
+    TempDir dir_;
+    FakeClock clock_;
+    OpenSslRandom random_;
+    config::Config config_;
+    std::unique_ptr<wecom::WecomCrypto> crypto_;
+    std::unique_ptr<app::ServerApp> app_;
+    std::unique_ptr<sim::SimClient> client_;
+    int port_ = 0;
+};
+
+}  // namespace wedesk::testing

@@ -1,0 +1,77 @@
+// Search quality on the sample knowledge base: recall@3 over realistic queries (typos,
+// colloquial phrasing, English words, two-character queries) and silence on chit-chat.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "fakes/temp_dir.hpp"
+#include "wedesk/kb/knowledge_base.hpp"
+#include "wedesk/store/database.hpp"
+
+using namespace wedesk;
+
+namespace {
+
+nlohmann::json LoadQueries() {
+    std::ifstream in(std::string(WEDESK_TEST_DATA_DIR) + "/kb_queries.json");
+    std::stringstream buf;
+    buf << in.rdbuf();
+    return nlohmann::json::parse(buf.str());
+}
+
+}  // namespace
+
+TEST_CASE("recall@3 on the sample knowledge base is at least 90%", "[unit]") {
+    testing::TempDir dir;
+    auto db = store::Database::Open(dir.File("kb.db"));
+    kb::KnowledgeBase kb(*db);
+    auto rep = kb.ImportFile(std::string(WEDESK_TEST_DATA_DIR) + "/kb_sample.md");
+    REQUIRE(rep.ok());
+    REQUIRE(rep->inserted >= 30);
+
+    const auto doc = LoadQueries();
+    const auto& queries = doc.at("queries");
+    REQUIRE(queries.size() >= 60);
+    int hits = 0;
+    for (const auto& item : queries) {
+        const auto q = item.at("q").get<std::string>();
+        const auto expect = item.at("expect").get<std::vector<std::string>>();
+        const auto got = kb.Suggest(q, 3);
+        bool hit = false;
+        for (const auto& s : got) {
+            hit = hit || std::find(expect.begin(), expect.end(), s.title) != expect.end();
+        }
+        if (hit) {
+            ++hits;
+        } else {
+            std::string titles;
+            for (const auto& s : got) {
+                titles += " [" + s.title + "]";
+            }
+            WARN("miss: " << q << " ->" << (titles.empty() ? " (nothing)" : titles));
+        }
+    }
+    const double recall = static_cast<double>(hits) / static_cast<double>(queries.size());
+    std::cout << "kb recall@3: " << hits << "/" << queries.size() << " = " << recall * 100.0
+              << "%\n";
+    CHECK(recall >= 0.90);
+}
+
+TEST_CASE("nonsense and chit-chat get no suggestion", "[unit]") {
+    testing::TempDir dir;
+    auto db = store::Database::Open(dir.File("kb.db"));
+    kb::KnowledgeBase kb(*db);
+    REQUIRE(kb.ImportFile(std::string(WEDESK_TEST_DATA_DIR) + "/kb_sample.md").ok());
+    const auto doc = LoadQueries();
+    REQUIRE(doc.at("nonsense").size() >= 10);
+    for (const auto& item : doc.at("nonsense")) {
+        const auto q = item.get<std::string>();
+        const auto got = kb.Suggest(q, 3);
+        INFO("query: " << q << (got.empty() ? "" : " -> " + got[0].title));
+        CHECK(got.empty());
+    }
+}

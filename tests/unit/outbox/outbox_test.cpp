@@ -1,0 +1,320 @@
+#include <catch2/catch.hpp>
+
+#include <SQLiteCpp/Database.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "fakes/fake_clock.hpp"
+#include "fakes/temp_dir.hpp"
+#include "wedesk/outbox/outbox.hpp"
+#include "wedesk/outbox/outbox_worker.hpp"
+#include "wedesk/store/database.hpp"
+#include "wedesk/wecom/api_client.hpp"
+#include "wedesk/wecom/api_emulator.hpp"
+
+using namespace wedesk;
+using namespace wedesk::outbox;
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kCorp = "ww5f3c9a1e7b2d4068";
+constexpr const char* kSecret = "app-secret-value";
+constexpr int kAgent = 1000002;
+
+/// A WeCom emulator, a database file and a client; workers and outboxes are made per test so a
+/// "restart" can build new ones on the same file.
+struct Env {
+    testing::TempDir dir;
+    testing::FakeClock clock;
+    testing::FakeRandom random;
+    wecom::ApiEmulator emu{kCorp, kSecret, kAgent};
+    int port = emu.Start("127.0.0.1", 0);
+    wecom::ApiClient api{emu.BaseUrl(), kCorp, Secret(kSecret), kAgent, clock, 2};
+    std::unique_ptr<store::Database> db = store::Database::Open(dir.File("wedesk.db"));
+
+    std::unique_ptr<OutboxWorker> Worker(WorkerOptions opts = {}) {
+        return std::make_unique<OutboxWorker>(*db, api, clock, random, std::move(opts));
+    }
+};
+
+void Commit(Env& env, const std::function<void(Outbox&)>& fn) {
+    Outbox outbox(*env.db, env.clock);
+    store::WriteTx tx(*env.db);
+    fn(outbox);
+    tx.Commit();
+}
+
+json Card(const std::string& ticket) {
+    return {{"card_type", "button_interaction"},
+            {"main_title", {{"title", "新工单 " + ticket}}},
+            {"task_id", "inc-" + ticket},
+            {"button_list", {{{"type", 0}, {"text", "接单"}, {"key", "ticket_accept:" + ticket}}}}};
+}
+
+}  // namespace
+
+TEST_CASE("outbox: a message enqueued in a rolled-back transaction is never sent", "[unit]") {
+    Env env;
+    Outbox outbox(*env.db, env.clock);
+    {
+        store::WriteTx tx(*env.db);
+        outbox.SendText("zhangsan", "工单已创建");
+        // no Commit: the step failed
+    }
+    auto worker = env.Worker();
+    CHECK(worker->RunOnce().sent == 0);
+    CHECK(env.emu.Received().empty());
+    CHECK(outbox.Stats().pending == 0);
+}
+
+TEST_CASE("outbox: a committed message is delivered once", "[unit]") {
+    Env env;
+    Commit(env, [](Outbox& o) { o.SendText("ZhangSan", "工单 IT20261127-0001 已创建"); });
+    Outbox outbox(*env.db, env.clock);
+    CHECK(outbox.Stats().pending == 1);
+    auto worker = env.Worker();
+    CHECK(worker->RunOnce().sent == 1);
+    CHECK(worker->RunOnce().sent == 0);
+    const auto got = env.emu.Received();
+    REQUIRE(got.size() == 1);
+    CHECK(got[0].touser == "zhangsan");
+    CHECK(got[0].body["text"]["content"] == "工单 IT20261127-0001 已创建");
+    CHECK_FALSE(got[0].body.contains("enable_duplicate_check"));
+    const auto s = outbox.Stats();
+    CHECK(s.sent == 1);
+    CHECK(s.pending == 0);
+    const auto sent = outbox.List("sent");
+    REQUIRE(sent.size() == 1);
+    CHECK(sent[0].msgid == got[0].msgid);
+}
+
+TEST_CASE("outbox: errcode -1 backs off and delivers exactly once after recovery", "[unit]") {
+    Env env;
+    env.emu.FailNext(3, -1);
+    Commit(env, [](Outbox& o) { o.SendMarkdown("zhangsan", "**工单** 已解决"); });
+    auto worker = env.Worker();
+    auto first = worker->RunOnce();
+    CHECK(first.failed == 1);
+    REQUIRE(first.next_due);
+    CHECK(*first.next_due > env.clock.NowSeconds());
+    // Not due yet: no new attempt without time passing.
+    CHECK(worker->RunOnce().failed == 0);
+    CHECK(env.emu.SendAttempts() == 1);
+
+    for (int i = 0; i < 10 && env.emu.Received().empty(); ++i) {
+        env.clock.Advance(std::chrono::seconds(600));
+        (void)worker->RunOnce();
+    }
+    env.clock.Advance(std::chrono::seconds(600));
+    CHECK(worker->RunOnce().sent == 0);
+    const auto got = env.emu.Received();
+    REQUIRE(got.size() == 1);
+    CHECK(got[0].body["enable_duplicate_check"] == 1);  // a resend
+    CHECK(env.emu.SendAttempts() == 4);
+    Outbox outbox(*env.db, env.clock);
+    CHECK(outbox.Stats().sent == 1);
+}
+
+TEST_CASE("outbox: after a restart an acknowledged message is not sent again", "[unit]") {
+    testing::TempDir dir;
+    testing::FakeClock clock;
+    testing::FakeRandom random;
+    wecom::ApiEmulator emu{kCorp, kSecret, kAgent};
+    REQUIRE(emu.Start("127.0.0.1", 0) > 0);
+    wecom::ApiClient api{emu.BaseUrl(), kCorp, Secret(kSecret), kAgent, clock, 2};
+    {
+        auto db = store::Database::Open(dir.File("wedesk.db"));
+        Outbox outbox(*db, clock);
+        store::WriteTx tx(*db);
+        outbox.SendText("zhangsan", "one");
+        outbox.SendText("zhangsan", "two");
+        tx.Commit();
+        OutboxWorker worker(*db, api, clock, random);
+        CHECK(worker.RunOnce().sent == 2);
+    }
+    {
+        auto db = store::Database::Open(dir.File("wedesk.db"));
+        OutboxWorker worker(*db, api, clock, random);
+        CHECK(worker.RunOnce().sent == 0);
+        Outbox outbox(*db, clock);
+        CHECK(outbox.Stats().sent == 2);
+    }
+    CHECK(emu.Received().size() == 2);
+}
+
+TEST_CASE("outbox: a crash between send and ack resends with duplicate check, WeCom drops it",
+          "[unit]") {
+    Env env;
+    Commit(env, [](Outbox& o) { o.SendText("zhangsan", "密码已重置，如非本人操作请联系IT"); });
+    {
+        WorkerOptions crash;
+        crash.after_send_hook = [](std::int64_t) { return false; };
+        auto worker = env.Worker(crash);
+        CHECK(worker->RunOnce().sent == 0);
+    }
+    REQUIRE(env.emu.Received().size() == 1);
+    Outbox outbox(*env.db, env.clock);
+    auto pending = outbox.List("pending");
+    REQUIRE(pending.size() == 1);
+    CHECK(pending[0].attempts == 1);
+
+    env.clock.Advance(std::chrono::seconds(120));  // the restart took a while
+    auto worker = env.Worker();
+    CHECK(worker->RunOnce().sent == 1);
+    CHECK(env.emu.Received().size() == 1);
+    CHECK(env.emu.DuplicatesDropped() == 1);
+    const auto sent = outbox.List("sent");
+    REQUIRE(sent.size() == 1);
+    CHECK(sent[0].msgid == env.emu.Received()[0].msgid);
+}
+
+TEST_CASE("outbox: the 31st message to one member in a minute waits for the window", "[unit]") {
+    Env env;
+    Commit(env, [](Outbox& o) {
+        for (int i = 1; i <= 31; ++i) {
+            o.SendText("zhangsan", "通知 " + std::to_string(i));
+        }
+        o.SendText("lisi", "不受影响");
+    });
+    auto worker = env.Worker();
+    auto pass = worker->RunOnce();
+    CHECK(pass.sent == 31);  // 30 to zhangsan, 1 to lisi
+    REQUIRE(pass.next_due);
+    CHECK(*pass.next_due == env.clock.NowSeconds() + 60);
+    auto got = env.emu.Received();
+    REQUIRE(got.size() == 31);
+    CHECK(got.back().body["text"]["content"] == "不受影响");
+
+    env.clock.Advance(std::chrono::seconds(59));
+    CHECK(worker->RunOnce().sent == 0);
+    env.clock.Advance(std::chrono::seconds(1));
+    CHECK(worker->RunOnce().sent == 1);
+    got = env.emu.Received();
+    REQUIRE(got.size() == 32);
+    CHECK(got.back().body["text"]["content"] == "通知 31");  // delayed, not dropped, in order
+}
+
+TEST_CASE("outbox: a permanent error parks the message, later ones still go", "[unit]") {
+    Env env;
+    env.emu.AddInvalidUser("ghost");
+    Commit(env, [](Outbox& o) {
+        o.SendText("ghost", "nobody");
+        o.SendText("zhangsan", "somebody");
+    });
+    auto worker = env.Worker();
+    auto pass = worker->RunOnce();
+    CHECK(pass.parked == 1);
+    CHECK(pass.sent == 1);
+    Outbox outbox(*env.db, env.clock);
+    CHECK(outbox.Stats().parked == 1);
+    const auto parked = outbox.List("parked");
+    REQUIRE(parked.size() == 1);
+    CHECK(parked[0].userid == "ghost");
+    CHECK(parked[0].last_error.find("wecom_81013") != std::string::npos);
+    env.clock.Advance(std::chrono::hours(1));
+    CHECK(worker->RunOnce().sent == 0);  // parked stays parked
+}
+
+TEST_CASE("outbox: too many retryable failures park; Retry un-parks", "[unit]") {
+    Env env;
+    env.emu.SetDown(true);
+    Commit(env, [](Outbox& o) { o.SendText("zhangsan", "eventually"); });
+    WorkerOptions opts;
+    opts.max_attempts = 3;
+    auto worker = env.Worker(opts);
+    int parked = 0;
+    for (int i = 0; i < 5; ++i) {
+        parked += worker->RunOnce().parked;
+        env.clock.Advance(std::chrono::seconds(600));
+    }
+    CHECK(parked == 1);
+    CHECK(env.emu.SendAttempts() == 0);  // 503 before any handler
+    Outbox outbox(*env.db, env.clock);
+    auto rows = outbox.List("parked");
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0].attempts == 3);
+    CHECK(rows[0].last_error.find("http_503") != std::string::npos);
+
+    env.emu.SetDown(false);
+    REQUIRE(outbox.Retry(rows[0].id).ok());
+    CHECK(outbox.Stats().pending == 1);
+    CHECK(worker->RunOnce().sent == 1);
+    REQUIRE(env.emu.Received().size() == 1);
+
+    auto again = outbox.Retry(rows[0].id);
+    REQUIRE_FALSE(again.ok());
+    CHECK(again.error().code == "not_parked");
+    auto missing = outbox.Retry(9999);
+    REQUIRE_FALSE(missing.ok());
+    CHECK(missing.error().code == "not_found");
+}
+
+TEST_CASE("outbox: a card keeps its response_code and a queued update uses it once", "[unit]") {
+    Env env;
+    Commit(env, [](Outbox& o) {
+        o.SendCard("lisi", Card("IT20261127-0001").dump());
+        o.UpdateCard("lisi", "inc-IT20261127-0001", "已接单");
+    });
+    auto worker = env.Worker();
+    CHECK(worker->RunOnce().sent == 2);
+    const auto cards = env.emu.Received();
+    REQUIRE(cards.size() == 1);
+    const auto updates = env.emu.Updates();
+    REQUIRE(updates.size() == 1);
+    CHECK(updates[0].body["response_code"] == cards[0].response_code);
+    CHECK(updates[0].body["userids"] == json::array({"lisi"}));
+    CHECK(updates[0].body["button"]["replace_name"] == "已接单");
+    Outbox outbox(*env.db, env.clock);
+    CHECK(outbox.ResponseCode("inc-IT20261127-0001", "lisi").empty());  // spent
+
+    // A second update without a fresh code has nothing to use: parked, not sent.
+    Commit(env, [](Outbox& o) { o.UpdateCard("lisi", "inc-IT20261127-0001", "已完成"); });
+    CHECK(worker->RunOnce().parked == 1);
+    CHECK(env.emu.Updates().size() == 1);
+}
+
+TEST_CASE("outbox: a card that is not JSON is stored parked", "[unit]") {
+    Env env;
+    Commit(env, [](Outbox& o) { o.SendCard("lisi", "{not json"); });
+    Outbox outbox(*env.db, env.clock);
+    CHECK(outbox.Stats().parked == 1);
+    CHECK(env.Worker()->RunOnce().sent == 0);
+}
+
+TEST_CASE("outbox: the background worker delivers after a kick and stops cleanly", "[unit]") {
+    Env env;
+    auto worker = env.Worker();
+    Outbox outbox(*env.db, env.clock);
+    worker->Start();
+    {
+        store::WriteTx tx(*env.db);
+        outbox.SendText("zhangsan", "from the background");
+        tx.Commit();
+    }
+    worker->Kick();
+    CHECK(env.emu.WaitForMessages(1, std::chrono::seconds(20)));
+    worker->Stop();
+    worker->Stop();  // idempotent
+    CHECK(env.emu.Received().size() == 1);
+}
+
+TEST_CASE("outbox: when WeCom is unreachable a pass stops at the first failure", "[unit]") {
+    Env env;
+    env.emu.SetDown(true);
+    Commit(env, [](Outbox& o) {
+        o.SendText("a", "1");
+        o.SendText("b", "2");
+        o.SendText("c", "3");
+    });
+    auto worker = env.Worker();
+    auto pass = worker->RunOnce();
+    CHECK(pass.failed == 1);
+    REQUIRE(pass.next_due);
+    env.emu.SetDown(false);
+    env.clock.Advance(std::chrono::seconds(600));
+    CHECK(worker->RunOnce().sent == 3);
+    CHECK(env.emu.Received().size() == 3);
+}

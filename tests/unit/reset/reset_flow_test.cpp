@@ -1,0 +1,318 @@
+#include <catch2/catch.hpp>
+
+#include "reset_env.hpp"
+#include "wedesk/reset/password_policy.hpp"
+
+using namespace wedesk;
+using namespace wedesk::testing;
+using reset::Purpose;
+
+TEST_CASE("reset: start sends a code to the number on file and masks it", "[unit]") {
+    ResetEnv env;
+    auto r = env.svc->Start("alice", Purpose::kResetPassword);
+    CHECK_FALSE(r.flow_done);
+    CHECK_FALSE(r.sensitive);
+    CHECK(Contains(r.text, "138****0001"));
+    CHECK(Contains(r.text, "回复 重发"));
+    CHECK(Contains(r.text, "回复 取消"));
+    REQUIRE(env.sms.sent.size() == 1);
+    CHECK(env.sms.sent[0].phone == "+8613800000001");  // imported users win over the directory
+    CHECK(env.sms.sent[0].purpose == "reset_password");
+    CHECK(env.sms.LastCode().size() == 6);
+    CHECK_FALSE(Contains(r.text, env.sms.LastCode()));
+    CHECK(env.svc->InFlow("alice"));
+    CHECK_FALSE(env.svc->InFlow("bob"));
+}
+
+TEST_CASE("reset: temp_password mode sets a must-change password and shows it", "[unit]") {
+    ResetEnv env("temp_password");
+    REQUIRE_FALSE(env.svc->Start("alice", Purpose::kResetPassword).flow_done);
+    auto r = env.svc->Input("alice", env.sms.LastCode());
+    CHECK(r.flow_done);
+    CHECK(r.sensitive);
+    REQUIRE(env.directory.sets.size() == 1);
+    const auto& set = env.directory.sets[0];
+    CHECK(set.account == "alice");
+    CHECK(set.must_change);
+    CHECK(Contains(r.text, set.password));
+    CHECK_FALSE(reset::CheckPasswordPolicy(set.password, "alice", env.cfg.min_length).has_value());
+    REQUIRE(env.notifier.texts.size() == 1);
+    CHECK(env.notifier.texts[0].first == "alice");
+    CHECK(Contains(env.notifier.texts[0].second, "如非本人操作，请立即联系IT"));
+    CHECK_FALSE(Contains(env.notifier.texts[0].second, set.password));
+    CHECK_FALSE(env.svc->InFlow("alice"));
+    CHECK(env.HasAudit("temp_password_set", "ok"));
+}
+
+TEST_CASE("unlock: the code unlocks the account and confirms", "[unit]") {
+    ResetEnv env;
+    auto s = env.svc->Start("alice", Purpose::kUnlock);
+    REQUIRE_FALSE(s.flow_done);
+    CHECK(env.sms.sent.back().purpose == "unlock");
+    auto r = env.svc->Input("alice", "  " + env.sms.LastCode() + " ");
+    CHECK(r.flow_done);
+    CHECK_FALSE(r.sensitive);
+    CHECK(Contains(r.text, "已解锁"));
+    CHECK(env.directory.unlocks == std::vector<std::string>{"alice"});
+    CHECK(env.directory.sets.empty());
+    REQUIRE(env.notifier.texts.size() == 1);
+    CHECK(Contains(env.notifier.texts[0].second, "如非本人操作"));
+    CHECK(env.HasAudit("unlock", "ok"));
+}
+
+TEST_CASE("reset: full-width digits are accepted", "[unit]") {
+    ResetEnv env("temp_password");
+    (void)env.svc->Start("alice", Purpose::kResetPassword);
+    std::string fw;
+    for (char c : env.sms.LastCode()) {
+        // U+FF10 + digit: EF BC 90..99
+        fw += "\xEF\xBC";
+        fw.push_back(static_cast<char>(0x90 + (c - '0')));
+    }
+    auto r = env.svc->Input("alice", fw);
+    CHECK(r.flow_done);
+    CHECK(env.directory.sets.size() == 1);
+}
+
+TEST_CASE("reset: a wrong code is refused with the attempts left; the right one still works",
+          "[unit]") {
+    ResetEnv env("temp_password");
+    (void)env.svc->Start("alice", Purpose::kResetPassword);
+    const std::string code = env.sms.LastCode();
+    auto r = env.svc->Input("alice", ResetEnv::WrongCode(code));
+    CHECK_FALSE(r.flow_done);
+    CHECK(Contains(r.text, "不正确"));
+    CHECK(Contains(r.text, "4次"));
+    CHECK(env.directory.Unchanged());
+    auto other = env.svc->Input("alice", "hello");
+    CHECK_FALSE(other.flow_done);
+    CHECK(Contains(other.text, "6位验证码"));
+    auto shorter = env.svc->Input("alice", "1234");
+    CHECK(Contains(shorter.text, "6位数字"));
+    CHECK(env.svc->Input("alice", code).flow_done);
+    CHECK(env.directory.sets.size() == 1);
+}
+
+TEST_CASE("reset: an expired code is refused; 重发 gives a working one", "[unit]") {
+    ResetEnv env("temp_password");
+    (void)env.svc->Start("alice", Purpose::kResetPassword);
+    const std::string old_code = env.sms.LastCode();
+    env.Advance(env.cfg.code_ttl_s);
+    auto r = env.svc->Input("alice", old_code);
+    CHECK_FALSE(r.flow_done);
+    CHECK(Contains(r.text, "已过期"));
+    CHECK(Contains(r.text, "重发"));
+    CHECK(env.directory.Unchanged());
+    auto re = env.svc->Input("alice", "重发");
+    CHECK_FALSE(re.flow_done);
+    CHECK(Contains(re.text, "138****0001"));
+    REQUIRE(env.sms.sent.size() == 2);
+    const std::string new_code = env.sms.LastCode();
+    if (new_code != old_code) {
+        CHECK(Contains(env.svc->Input("alice", old_code).text, "不正确"));
+    }
+    CHECK(env.svc->Input("alice", new_code).flow_done);
+    CHECK(env.directory.sets.size() == 1);
+}
+
+TEST_CASE("reset: max_attempts wrong codes lock the flow for lock_min minutes", "[unit]") {
+    ResetEnv env("temp_password");
+    (void)env.svc->Start("alice", Purpose::kResetPassword);
+    const std::string code = env.sms.LastCode();
+    reset::ChatReply r;
+    for (int i = 0; i < env.cfg.max_attempts; ++i) {
+        r = env.svc->Input("alice", ResetEnv::WrongCode(code));
+    }
+    CHECK(r.flow_done);
+    CHECK(Contains(r.text, "锁定15分钟"));
+    CHECK_FALSE(env.svc->InFlow("alice"));
+    // The right code no longer helps, and a new start is refused without sending anything.
+    CHECK(env.svc->Input("alice", code).flow_done);
+    auto again = env.svc->Start("alice", Purpose::kResetPassword);
+    CHECK(again.flow_done);
+    CHECK(Contains(again.text, "锁定"));
+    CHECK(env.sms.sent.size() == 1);
+    CHECK(env.directory.Unchanged());
+    CHECK(env.HasAudit("verify", "locked"));
+
+    env.Advance(env.cfg.lock_min * 60 - 1);
+    CHECK(env.svc->Start("alice", Purpose::kUnlock).flow_done);
+    env.Advance(1);
+    auto after = env.svc->Start("alice", Purpose::kResetPassword);
+    CHECK_FALSE(after.flow_done);
+    CHECK(env.sms.sent.size() == 2);
+    CHECK(env.svc->Input("alice", env.sms.LastCode()).flow_done);
+    CHECK(env.directory.sets.size() == 1);
+}
+
+TEST_CASE("reset: 重发 too soon is refused; after the cool-down it sends a new code", "[unit]") {
+    ResetEnv env("temp_password");
+    (void)env.svc->Start("alice", Purpose::kResetPassword);
+    env.Advance(10);
+    auto soon = env.svc->Input("alice", "重发");
+    CHECK_FALSE(soon.flow_done);
+    CHECK(Contains(soon.text, "50秒"));
+    CHECK(env.sms.sent.size() == 1);
+    // Starting again during the cool-down keeps the same session and says so.
+    auto restart = env.svc->Start("alice", Purpose::kResetPassword);
+    CHECK_FALSE(restart.flow_done);
+    CHECK(Contains(restart.text, "已发送"));
+    CHECK(env.sms.sent.size() == 1);
+    env.Advance(50);
+    auto re = env.svc->Input("alice", "重发");
+    CHECK_FALSE(re.flow_done);
+    REQUIRE(env.sms.sent.size() == 2);
+    CHECK(env.svc->Input("alice", env.sms.LastCode()).flow_done);
+}
+
+TEST_CASE("reset: hourly and daily send caps", "[unit]") {
+    ResetEnv env;
+    env.cfg.max_sends_per_hour = 3;
+    env.cfg.max_sends_per_day = 5;
+    env.Rebuild();
+    (void)env.svc->Start("alice", Purpose::kResetPassword);
+    for (int i = 0; i < 2; ++i) {
+        env.Advance(61);
+        CHECK_FALSE(env.svc->Input("alice", "重发").flow_done);
+    }
+    REQUIRE(env.sms.sent.size() == 3);
+    env.Advance(61);
+    auto capped = env.svc->Input("alice", "重发");
+    CHECK(capped.flow_done);
+    CHECK(Contains(capped.text, "每小时上限"));
+    CHECK(env.sms.sent.size() == 3);
+    auto start = env.svc->Start("alice", Purpose::kUnlock);
+    CHECK(start.flow_done);
+    CHECK(Contains(start.text, "每小时上限"));
+
+    env.Advance(3600);
+    CHECK_FALSE(env.svc->Start("alice", Purpose::kResetPassword).flow_done);
+    env.Advance(61);
+    CHECK_FALSE(env.svc->Input("alice", "重发").flow_done);
+    REQUIRE(env.sms.sent.size() == 5);
+    env.Advance(3600);
+    auto daily = env.svc->Start("alice", Purpose::kResetPassword);
+    CHECK(daily.flow_done);
+    CHECK(Contains(daily.text, "今日上限"));
+    CHECK(env.sms.sent.size() == 5);
+    env.Advance(86400);
+    CHECK_FALSE(env.svc->Start("alice", Purpose::kResetPassword).flow_done);
+    CHECK(env.directory.Unchanged());
+}
+
+TEST_CASE("reset: a second reset of the account within min_reset_interval_min is refused",
+          "[unit]") {
+    ResetEnv env("temp_password");
+    (void)env.svc->Start("alice", Purpose::kResetPassword);
+    REQUIRE(env.svc->Input("alice", env.sms.LastCode()).flow_done);
+    REQUIRE(env.directory.sets.size() == 1);
+    env.Advance(120);
+    auto again = env.svc->Start("alice", Purpose::kResetPassword);
+    CHECK(again.flow_done);
+    CHECK(Contains(again.text, "刚刚重置过"));
+    CHECK(env.sms.sent.size() == 1);
+    // Unlock is not a reset: still allowed.
+    CHECK_FALSE(env.svc->Start("alice", Purpose::kUnlock).flow_done);
+    (void)env.svc->Input("alice", "取消");
+    env.Advance(env.cfg.min_reset_interval_min * 60);
+    CHECK_FALSE(env.svc->Start("alice", Purpose::kResetPassword).flow_done);
+}
+
+TEST_CASE("reset: unknown user; no mobile; protected and unknown accounts are refused", "[unit]") {
+    ResetEnv env;
+    auto unknown = env.svc->Start("stranger", Purpose::kResetPassword);
+    CHECK(unknown.flow_done);
+    CHECK(Contains(unknown.text, "未找到"));
+
+    env.users.users["bob"] = {"bob", ""};
+    env.directory.Add("bob", std::nullopt);
+    auto no_mobile = env.svc->Start("bob", Purpose::kResetPassword);
+    CHECK(no_mobile.flow_done);
+    CHECK(Contains(no_mobile.text, "未登记"));
+
+    env.users.users["carol"] = {"carol", ""};
+    env.directory.Add("carol", "13900000003");  // mobile only in the directory: used
+    auto carol = env.svc->Start("carol", Purpose::kResetPassword);
+    CHECK_FALSE(carol.flow_done);
+    CHECK(Contains(carol.text, "139****0003"));
+
+    env.users.users["root"] = {"administrator", "13700000004"};
+    env.directory.Add("administrator", std::nullopt, true);
+    auto prot = env.svc->Start("root", Purpose::kResetPassword);
+    CHECK(prot.flow_done);
+    CHECK(Contains(prot.text, "受保护"));
+
+    env.users.users["dave"] = {"dave", "13600000005"};  // not in the directory
+    auto gone = env.svc->Start("dave", Purpose::kUnlock);
+    CHECK(gone.flow_done);
+    CHECK(Contains(gone.text, "未找到账号"));
+
+    CHECK(env.sms.sent.size() == 1);  // carol only
+    CHECK(env.directory.Unchanged());
+    CHECK(env.HasAudit("start", "refused"));
+}
+
+TEST_CASE("reset: directory unavailable is a clear answer and changes nothing", "[unit]") {
+    ResetEnv env("temp_password");
+    env.directory.find_error = Fail("unavailable", "ldap://dc1: timeout");
+    auto r = env.svc->Start("alice", Purpose::kResetPassword);
+    CHECK(r.flow_done);
+    CHECK(r.text == "目录服务暂时不可用，请稍后再试，IT已收到提醒。");
+    CHECK(env.sms.sent.empty());
+
+    env.directory.find_error.reset();
+    (void)env.svc->Start("alice", Purpose::kResetPassword);
+    env.directory.write_error = Fail("unavailable", "connection reset");
+    auto w = env.svc->Input("alice", env.sms.LastCode());
+    CHECK(w.flow_done);
+    CHECK_FALSE(w.sensitive);
+    CHECK(Contains(w.text, "目录服务暂时不可用"));
+    CHECK(env.directory.Unchanged());
+    CHECK(env.notifier.texts.empty());
+    CHECK(env.svc->Counters().directory_errors == 2);
+}
+
+TEST_CASE("reset: SMS provider down is a clear answer and nothing is recorded as sent", "[unit]") {
+    ResetEnv env;
+    env.sms.fail = Fail("unavailable", "timeout");
+    auto r = env.svc->Start("alice", Purpose::kResetPassword);
+    CHECK(r.flow_done);
+    CHECK(Contains(r.text, "短信发送失败"));
+    CHECK_FALSE(env.svc->InFlow("alice"));
+    env.sms.fail = Fail("rate_limited", "LimitExceeded.PhoneNumberDailyLimit");
+    auto limited = env.svc->Start("alice", Purpose::kResetPassword);
+    CHECK(Contains(limited.text, "过于频繁"));
+    // Nothing counted as sent: no cool-down, the next try goes straight out.
+    env.sms.fail.reset();
+    CHECK_FALSE(env.svc->Start("alice", Purpose::kResetPassword).flow_done);
+    CHECK(env.sms.sent.size() == 1);
+    CHECK(env.directory.Unchanged());
+    const auto c = env.svc->Counters();
+    CHECK(c.sms_failed == 2);
+    CHECK(c.sms_sent == 1);
+    CHECK(env.HasAudit("code_sent", "failed"));
+}
+
+TEST_CASE("reset: not set up without a directory or an SMS sender", "[unit]") {
+    ResetEnv env;
+    env.Rebuild(false, true);
+    auto a = env.svc->Start("alice", Purpose::kResetPassword);
+    CHECK(a.flow_done);
+    CHECK(a.text == "本系统未开通自助重置，请联系IT。");
+    env.Rebuild(true, false);
+    CHECK(env.svc->Start("alice", Purpose::kUnlock).text == "本系统未开通自助重置，请联系IT。");
+    CHECK(env.sms.sent.empty());
+}
+
+TEST_CASE("reset: 取消 ends the flow", "[unit]") {
+    ResetEnv env;
+    (void)env.svc->Start("alice", Purpose::kResetPassword);
+    const std::string code = env.sms.LastCode();
+    auto r = env.svc->Input("alice", "取消");
+    CHECK(r.flow_done);
+    CHECK_FALSE(env.svc->InFlow("alice"));
+    auto late = env.svc->Input("alice", code);
+    CHECK(late.flow_done);
+    CHECK(Contains(late.text, "没有进行中"));
+    CHECK(env.directory.Unchanged());
+}

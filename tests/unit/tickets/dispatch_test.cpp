@@ -1,0 +1,165 @@
+#include <catch2/catch.hpp>
+
+#include "tickets_env.hpp"
+
+using namespace wedesk;
+using namespace wedesk::tickets;
+using tickets::testing::Env;
+
+TEST_CASE("dispatch picks the least loaded on-duty engineer, ties by least recent", "[unit]") {
+    Env env;
+    Ticket t1 = env.Create();
+    CHECK(t1.assignee == "eng_a");  // equal load, never assigned: by userid
+    env.Advance(std::chrono::minutes(1));
+    Ticket t2 = env.Create();
+    CHECK(t2.assignee == "eng_b");  // eng_a has one open ticket
+    env.Advance(std::chrono::minutes(1));
+    Ticket t3 = env.Create();
+    CHECK(t3.assignee == "eng_a");  // one each; eng_a was assigned longer ago
+    env.Advance(std::chrono::minutes(1));
+
+    // Accepted tickets still count as load; resolved ones do not.
+    REQUIRE(env.svc->Accept(t1.no, "eng_a").ok());
+    REQUIRE(env.svc->Resolve(t1.no, "eng_a", "").ok());
+    Ticket t4 = env.Create();
+    CHECK(t4.assignee == "eng_b");  // one each again; eng_b assigned longer ago (t2 < t3)
+
+    // Off-duty engineers are skipped even when idle.
+    REQUIRE(env.svc->SetDuty("eng_a", false).ok());
+    env.Advance(std::chrono::minutes(1));
+    CHECK(env.Create().assignee == "eng_b");
+    CHECK(env.Int("SELECT last_assigned_at FROM users WHERE userid = 'eng_b'") ==
+          env.clock.NowSeconds());
+}
+
+TEST_CASE("dispatch tie-break uses the time of the last assignment", "[unit]") {
+    Env env;
+    env.Exec("UPDATE users SET last_assigned_at = 500 WHERE userid = 'eng_a'");
+    env.Exec("UPDATE users SET last_assigned_at = 100 WHERE userid = 'eng_b'");
+    CHECK(env.Create().assignee == "eng_b");
+}
+
+TEST_CASE("nobody on duty: the group lead, else an admin, else it waits", "[unit]") {
+    Env env;
+    REQUIRE(env.svc->SetDuty("eng_a", false).ok());
+    REQUIRE(env.svc->SetDuty("eng_b", false).ok());
+    Ticket to_lead = env.Create();
+    CHECK(to_lead.assignee == "lead_d");
+    CHECK(env.notifier.To("lead_d", "card").size() == 1);
+
+    env.Exec("UPDATE users SET role = 'engineer' WHERE userid = 'lead_d'");
+    Ticket to_admin = env.Create();
+    CHECK(to_admin.assignee == "admin1");
+
+    // A category no group handles goes to an admin as well.
+    auto account = env.svc->Create("emp1", "account", "账号被锁", "P2");
+    REQUIRE(account.ok());
+    CHECK(account->group.empty());
+    CHECK(account->assignee == "admin1");
+
+    env.Exec("UPDATE users SET role = 'employee' WHERE userid = 'admin1'");
+    Ticket waiting = env.Create();
+    CHECK(waiting.status == Status::kNew);
+    CHECK(waiting.assignee.empty());
+
+    // Tick keeps it waiting until someone comes on duty.
+    auto r = env.svc->Tick();
+    REQUIRE(r.ok());
+    CHECK(r->dispatched == 0);
+    REQUIRE(env.svc->SetDuty("eng_b", true).ok());
+    r = env.svc->Tick();
+    REQUIRE(r.ok());
+    CHECK(r->dispatched == 1);
+    auto d = env.svc->Get(waiting.no, "emp1");
+    REQUIRE(d.ok());
+    CHECK(d->ticket.assignee == "eng_b");
+    CHECK(d->ticket.status == Status::kAssigned);
+    CHECK(env.notifier.To("eng_b", "card").size() == 1);
+}
+
+TEST_CASE("the group lead may take an unaccepted ticket; group engineers may take new ones",
+          "[unit]") {
+    Env env;
+    Ticket t = env.Create();
+    auto r = env.svc->Accept(t.no, "lead_d");
+    REQUIRE(r.ok());
+    CHECK(r->assignee == "lead_d");
+
+    env.Exec("UPDATE users SET on_duty = 0");
+    env.Exec("UPDATE users SET role = 'employee' WHERE userid IN ('lead_d', 'admin1')");
+    Ticket n = env.Create();
+    REQUIRE(n.status == Status::kNew);
+    CHECK(env.svc->Accept(n.no, "eng_n").error().code == "not_found");  // other group
+    auto own = env.svc->Accept(n.no, "eng_b");
+    REQUIRE(own.ok());
+    CHECK(own->assignee == "eng_b");
+    CHECK(own->status == Status::kInProgress);
+}
+
+TEST_CASE("accept timeout re-dispatches to the next engineer and tells the lead", "[unit]") {
+    Env env;
+    Ticket t = env.Create();
+    REQUIRE(t.assignee == "eng_a");
+    env.notifier.Clear();
+
+    env.Advance(std::chrono::minutes(14));
+    auto r = env.svc->Tick();
+    REQUIRE(r.ok());
+    CHECK(r->redispatched == 0);
+
+    env.Advance(std::chrono::minutes(1));
+    r = env.svc->Tick();
+    REQUIRE(r.ok());
+    CHECK(r->redispatched == 1);
+    auto d = env.svc->AdminGet(t.no);
+    REQUIRE(d.ok());
+    CHECK(d->ticket.assignee == "eng_b");
+    CHECK(d->ticket.status == Status::kAssigned);
+    CHECK(d->events.back().kind == "redispatched");
+    auto cards = env.notifier.To("eng_b", "card");
+    REQUIRE(cards.size() == 1);
+    CHECK(nlohmann::json::parse(cards[0].body)["task_id"] == "t-" + t.no + "-2");
+    auto lead = env.notifier.To("lead_d", "text");
+    REQUIRE(lead.size() == 1);
+    CHECK_THAT(lead[0].body, Catch::Contains(t.no) && Catch::Contains("未接单"));
+    CHECK(env.notifier.To("eng_a", "text").size() == 1);
+
+    // Nothing more until the new timeout runs out.
+    r = env.svc->Tick();
+    CHECK(r->redispatched == 0);
+    CHECK(env.notifier.To("lead_d", "text").size() == 1);
+
+    // The old card no longer works for eng_a.
+    auto stale = env.svc->Accept(t.no, "eng_a");
+    REQUIRE_FALSE(stale.ok());
+    CHECK(stale.error().code == "forbidden");
+    CHECK(env.svc->Accept(t.no, "eng_b").ok());
+}
+
+TEST_CASE("accept timeout with nobody else keeps the ticket and reminds once per timeout",
+          "[unit]") {
+    Env env;
+    REQUIRE(env.svc->SetDuty("eng_b", false).ok());
+    Ticket t = env.Create();
+    REQUIRE(t.assignee == "eng_a");
+    // No lead and no admin to fall back on.
+    env.Exec("UPDATE users SET role = 'engineer' WHERE userid = 'lead_d'");
+    env.Exec("UPDATE users SET role = 'employee' WHERE userid = 'admin1'");
+    env.notifier.Clear();
+
+    env.Advance(std::chrono::minutes(15));
+    auto r = env.svc->Tick();
+    REQUIRE(r.ok());
+    CHECK(r->redispatched == 0);
+    auto d = env.svc->AdminGet(t.no);
+    REQUIRE(d.ok());
+    CHECK(d->ticket.assignee == "eng_a");
+    CHECK(d->ticket.assigned_at == env.clock.NowSeconds());
+    CHECK(d->events.back().kind == "redispatched");
+    CHECK(env.notifier.To("eng_a", "text").size() == 1);
+    REQUIRE(env.svc->Tick().ok());
+    CHECK(env.notifier.To("eng_a", "text").size() == 1);
+    env.Advance(std::chrono::minutes(15));
+    REQUIRE(env.svc->Tick().ok());
+    CHECK(env.notifier.To("eng_a", "text").size() == 2);
+}

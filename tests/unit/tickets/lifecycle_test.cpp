@@ -1,0 +1,453 @@
+#include <catch2/catch.hpp>
+
+#include "tickets_env.hpp"
+
+using namespace wedesk;
+using namespace wedesk::tickets;
+using tickets::testing::Env;
+using tickets::testing::Local;
+
+namespace {
+
+std::vector<std::string> Kinds(const TicketDetail& d) {
+    std::vector<std::string> out;
+    for (const auto& e : d.events) {
+        out.push_back(e.kind);
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("create numbers the ticket, dispatches it and sends the engineer a card", "[unit]") {
+    Env env;
+    auto r = env.svc->Create("emp1", "printer", "  打印机卡纸  ", "P2", {"media-1", "media-2"});
+    REQUIRE(r.ok());
+    CHECK(r->no == "IT20261123-0001");
+    CHECK(r->status == Status::kAssigned);
+    CHECK(r->requester == "emp1");
+    CHECK(r->group == "desktop");
+    CHECK(r->category_name == "打印机");
+    CHECK(r->description == "打印机卡纸");
+    CHECK(r->attachments.size() == 2);
+    CHECK((r->assignee == "eng_a" || r->assignee == "eng_b"));
+
+    auto cards = env.notifier.To(r->assignee, "card");
+    REQUIRE(cards.size() == 1);
+    auto card = nlohmann::json::parse(cards[0].body);
+    CHECK(card["card_type"] == "button_interaction");
+    CHECK(card["task_id"] == "t-IT20261123-0001-1");
+    CHECK(card["button_list"][0]["key"] == "ticket_accept:IT20261123-0001");
+    CHECK(card["button_list"][0]["text"] == "接单");
+    CHECK(card["button_list"][1]["key"] == "ticket_transfer:IT20261123-0001");
+    CHECK(card["button_list"][1]["text"] == "转派");
+
+    auto second = env.svc->Create("emp2", "printer", "又卡纸", "P3");
+    REQUIRE(second.ok());
+    CHECK(second->no == "IT20261123-0002");
+
+    // A new local day starts a new sequence (midnight at +08:00).
+    env.clock.Set(Local(2026, 11, 24, 0, 0));
+    auto third = env.svc->Create("emp2", "printer", "还是卡纸", "P3");
+    REQUIRE(third.ok());
+    CHECK(third->no == "IT20261124-0001");
+}
+
+TEST_CASE("create refuses bad input", "[unit]") {
+    Env env;
+    CHECK(env.svc->Create("emp1", "coffee", "咖啡机坏了", "P3").error().code == "invalid");
+    CHECK(env.svc->Create("emp1", "printer", "   ", "P3").error().code == "invalid");
+    CHECK(env.svc->Create("emp1", "printer", "卡纸", "P4").error().code == "invalid");
+    CHECK(env.svc->Create("", "printer", "卡纸", "P3").error().code == "invalid");
+    CHECK(env.svc->Create("emp1", "printer", "\xC0\xAF", "P3").error().code == "invalid");
+    CHECK(env.Int("SELECT COUNT(*) FROM tickets") == 0);
+    CHECK(env.notifier.All().empty());
+}
+
+TEST_CASE("the full lifecycle writes one timeline event per change", "[unit]") {
+    Env env;
+    Ticket t = env.Create("emp1", "P2");
+    const std::string eng = t.assignee;
+
+    auto acc = env.svc->Accept(t.no, eng);
+    REQUIRE(acc.ok());
+    CHECK(acc->status == Status::kInProgress);
+    CHECK(acc->accepted_at == env.clock.NowSeconds());
+    auto to_emp = env.notifier.To("emp1", "text");
+    REQUIRE(to_emp.size() == 1);
+    CHECK_THAT(to_emp.back().body, Catch::Contains("已由") && Catch::Contains("受理"));
+
+    REQUIRE(env.svc->Note(t.no, eng, "已联系行政").ok());
+
+    auto wait = env.svc->Wait(t.no, eng, "请提供打印机编号");
+    REQUIRE(wait.ok());
+    CHECK(wait->status == Status::kWaiting);
+    CHECK(wait->paused);
+    CHECK_THAT(env.notifier.To("emp1").back().body, Catch::Contains("请提供打印机编号"));
+
+    env.Advance(std::chrono::minutes(20));
+    auto waiting = env.svc->FindWaiting("emp1");
+    REQUIRE(waiting.ok());
+    REQUIRE(waiting->has_value());
+    CHECK((*waiting)->no == t.no);
+
+    auto reply = env.svc->EmployeeReplied("emp1", "", "编号 HP-301");
+    REQUIRE(reply.ok());
+    CHECK(reply->status == Status::kInProgress);
+    CHECK_FALSE(reply->paused);
+    CHECK_THAT(env.notifier.To(eng, "text").back().body, Catch::Contains("HP-301"));
+    CHECK_FALSE(env.svc->FindWaiting("emp1")->has_value());
+
+    auto res = env.svc->Resolve(t.no, eng, "已更换硒鼓");
+    REQUIRE(res.ok());
+    CHECK(res->status == Status::kResolved);
+    CHECK(res->resolution == "已更换硒鼓");
+    CHECK_THAT(env.notifier.To("emp1").back().body, Catch::Contains("评价 " + t.no + " 1-5"));
+
+    auto rated = env.svc->Rate(t.no, "emp1", 5, "很快");
+    REQUIRE(rated.ok());
+    CHECK(rated->status == Status::kClosed);
+    CHECK(rated->rating == 5);
+    CHECK(rated->rating_comment == "很快");
+
+    auto detail = env.svc->Get(t.no, eng);
+    REQUIRE(detail.ok());
+    CHECK(Kinds(*detail) == std::vector<std::string>{"created", "assigned", "accepted", "note",
+                                                     "waiting", "replied", "resolved", "rated",
+                                                     "closed"});
+    CHECK(detail->events[2].actor == eng);
+    CHECK(detail->events[0].actor == "emp1");
+    CHECK(detail->events[0].actor_name == "张三");
+
+    // The requester does not see internal notes.
+    auto mine = env.svc->Get(t.no, "emp1");
+    REQUIRE(mine.ok());
+    CHECK(Kinds(*mine).size() == 8);
+    CHECK_THAT(FormatDetail(*mine, 8 * 3600), Catch::Contains("已关闭"));
+}
+
+TEST_CASE("the timeline is append-only", "[unit]") {
+    Env env;
+    env.Create();
+    CHECK_THROWS(env.Exec("UPDATE ticket_events SET detail = 'x'"));
+    CHECK_THROWS(env.Exec("DELETE FROM ticket_events"));
+}
+
+TEST_CASE("accept locks the ticket; a second accept is refused politely", "[unit]") {
+    Env env;
+    Ticket t = env.Create();
+    const std::string first = t.assignee;
+    const std::string other = first == "eng_a" ? "eng_b" : "eng_a";
+
+    // While assigned to someone else, another engineer of the group cannot grab it.
+    auto grab = env.svc->Accept(t.no, other);
+    REQUIRE_FALSE(grab.ok());
+    CHECK(grab.error().code == "forbidden");
+
+    REQUIRE(env.svc->Accept(t.no, first).ok());
+    auto again = env.svc->Accept(t.no, first);
+    REQUIRE_FALSE(again.ok());
+    CHECK(again.error().code == "already_accepted");
+    CHECK_THAT(again.error().message, Catch::Contains("您已接过"));
+
+    auto late = env.svc->Accept(t.no, "lead_d");
+    REQUIRE_FALSE(late.ok());
+    CHECK(late.error().code == "already_accepted");
+    CHECK_THAT(late.error().message, Catch::Contains("无需重复接单"));
+
+    // Only the holder may act on it.
+    CHECK(env.svc->Wait(t.no, other, "x").error().code == "not_found");
+    CHECK(env.svc->Resolve(t.no, other, "x").error().code == "not_found");
+    CHECK(env.svc->Wait(t.no, "lead_d", "x").error().code == "forbidden");
+    CHECK(env.svc->Get(t.no, first)->ticket.assignee == first);
+}
+
+TEST_CASE("refused transitions leave no trace", "[unit]") {
+    Env env;
+    Ticket t = env.Create();
+    const std::string eng = t.assignee;
+    const auto events_before = env.Int("SELECT COUNT(*) FROM ticket_events");
+    const auto sent_before = env.notifier.All().size();
+
+    CHECK(env.svc->Wait(t.no, eng, "x").error().code == "bad_state");     // not accepted
+    CHECK(env.svc->Resolve(t.no, eng, "x").error().code == "bad_state");  // not accepted
+    CHECK(env.svc->Rate(t.no, "emp1", 5).error().code == "bad_state");    // not resolved
+    CHECK(env.svc->Reopen(t.no, "emp1").error().code == "bad_state");     // not resolved
+    CHECK(env.svc->EmployeeReplied("emp1", t.no, "hi").error().code == "bad_state");
+    CHECK(env.svc->EmployeeReplied("emp1", "", "hi").error().code == "not_found");
+    REQUIRE(env.svc->Accept(t.no, eng).ok());
+    CHECK(env.svc->Wait(t.no, eng, "  ").error().code == "invalid");
+    CHECK(env.svc->Note(t.no, eng, "").error().code == "invalid");
+    REQUIRE(env.svc->Wait(t.no, eng, "型号？").ok());
+    CHECK(env.svc->Wait(t.no, eng, "again").error().code == "bad_state");
+    REQUIRE(env.svc->Resolve(t.no, eng, "").ok());  // from waiting
+    CHECK(env.svc->Resolve(t.no, eng, "").error().code == "bad_state");
+    CHECK(env.svc->Cancel(t.no, "emp1").error().code == "bad_state");
+    CHECK(env.svc->Transfer(t.no, eng, "eng_n").error().code == "bad_state");
+    CHECK(env.svc->Accept(t.no, eng).error().code == "bad_state");
+
+    // Exactly the successful steps wrote events: accepted, waiting, resolved.
+    CHECK(env.Int("SELECT COUNT(*) FROM ticket_events") == events_before + 3);
+    CHECK(env.notifier.All().size() == sent_before + 3);
+}
+
+TEST_CASE("cancel: own, not yet resolved; the assignee is told", "[unit]") {
+    Env env;
+    Ticket t = env.CreateAccepted();
+    CHECK(env.svc->Cancel(t.no, "emp2").error().code == "not_found");
+    auto c = env.svc->Cancel(t.no, "emp1");
+    REQUIRE(c.ok());
+    CHECK(c->status == Status::kCancelled);
+    CHECK_THAT(env.notifier.To(t.assignee, "text").back().body, Catch::Contains("取消"));
+    CHECK(env.svc->Cancel(t.no, "emp1").error().code == "bad_state");
+    CHECK(env.svc->Accept(t.no, t.assignee).error().code == "bad_state");
+    CHECK(env.svc->Urge(t.no, "emp1").error().code == "bad_state");
+
+    // Cancelling a new (undispatched) ticket works too.
+    env.Exec("UPDATE users SET on_duty = 0");
+    env.Exec("DELETE FROM user_groups WHERE userid = 'lead_d'");
+    env.Exec("UPDATE users SET role = 'employee' WHERE userid IN ('lead_d', 'admin1')");
+    Ticket n = env.Create();
+    CHECK(n.status == Status::kNew);
+    CHECK(n.assignee.empty());
+    CHECK(env.svc->Cancel(n.no, "emp1")->status == Status::kCancelled);
+}
+
+TEST_CASE("nobody can see or change another employee's ticket", "[unit]") {
+    Env env;
+    Ticket t = env.CreateAccepted("emp1");
+    const std::string eng = t.assignee;
+    const std::string other_eng = eng == "eng_a" ? "eng_b" : "eng_a";
+
+    auto unknown = env.svc->Get("IT20990101-0001", "emp2");
+    auto foreign = env.svc->Get(t.no, "emp2");
+    REQUIRE_FALSE(unknown.ok());
+    REQUIRE_FALSE(foreign.ok());
+    CHECK(foreign.error().code == "not_found");
+    // Same answer shape as an unknown number: nothing reveals that it exists.
+    CHECK(foreign.error().message == "没有找到工单 " + t.no + "，请检查编号。");
+
+    CHECK(env.svc->Urge(t.no, "emp2").error().code == "not_found");
+    CHECK(env.svc->Cancel(t.no, "emp2").error().code == "not_found");
+    CHECK(env.svc->Reopen(t.no, "emp2").error().code == "not_found");
+    CHECK(env.svc->Rate(t.no, "emp2", 5).error().code == "not_found");
+    CHECK(env.svc->EmployeeReplied("emp2", t.no, "x").error().code == "not_found");
+    CHECK(env.svc->AddAttachment(t.no, "emp2", "m1").error().code == "not_found");
+    CHECK(env.svc->Accept(t.no, "emp2").error().code == "not_found");
+    CHECK(env.svc->Note(t.no, "emp2", "x").error().code == "not_found");
+    CHECK(env.svc->Transfer(t.no, "emp2", "eng_n").error().code == "not_found");
+
+    // Engineers of another group and unrelated engineers of the same group see nothing.
+    CHECK(env.svc->Get(t.no, "eng_n").error().code == "not_found");
+    CHECK(env.svc->Get(t.no, "lead_n").error().code == "not_found");
+    CHECK(env.svc->Get(t.no, other_eng).error().code == "not_found");
+
+    // Requester, assignee, the group's lead and admins do.
+    for (const char* who : {"emp1", eng.c_str(), "lead_d", "admin1"}) {
+        INFO(who);
+        CHECK(env.svc->Get(t.no, who).ok());
+    }
+    // Numbers are matched case-insensitively, full-width too.
+    std::string lower = t.no;
+    lower[0] = 'i';
+    lower[1] = 't';
+    CHECK(env.svc->Get(" " + lower + " ", "emp1").ok());
+
+    // The employee's list shows only their own tickets.
+    env.Create("emp2");
+    auto mine = env.svc->ListMine("emp1");
+    REQUIRE(mine.ok());
+    REQUIRE(mine->size() == 1);
+    CHECK(mine->front().no == t.no);
+}
+
+TEST_CASE("my tickets: open and recent, newest first, status in words", "[unit]") {
+    Env env;
+    Ticket a = env.CreateAccepted();
+    env.Advance(std::chrono::minutes(1));
+    Ticket b = env.Create();
+    env.Advance(std::chrono::minutes(1));
+    Ticket c = env.Create();
+    REQUIRE(env.svc->Cancel(c.no, "emp1").ok());
+    REQUIRE(env.svc->Resolve(a.no, a.assignee, "ok").ok());
+    REQUIRE(env.svc->Rate(a.no, "emp1", 4).ok());
+
+    auto mine = env.svc->ListMine("emp1");
+    REQUIRE(mine.ok());
+    REQUIRE(mine->size() == 3);
+    CHECK((*mine)[0].no == c.no);
+    CHECK((*mine)[1].no == b.no);
+    CHECK((*mine)[2].no == a.no);
+    const std::string text = FormatList(*mine);
+    CHECK_THAT(text,
+               Catch::Contains("已取消") && Catch::Contains("已分派") && Catch::Contains("已关闭"));
+
+    // 31 days later only the still-open one remains.
+    env.Advance(std::chrono::hours(24 * 31));
+    mine = env.svc->ListMine("emp1");
+    REQUIRE(mine->size() == 1);
+    CHECK(mine->front().no == b.no);
+}
+
+TEST_CASE("urge is limited to once per 30 minutes and notifies the assignee", "[unit]") {
+    Env env;
+    Ticket t = env.Create();
+    env.notifier.Clear();
+    REQUIRE(env.svc->Urge(t.no, "emp1").ok());
+    REQUIRE(env.notifier.To(t.assignee, "text").size() == 1);
+    CHECK_THAT(env.notifier.To(t.assignee, "text")[0].body, Catch::Contains("催办"));
+
+    env.Advance(std::chrono::minutes(29));
+    auto again = env.svc->Urge(t.no, "emp1");
+    REQUIRE_FALSE(again.ok());
+    CHECK(again.error().code == "too_soon");
+    CHECK_THAT(again.error().message, Catch::Contains("1 分钟后"));
+    CHECK(env.notifier.To(t.assignee, "text").size() == 1);
+
+    env.Advance(std::chrono::minutes(1));
+    REQUIRE(env.svc->Urge(t.no, "emp1").ok());
+    CHECK(env.notifier.To(t.assignee, "text").size() == 2);
+    CHECK(env.Int("SELECT COUNT(*) FROM ticket_events WHERE kind = 'urged'") == 2);
+}
+
+TEST_CASE("urging an unassigned ticket tells the group lead", "[unit]") {
+    Env env;
+    env.Exec("UPDATE users SET on_duty = 0");
+    env.Exec("UPDATE users SET role = 'employee' WHERE userid IN ('lead_d', 'admin1')");
+    Ticket t = env.Create();
+    REQUIRE(t.status == Status::kNew);
+    env.Exec("UPDATE users SET role = 'lead' WHERE userid = 'lead_d'");
+    REQUIRE(env.svc->Urge(t.no, "emp1").ok());
+    CHECK(env.notifier.To("lead_d", "text").size() == 1);
+}
+
+TEST_CASE("reopen: own ticket, resolved within auto_close_days", "[unit]") {
+    Env env;
+    Ticket t = env.CreateAccepted();
+    REQUIRE(env.svc->Resolve(t.no, t.assignee, "重启了").ok());
+    env.Advance(std::chrono::hours(24 * 7));  // exactly at the edge: still allowed
+    auto r = env.svc->Reopen(t.no, "emp1", "又坏了");
+    REQUIRE(r.ok());
+    CHECK(r->status == Status::kInProgress);
+    CHECK(r->assignee == t.assignee);
+    CHECK(r->resolved_at == 0);
+    CHECK_THAT(env.notifier.To(t.assignee, "text").back().body, Catch::Contains("又坏了"));
+
+    REQUIRE(env.svc->Resolve(t.no, t.assignee, "换了电源").ok());
+    env.Advance(std::chrono::hours(24 * 7) + std::chrono::seconds(1));
+    auto late = env.svc->Reopen(t.no, "emp1");
+    REQUIRE_FALSE(late.ok());
+    CHECK(late.error().code == "expired");
+
+    // Rated (closed) tickets cannot be reopened either.
+    Ticket u = env.CreateAccepted();
+    REQUIRE(env.svc->Resolve(u.no, u.assignee, "").ok());
+    REQUIRE(env.svc->Rate(u.no, "emp1", 2).ok());
+    CHECK(env.svc->Reopen(u.no, "emp1").error().code == "expired");
+}
+
+TEST_CASE("rating: 1..5, own, once, after resolution", "[unit]") {
+    Env env;
+    Ticket t = env.CreateAccepted();
+    REQUIRE(env.svc->Resolve(t.no, t.assignee, "").ok());
+    for (int bad : {0, 6, -1, 100}) {
+        auto r = env.svc->Rate(t.no, "emp1", bad);
+        REQUIRE_FALSE(r.ok());
+        CHECK(r.error().code == "invalid");
+    }
+    CHECK(env.svc->Get(t.no, "emp1")->ticket.status == Status::kResolved);
+    auto one = env.svc->Rate(t.no, "emp1", 1, "太慢");
+    REQUIRE(one.ok());
+    CHECK(one->rating == 1);
+    CHECK(env.svc->Rate(t.no, "emp1", 5).error().code == "already_rated");
+
+    Ticket u = env.CreateAccepted();
+    REQUIRE(env.svc->Resolve(u.no, u.assignee, "").ok());
+    CHECK(env.svc->Rate(u.no, "emp1", 5)->rating == 5);
+}
+
+TEST_CASE("transfer hands the ticket to another engineer who must accept", "[unit]") {
+    Env env;
+    Ticket t = env.CreateAccepted();
+    const std::string eng = t.assignee;
+    CHECK(env.svc->Transfer(t.no, eng, "nobody").error().code == "invalid");
+    CHECK(env.svc->Transfer(t.no, eng, "emp2").error().code == "invalid");
+    CHECK(env.svc->Transfer(t.no, eng, eng).error().code == "invalid");
+    env.notifier.Clear();
+
+    auto tr = env.svc->Transfer(t.no, eng, "ENG_N");
+    REQUIRE(tr.ok());
+    CHECK(tr->assignee == "eng_n");
+    CHECK(tr->status == Status::kAssigned);
+    auto cards = env.notifier.To("eng_n", "card");
+    REQUIRE(cards.size() == 1);
+    CHECK(nlohmann::json::parse(cards[0].body)["task_id"] == "t-" + t.no + "-2");
+    CHECK_THAT(env.notifier.To("emp1", "text").back().body, Catch::Contains("转交"));
+
+    // The previous engineer lost it.
+    CHECK(env.svc->Resolve(t.no, eng, "").error().code == "not_found");
+    CHECK(env.svc->Accept(t.no, "eng_n")->status == Status::kInProgress);
+    // First-accept time is kept for the response SLA.
+    CHECK(env.svc->Get(t.no, "eng_n")->ticket.accepted_at == t.accepted_at);
+}
+
+TEST_CASE("attachments can be added by the requester and the assignee", "[unit]") {
+    Env env;
+    Ticket t = env.CreateAccepted();
+    env.notifier.Clear();
+    auto r = env.svc->AddAttachment(t.no, "emp1", "media-9");
+    REQUIRE(r.ok());
+    REQUIRE(r->attachments.size() == 1);
+    CHECK(r->attachments[0].media_id == "media-9");
+    CHECK(r->attachments[0].type == "image");
+    CHECK(env.notifier.To(t.assignee, "text").size() == 1);
+    CHECK(env.svc->AddAttachment(t.no, t.assignee, "log-1", "file")->attachments.size() == 2);
+    CHECK(env.svc->AddAttachment(t.no, "emp1", " ").error().code == "invalid");
+}
+
+TEST_CASE("duty: only staff can go on and off duty", "[unit]") {
+    Env env;
+    CHECK(env.svc->SetDuty("emp1", true).error().code == "forbidden");
+    CHECK(env.svc->SetDuty("ghost", true).error().code == "forbidden");
+    REQUIRE(env.svc->SetDuty("eng_a", false).ok());
+    CHECK(env.Int("SELECT on_duty FROM users WHERE userid = 'eng_a'") == 0);
+    REQUIRE(env.svc->SetDuty("lead_d", true).ok());
+    CHECK(env.Int("SELECT on_duty FROM users WHERE userid = 'lead_d'") == 1);
+}
+
+TEST_CASE("my tasks lists the engineer's open tickets, most urgent first", "[unit]") {
+    Env env;
+    env.Exec("UPDATE users SET on_duty = 0 WHERE userid = 'eng_b'");
+    Ticket p3 = env.Create("emp1", "P3");
+    env.Advance(std::chrono::minutes(1));
+    Ticket p1 = env.Create("emp2", "P1");
+    Ticket done = env.CreateAccepted("emp2");
+    REQUIRE(env.svc->Resolve(done.no, "eng_a", "").ok());
+    auto tasks = env.svc->MyTasks("eng_a");
+    REQUIRE(tasks.ok());
+    REQUIRE(tasks->size() == 2);
+    CHECK((*tasks)[0].no == p1.no);
+    CHECK((*tasks)[1].no == p3.no);
+}
+
+TEST_CASE("a step joins the caller's open transaction and rolls back with it", "[unit]") {
+    Env env;
+    {
+        store::WriteTx tx(*env.db);
+        auto r = env.svc->Create("emp1", "printer", "卡纸", "P3");
+        REQUIRE(r.ok());
+        // A refused step inside the caller's transaction leaves the caller's work intact.
+        CHECK(env.svc->Rate(r->no, "emp1", 9).error().code == "invalid");
+        CHECK(env.Int("SELECT COUNT(*) FROM tickets") == 1);
+        // No commit: the caller gives up.
+    }
+    CHECK(env.Int("SELECT COUNT(*) FROM tickets") == 0);
+    CHECK(env.Int("SELECT COUNT(*) FROM ticket_events") == 0);
+    CHECK(env.Int("SELECT COUNT(*) FROM ticket_seq") == 0);
+    {
+        store::WriteTx tx(*env.db);
+        REQUIRE(env.svc->Create("emp1", "printer", "卡纸", "P3").ok());
+        tx.Commit();
+    }
+    CHECK(env.Int("SELECT COUNT(*) FROM tickets") == 1);
+}

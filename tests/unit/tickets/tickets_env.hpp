@@ -1,0 +1,103 @@
+#pragma once
+// Shared fixture for the tickets unit tests: a real SQLite file in a temp dir, a fake clock, a
+// recording Notifier, a config with two groups, and a few people.
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "fakes/fake_clock.hpp"
+#include "fakes/temp_dir.hpp"
+#include "wedesk/common/notifier.hpp"
+#include "wedesk/config/config.hpp"
+#include "wedesk/store/database.hpp"
+#include "wedesk/tickets/ticket_service.hpp"
+
+namespace wedesk::tickets::testing {
+
+struct Sent {
+    std::string kind;  // "text" | "markdown" | "card"
+    std::string to;
+    std::string body;
+};
+
+/// Records every message; thread-safe.
+class RecordingNotifier final : public Notifier {
+public:
+    void SendText(const std::string& userid, const std::string& text) override {
+        Add("text", userid, text);
+    }
+    void SendMarkdown(const std::string& userid, const std::string& markdown) override {
+        Add("markdown", userid, markdown);
+    }
+    void SendCard(const std::string& userid, const std::string& card_json) override {
+        Add("card", userid, card_json);
+    }
+    std::vector<Sent> All() const {
+        std::lock_guard lock(mu_);
+        return sent_;
+    }
+    /// Messages of `kind` to `to` ("" = any recipient).
+    std::vector<Sent> To(const std::string& to, const std::string& kind = "") const {
+        std::vector<Sent> out;
+        for (const auto& s : All()) {
+            if ((to.empty() || s.to == to) && (kind.empty() || s.kind == kind)) {
+                out.push_back(s);
+            }
+        }
+        return out;
+    }
+    void Clear() {
+        std::lock_guard lock(mu_);
+        sent_.clear();
+    }
+
+private:
+    void Add(const char* kind, const std::string& to, const std::string& body) {
+        std::lock_guard lock(mu_);
+        sent_.push_back({kind, to, body});
+    }
+    mutable std::mutex mu_;
+    std::vector<Sent> sent_;
+};
+
+/// Unix seconds of a local (+08:00) wall-clock time.
+std::int64_t Local(int y, unsigned m, unsigned d, int hh = 0, int mm = 0);
+
+config::TicketsConfig TestConfig();
+
+struct Env {
+    wedesk::testing::TempDir dir;
+    std::unique_ptr<store::Database> db;
+    config::TicketsConfig cfg = TestConfig();
+    wedesk::testing::FakeClock clock{Local(2026, 11, 23, 10, 0)};  // Monday 10:00
+    RecordingNotifier notifier;
+    std::unique_ptr<TicketService> svc;
+
+    /// Employees emp1, emp2; group "desktop": engineers eng_a, eng_b (on duty), lead_d;
+    /// group "network": engineer eng_n (on duty), lead_n; admin admin1.
+    Env();
+    void AddUser(const std::string& userid, const std::string& role,
+                 const std::vector<std::string>& groups, bool on_duty,
+                 const std::string& name = "");
+    void Exec(const std::string& sql);
+    std::int64_t Int(const std::string& sql);
+    void Advance(std::chrono::seconds s) { clock.Advance(s); }
+
+    /// Creates a printer ticket (group desktop) and asserts success.
+    Ticket Create(const std::string& requester = "emp1", const std::string& priority = "P3",
+                  const std::string& category = "printer");
+    /// Create + accept by its assignee.
+    Ticket CreateAccepted(const std::string& requester = "emp1",
+                          const std::string& priority = "P3");
+};
+
+}  // namespace wedesk::tickets::testing
