@@ -81,6 +81,9 @@ Result<wecom::PassiveReply> MessagePipeline::Handle(const wecom::InboundMessage&
         log.Insert(key, message.from_user, message.raw_type, clock_.NowSeconds(), logged);
         tx.Commit();
         Count("processed");
+        if (on_commit_) {
+            on_commit_();
+        }
         return reply.passive;
     } catch (const std::exception& e) {
         // Nothing was committed: WeCom will deliver the message again.

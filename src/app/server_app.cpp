@@ -1,16 +1,111 @@
 #include "wedesk/app/server_app.hpp"
 
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
 #include "wedesk/app/message_pipeline.hpp"
 #include "wedesk/bot/bot.hpp"
 #include "wedesk/common/log.hpp"
+#include "wedesk/common/metrics.hpp"
 #include "wedesk/common/random.hpp"
 #include "wedesk/common/seal.hpp"
+#include "wedesk/directory/ldap_directory.hpp"
+#include "wedesk/directory/local_directory.hpp"
 #include "wedesk/http/server.hpp"
+#include "wedesk/kb/knowledge_base.hpp"
+#include "wedesk/outbox/outbox.hpp"
+#include "wedesk/outbox/outbox_worker.hpp"
+#include "wedesk/reset/reset_service.hpp"
+#include "wedesk/sms/sms_sender.hpp"
 #include "wedesk/store/database.hpp"
+#include "wedesk/store/inbound_log.hpp"
+#include "wedesk/store/user_repository.hpp"
+#include "wedesk/tickets/ticket_service.hpp"
+#include "wedesk/wecom/api_client.hpp"
 #include "wedesk/wecom/callback.hpp"
 #include "wedesk/wecom/crypto.hpp"
 
 namespace wedesk::app {
+
+namespace {
+
+constexpr int kApiTimeoutS = 10;
+constexpr auto kTickInterval = std::chrono::seconds(30);
+constexpr std::int64_t kInboundLogKeepS = 7 * 24 * 3600;
+
+/// Account and mobile of a WeCom user from the imported people.
+class ImportedUserLookup final : public reset::UserLookup {
+public:
+    explicit ImportedUserLookup(store::Database& db) : db_(db) {}
+    reset::UserInfo Find(const std::string& userid) override {
+        store::UserRepository users(db_);
+        auto u = users.Find(userid);
+        if (!u) {
+            return {};
+        }
+        return {u->account, u->mobile};
+    }
+
+private:
+    store::Database& db_;
+};
+
+void RegisterResetMetrics(reset::ResetService& reset) {
+    metrics::Global().AddGaugeCallback(
+        "wedesk_reset_events", "Self-service reset outcomes since start", [&reset] {
+            const auto c = reset.Counters();
+            auto v = [](std::uint64_t n) { return static_cast<double>(n); };
+            return std::vector<std::pair<metrics::Labels, double>>{
+                {{{"event", "sms_sent"}}, v(c.sms_sent)},
+                {{{"event", "sms_failed"}}, v(c.sms_failed)},
+                {{{"event", "code_ok"}}, v(c.codes_ok)},
+                {{{"event", "code_wrong"}}, v(c.codes_wrong)},
+                {{{"event", "locked"}}, v(c.locked)},
+                {{{"event", "refused"}}, v(c.refused)},
+                {{{"event", "password_set"}}, v(c.passwords_set)},
+                {{{"event", "unlock"}}, v(c.unlocks)},
+                {{{"event", "directory_error"}}, v(c.directory_errors)}};
+        });
+}
+
+void RegisterTicketMetrics(store::Database& db, tickets::TicketService& tickets,
+                           kb::KnowledgeBase& kb) {
+    (void)db;
+    metrics::Global().AddGaugeCallback("wedesk_tickets", "Tickets by status", [&tickets] {
+        std::vector<std::pair<metrics::Labels, double>> out;
+        auto s = tickets.Stats();
+        if (s.ok()) {
+            for (const auto& [status, n] : s->by_status) {
+                out.push_back({{{"status", status}}, static_cast<double>(n)});
+            }
+        }
+        return out;
+    });
+    metrics::Global().AddGaugeCallback(
+        "wedesk_sla_breaches", "Tickets that breached an SLA target, by priority and target",
+        [&tickets] {
+            std::vector<std::pair<metrics::Labels, double>> out;
+            auto s = tickets.Stats();
+            if (s.ok()) {
+                for (const auto& [prio, sla] : s->sla) {
+                    out.push_back({{{"priority", prio}, {"target", "response"}},
+                                   static_cast<double>(sla.response_breached)});
+                    out.push_back({{{"priority", prio}, {"target", "resolve"}},
+                                   static_cast<double>(sla.resolve_breached)});
+                }
+            }
+            return out;
+        });
+    metrics::Global().AddGaugeCallback(
+        "wedesk_kb_deflection_ratio",
+        "Conversations solved by an article / conversations that got suggestions", [&kb] {
+            const auto s = kb.Stats(0);
+            return std::vector<std::pair<metrics::Labels, double>>{{{}, s.deflection_rate}};
+        });
+}
+
+}  // namespace
 
 Secret DeriveServerKey(const config::Config& config) {
     return Secret(HmacSha256(config.wecom.encoding_aes_key.Reveal(),
@@ -20,28 +115,78 @@ Secret DeriveServerKey(const config::Config& config) {
 struct ServerApp::Impl {
     config::Config config;
     SystemClock system_clock;
-    const Clock* clock = nullptr;
+    Clock* clock = nullptr;
     OpenSslRandom random;
     std::unique_ptr<store::Database> db;
     std::unique_ptr<wecom::WecomCrypto> crypto;
     std::unique_ptr<Sealer> sealer;
+    std::unique_ptr<wecom::ApiClient> api;
+    std::unique_ptr<outbox::Outbox> outbox;
+    std::unique_ptr<outbox::OutboxWorker> outbox_worker;
+    std::unique_ptr<tickets::TicketService> tickets;
+    std::unique_ptr<kb::KnowledgeBase> kb;
+    std::unique_ptr<directory::Directory> directory;
+    std::unique_ptr<sms::SmsSender> sms;
+    std::unique_ptr<ImportedUserLookup> user_lookup;
+    std::unique_ptr<reset::ResetService> reset;
     std::unique_ptr<bot::Bot> bot;
     std::unique_ptr<MessagePipeline> pipeline;
     std::unique_ptr<wecom::CallbackHandler> callback;
     std::unique_ptr<http::HttpServer> http;
+
+    bool background_threads = true;
     bool running = false;
+    // The ticker thread: ticket timers (dispatch, SLA, auto close) and log pruning.
+    std::thread ticker;
+    std::mutex ticker_mu;
+    std::condition_variable ticker_cv;
+    bool ticker_stop = false;
+    std::atomic<bool> ticker_healthy{true};
+
+    void TickOnce();
+    void TickerLoop();
 };
+
+void ServerApp::Impl::TickOnce() {
+    auto r = tickets->Tick();
+    if (!r.ok()) {
+        ticker_healthy = false;
+        log::Get("app")->error("ticket timers failed: {}", r.error().message);
+    } else {
+        ticker_healthy = true;
+    }
+    try {
+        store::WriteTx tx(*db);
+        store::InboundLog(*db).Prune(clock->NowSeconds() - kInboundLogKeepS);
+        tx.Commit();
+    } catch (const std::exception& e) {
+        log::Get("app")->warn("pruning the inbound log failed: {}", e.what());
+    }
+    if (outbox_worker) {
+        outbox_worker->Kick();  // ticket timers may have queued messages
+    }
+}
+
+void ServerApp::Impl::TickerLoop() {
+    std::unique_lock lock(ticker_mu);
+    while (!ticker_stop) {
+        lock.unlock();
+        TickOnce();
+        lock.lock();
+        ticker_cv.wait_for(lock, kTickInterval, [this] { return ticker_stop; });
+    }
+}
 
 ServerApp::ServerApp(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 ServerApp::~ServerApp() { Stop(); }
 
-Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& config,
-                                                     const Clock* clock) {
+Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& config, Clock* clock) {
     auto impl = std::make_unique<Impl>();
     impl->config = config;
     impl->clock = clock != nullptr ? clock : &impl->system_clock;
     const auto& cfg = impl->config;
+    Clock& clk = *impl->clock;
 
     auto crypto = wecom::WecomCrypto::Create(cfg.wecom.token, cfg.wecom.encoding_aes_key,
                                              cfg.wecom.corp_id);
@@ -54,29 +199,100 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& confi
     } catch (const std::exception& e) {
         return Fail("database", e.what());
     }
-    impl->sealer = std::make_unique<Sealer>(DeriveServerKey(cfg), "inbound-reply");
+    auto& db = *impl->db;
+    const Secret server_key = DeriveServerKey(cfg);
+    impl->sealer = std::make_unique<Sealer>(server_key, "inbound-reply");
 
-    bot::BotDeps deps{*impl->db, impl->config, *impl->clock};
+    // Outgoing messages: queued in the outbox inside each step's transaction, sent by a worker.
+    impl->api = std::make_unique<wecom::ApiClient>(cfg.wecom.api_base, cfg.wecom.corp_id,
+                                                   cfg.wecom.secret, cfg.wecom.agent_id, clk,
+                                                   kApiTimeoutS);
+    impl->outbox = std::make_unique<outbox::Outbox>(db, clk);
+    impl->outbox_worker =
+        std::make_unique<outbox::OutboxWorker>(db, *impl->api, clk, impl->random);
+    outbox::RegisterMetrics(*impl->outbox, metrics::Global());
+
+    try {
+        impl->tickets = std::make_unique<tickets::TicketService>(db, cfg.tickets, *impl->outbox,
+                                                                 clk);
+    } catch (const std::exception& e) {
+        return Fail("config", std::string("tickets: ") + e.what());
+    }
+    impl->kb = std::make_unique<kb::KnowledgeBase>(db);
+
+    // Self-service reset: only when both the directory and SMS are configured.
+    if (cfg.directory && cfg.sms) {
+        try {
+            if (cfg.directory->kind == "ldap") {
+                impl->directory = std::make_unique<directory::LdapDirectory>(cfg.directory->ldap);
+            } else {
+                impl->directory = std::make_unique<directory::LocalDirectory>(db);
+            }
+        } catch (const std::exception& e) {
+            return Fail("config", std::string("directory: ") + e.what());
+        }
+        auto sms = sms::MakeSmsSender(*cfg.sms, cfg.server.demo, clk, impl->random);
+        if (!sms.ok()) {
+            return Fail("config", "sms: " + sms.error().message);
+        }
+        impl->sms = std::move(sms.value());
+        impl->user_lookup = std::make_unique<ImportedUserLookup>(db);
+        impl->reset = std::make_unique<reset::ResetService>(
+            cfg.reset, cfg.server.public_url, db, impl->directory.get(), impl->sms.get(),
+            *impl->user_lookup, *impl->outbox, clk, impl->random, server_key);
+        RegisterResetMetrics(*impl->reset);
+    }
+    RegisterTicketMetrics(db, *impl->tickets, *impl->kb);
+
+    bot::BotDeps deps{db, impl->config, clk};
+    deps.tickets = impl->tickets.get();
+    deps.kb = impl->kb.get();
+    deps.reset = impl->reset.get();
+    deps.notifier = impl->outbox.get();
     impl->bot = std::make_unique<bot::Bot>(deps);
-    impl->pipeline = std::make_unique<MessagePipeline>(*impl->db, *impl->bot, *impl->sealer,
-                                                       *impl->clock, impl->random);
+    impl->pipeline =
+        std::make_unique<MessagePipeline>(db, *impl->bot, *impl->sealer, clk, impl->random);
+    auto* worker = impl->outbox_worker.get();
+    impl->pipeline->SetOnCommit([worker] { worker->Kick(); });
+
     wecom::CallbackHandler::Options opts;
     opts.max_clock_skew_s = cfg.wecom.max_clock_skew_s;
     opts.max_body_bytes = cfg.server.max_body_bytes;
-    impl->callback = std::make_unique<wecom::CallbackHandler>(*impl->crypto, *impl->pipeline,
-                                                              *impl->clock, impl->random, opts);
+    impl->callback = std::make_unique<wecom::CallbackHandler>(*impl->crypto, *impl->pipeline, clk,
+                                                              impl->random, opts);
 
     http::Routes routes;
     routes.callback_path = cfg.wecom.callback_path;
     routes.callback = impl->callback.get();
     auto* raw = impl.get();
     routes.health = [raw]() -> std::string {
-        return raw->db->Healthy() ? "" : "database";
+        if (!raw->db->Healthy()) {
+            return "database";
+        }
+        if (!raw->ticker_healthy) {
+            return "ticket timers";
+        }
+        return "";
     };
+    if (impl->reset) {
+        auto* reset = impl->reset.get();
+        routes.reset_show = [reset](const std::string& token) {
+            const auto p = reset->ShowForm(token);
+            return http::Page{p.status, p.html};
+        };
+        routes.reset_submit = [reset, worker](const std::string& token, const std::string& pw,
+                                              const std::string& confirm) {
+            const auto p = reset->SubmitForm(token, pw, confirm);
+            worker->Kick();  // the confirmation message
+            return http::Page{p.status, p.html};
+        };
+    }
     impl->http = std::make_unique<http::HttpServer>(std::move(routes), cfg.server.threads,
                                                     cfg.server.max_body_bytes);
     return std::unique_ptr<ServerApp>(new ServerApp(std::move(impl)));
 }
+
+void ServerApp::SetBackgroundThreads(bool enabled) { impl_->background_threads = enabled; }
 
 Result<int> ServerApp::Start() {
     const int port = impl_->http->Start(impl_->config.server.host, impl_->config.server.port);
@@ -85,6 +301,11 @@ Result<int> ServerApp::Start() {
                                   std::to_string(impl_->config.server.port));
     }
     impl_->running = true;
+    if (impl_->background_threads) {
+        impl_->outbox_worker->Start();
+        impl_->ticker_stop = false;
+        impl_->ticker = std::thread([raw = impl_.get()] { raw->TickerLoop(); });
+    }
     return port;
 }
 
@@ -93,7 +314,16 @@ void ServerApp::Stop() {
         return;
     }
     impl_->running = false;
-    impl_->http->Stop();
+    impl_->http->Stop();  // no new requests; in-flight ones finish
+    if (impl_->ticker.joinable()) {
+        {
+            std::lock_guard lock(impl_->ticker_mu);
+            impl_->ticker_stop = true;
+        }
+        impl_->ticker_cv.notify_all();
+        impl_->ticker.join();
+    }
+    impl_->outbox_worker->Stop();  // the outbox state is in the database: nothing to flush
     try {
         impl_->db->Checkpoint();
     } catch (const std::exception& e) {
@@ -101,6 +331,9 @@ void ServerApp::Stop() {
     }
 }
 
-void ServerApp::RunBackgroundOnce() {}
+void ServerApp::RunBackgroundOnce() {
+    impl_->TickOnce();
+    impl_->outbox_worker->RunOnce();
+}
 
 }  // namespace wedesk::app

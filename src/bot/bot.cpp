@@ -32,7 +32,25 @@ BotReply Bot::Handle(const wecom::InboundMessage& message) { return impl_->Handl
 
 // ---------------------------------------------------------------------------------------------
 
-Bot::Impl::Impl(BotDeps d) : deps(d), dialogs(d.db) {}
+Bot::Impl::Impl(BotDeps d)
+    : deps(d),
+      dialogs(d.db),
+      categories(d.config.tickets.categories.empty() ? config::DefaultCategories()
+                                                     : d.config.tickets.categories) {}
+
+nlohmann::json Data(const Turn& turn) {
+    auto j = nlohmann::json::parse(turn.state.data, nullptr, false);
+    return j.is_object() ? j : nlohmann::json::object();
+}
+
+void SetData(Turn& turn, const nlohmann::json& data) { turn.state.data = data.dump(); }
+
+void Enter(Turn& turn, const std::string& flow, const std::string& step,
+           const nlohmann::json& data) {
+    turn.state.flow = flow;
+    turn.state.step = step;
+    SetData(turn, data);
+}
 
 BotReply Bot::Impl::Handle(const wecom::InboundMessage& m) {
     Turn turn{m.from_user, dialogs.Load(m.from_user).value_or(store::DialogState{}), {}};
@@ -90,6 +108,9 @@ std::string Bot::Impl::OnText(Turn& turn, const std::string& raw) {
     if (cmd.kind == CommandKind::kCancel) {
         if (turn.state.flow.empty()) {
             return "当前没有进行中的操作。回复 帮助 查看我能做什么。";
+        }
+        if (turn.state.flow == "reset" && deps.reset != nullptr) {
+            OnResetText(turn, raw, true);  // closes the reset session too
         }
         LeaveFlow(turn);
         return "已退出。回复 帮助 查看我能做什么。";

@@ -1,9 +1,13 @@
 #pragma once
 // Private to bot/: the Bot's implementation, split across files by concern:
 //   bot.cpp            routing, state load/expiry/save, events, menu
-//   domain.cpp         tickets, knowledge base and reset flows
+//   domain.cpp         commands on tickets, reset, engineer actions, card buttons
+//   create_flow.cpp    报修: category → description → urgency → confirm, and KB suggestions
 
 #include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "wedesk/bot/bot.hpp"
 #include "wedesk/bot/command.hpp"
@@ -40,9 +44,36 @@ struct Bot::Impl {
     std::string OnFreeText(Turn& turn, const std::string& raw);
     std::string OnMedia(Turn& turn, const wecom::InboundMessage& m);
     BotReply OnCardButton(Turn& turn, const wecom::InboundMessage& m);
+    std::string OnEngineerCommand(Turn& turn, const Command& cmd);
+    std::string OnResetText(Turn& turn, const std::string& raw, bool cancel);
+
+    // create_flow.cpp
+    std::string StartCreate(Turn& turn, const std::string& description);
+    std::string OnCreateText(Turn& turn, const std::string& raw);
+    std::string AskCategory(Turn& turn, const std::string& prefix = "");
+    std::string AskUrgency(Turn& turn, const std::string& prefix = "");
+    std::string AskConfirm(Turn& turn, const std::string& prefix = "");
+    std::string Submit(Turn& turn);
+    /// Suggests articles for `query`; on a hit moves to `step` of the current flow (or the kb
+    /// flow when idle) and returns the numbered list, else "".
+    std::string OfferArticles(Turn& turn, const std::string& query, const std::string& flow,
+                              const std::string& step);
+    std::string OnKbText(Turn& turn, const std::string& raw);
+    std::string ShowArticle(Turn& turn, std::int64_t id);
 
     BotDeps deps;
     store::DialogRepository dialogs;
+    std::vector<config::Category> categories;
 };
+
+}  // namespace wedesk::bot
+
+namespace wedesk::bot {
+
+/// The flow's JSON data of a turn (parsed on demand, written back by SetData).
+nlohmann::json Data(const Turn& turn);
+void SetData(Turn& turn, const nlohmann::json& data);
+void Enter(Turn& turn, const std::string& flow, const std::string& step,
+           const nlohmann::json& data = nlohmann::json::object());
 
 }  // namespace wedesk::bot

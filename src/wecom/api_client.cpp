@@ -241,23 +241,25 @@ void ApiClient::Invalidate(const std::string& bad) {
 }
 
 Result<json> ApiClient::PostOnce(const std::string& api_path, const std::string& token,
-                                 const std::string& body) {
+                                 const std::string& body, const std::string& extra_query) {
     auto cli = NewClient(scheme_host_port_, timeout_s_);
     if (!cli->is_valid()) {
         return Fail("bad_request", "wecom.api_base is not a usable URL");
     }
     const auto path =
-        httplib::append_query_params(path_prefix_ + api_path, {{"access_token", token}});
+        httplib::append_query_params(path_prefix_ + api_path, {{"access_token", token}}) +
+        extra_query;
     return ParseReply(cli->Post(path, body, "application/json"));
 }
 
-Result<json> ApiClient::PostWithToken(const std::string& api_path, const json& body) {
+Result<json> ApiClient::PostWithToken(const std::string& api_path, const json& body,
+                                      const std::string& extra_query) {
     const auto text = body.dump(-1, ' ', false, json::error_handler_t::replace);
     auto token = Token();
     if (!token) {
         return token.error();
     }
-    auto reply = PostOnce(api_path, *token, text);
+    auto reply = PostOnce(api_path, *token, text, extra_query);
     const int errcode = reply ? 0 : WecomErrcode(reply.error());
     if (errcode == 40014 || errcode == 42001) {
         // WeCom may invalidate a token before expires_in: refresh once and retry once.
@@ -267,7 +269,7 @@ Result<json> ApiClient::PostWithToken(const std::string& api_path, const json& b
         if (!token) {
             return token.error();
         }
-        reply = PostOnce(api_path, *token, text);
+        reply = PostOnce(api_path, *token, text, extra_query);
     }
     if (!reply) {
         Log()->warn("{} failed: {}", api_path, reply.error().message);
@@ -334,6 +336,18 @@ Result<void> ApiClient::UpdateTemplateCard(const std::vector<std::string>& useri
     return UpdateTemplateCardRaw({{"userids", userids},
                                   {"response_code", response_code},
                                   {"button", {{"replace_name", replace_name}}}});
+}
+
+Result<void> ApiClient::CreateMenu(const json& menu) {
+    if (!menu.is_object() || !menu.contains("button")) {
+        return Fail("bad_request", "menu/create body needs an object with \"button\"");
+    }
+    auto reply =
+        PostWithToken("/cgi-bin/menu/create", menu, "&agentid=" + std::to_string(agent_id_));
+    if (!reply) {
+        return reply.error();
+    }
+    return {};
 }
 
 }  // namespace wedesk::wecom

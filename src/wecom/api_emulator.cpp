@@ -419,6 +419,42 @@ json ApiEmulator::HandleUpdate(const std::string& token, const std::string& raw,
     return {{"errcode", 0}, {"errmsg", "ok"}};
 }
 
+json ApiEmulator::HandleMenu(const std::string& token, const std::string& agentid,
+                             const std::string& raw) {
+    std::lock_guard lock(mu_);
+    if (auto e = CheckToken(token); !e.is_null()) {
+        return e;
+    }
+    int id = 0;
+    try {
+        std::size_t used = 0;
+        id = std::stoi(agentid, &used);
+        if (used != agentid.size()) {
+            return Err(40056, "invalid agentid");
+        }
+    } catch (const std::exception&) {
+        return Err(40056, "invalid agentid");
+    }
+    if (agent_id_ != 0 && id != agent_id_) {
+        return Err(40056, "invalid agentid");
+    }
+    auto body = json::parse(raw, nullptr, false);
+    if (body.is_discarded() || !body.is_object()) {
+        return Err(47001, "data format error");
+    }
+    const auto& buttons = Field(body, "button");
+    if (!buttons.is_array() || buttons.empty() || buttons.size() > 3) {
+        return Err(40058, "invalid button size");
+    }
+    menu_ = std::move(body);
+    return {{"errcode", 0}, {"errmsg", "ok"}};
+}
+
+json ApiEmulator::Menu() const {
+    std::lock_guard lock(mu_);
+    return menu_;
+}
+
 void ApiEmulator::Deliver(const ReceivedMessage& m) {
     std::function<void(const ReceivedMessage&)> fn;
     {
@@ -499,6 +535,18 @@ void ApiEmulator::Route() {
                      Deliver(accepted);
                  }
              });
+
+    svr.Post("/cgi-bin/menu/create",
+             [this, gate, reply](const httplib::Request& req, httplib::Response& res) {
+                 if (!gate(res)) {
+                     return;
+                 }
+                 reply(res, HandleMenu(req.get_param_value("access_token"),
+                                       req.get_param_value("agentid"), req.body));
+             });
+
+    svr.Get("/sim/menu",
+            [this, reply](const httplib::Request&, httplib::Response& res) { reply(res, Menu()); });
 
     svr.Post("/sim/control", [this, reply](const httplib::Request& req, httplib::Response& res) {
         try {

@@ -2,6 +2,9 @@
 
 #include <SQLiteCpp/Database.h>
 
+#include "wedesk/store/database.hpp"
+#include "wedesk/store/user_repository.hpp"
+
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -32,8 +35,20 @@ nlohmann::json BaseConfigJson(const std::string& dir) {
     };
 }
 
-TestServer::TestServer(const nlohmann::json& patch) {
+TestServer::TestServer(const nlohmann::json& patch,
+                       std::optional<std::int64_t> start_unix_seconds) {
+    if (start_unix_seconds) {
+        clock_.Set(*start_unix_seconds);
+    }
     auto j = BaseConfigJson(dir_.path().string());
+    api_ = std::make_unique<wecom::ApiEmulator>(j["wecom"]["corp_id"].get<std::string>(),
+                                                j["wecom"]["secret"].get<std::string>(),
+                                                j["wecom"]["agent_id"].get<int>());
+    const int api_port = api_->Start("127.0.0.1", 0);
+    if (api_port <= 0) {
+        throw std::runtime_error("ApiEmulator did not start");
+    }
+    j["wecom"]["api_base"] = "http://127.0.0.1:" + std::to_string(api_port);
     j.merge_patch(patch);
     auto cfg = config::Parse(j.dump());
     if (!cfg.ok()) {
@@ -49,7 +64,19 @@ TestServer::TestServer(const nlohmann::json& patch) {
     Start();
 }
 
-TestServer::~TestServer() { Stop(); }
+TestServer::~TestServer() {
+    Stop();
+    api_->Stop();
+}
+
+void TestServer::ImportUsers(const std::string& csv) {
+    auto db = store::Database::Open(config_.database.path);
+    store::UserRepository users(*db);
+    auto r = users.ImportCsv(csv, clock_.NowSeconds());
+    if (!r.ok()) {
+        throw std::runtime_error("ImportUsers: " + r.error().message);
+    }
+}
 
 void TestServer::Start() {
     auto app = app::ServerApp::Create(config_, &clock_);

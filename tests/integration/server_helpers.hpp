@@ -2,7 +2,9 @@
 /// TestServer: a real wedesk (ServerApp) on a loopback port with its own SQLite file in a
 /// temp dir, a fake clock, and a SimClient that plays WeCom against it over HTTP.
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -12,6 +14,7 @@
 #include "wedesk/app/server_app.hpp"
 #include "wedesk/config/config.hpp"
 #include "wedesk/sim/wecom_client.hpp"
+#include "wedesk/wecom/api_emulator.hpp"
 #include "wedesk/wecom/crypto.hpp"
 
 namespace wedesk::testing {
@@ -24,8 +27,10 @@ nlohmann::json BaseConfigJson(const std::string& dir);
 
 class TestServer {
 public:
-    /// `patch` is merged into the base config (RFC 7386 merge patch).
-    explicit TestServer(const nlohmann::json& patch = nlohmann::json::object());
+    /// `patch` is merged into the base config (RFC 7386 merge patch). `start_unix_seconds` sets
+    /// the fake clock's start (e.g. the real time, for peers that sign with the real clock).
+    explicit TestServer(const nlohmann::json& patch = nlohmann::json::object(),
+                        std::optional<std::int64_t> start_unix_seconds = std::nullopt);
     ~TestServer();
 
     void Restart();  ///< stop and start again on the same database file (new port)
@@ -38,6 +43,9 @@ public:
     const config::Config& config() const { return config_; }
     const std::string& db_path() const { return config_.database.path; }
     app::ServerApp& app() { return *app_; }
+    wecom::ApiEmulator& api() { return *api_; }
+    /// Imports people from CSV text (header userid,name,mobile,account,department,role,groups).
+    void ImportUsers(const std::string& csv);
     /// SELECT COUNT(*) over a fresh connection to the database file.
     long long Count(const std::string& table, const std::string& where = "1=1") const;
 
@@ -46,6 +54,7 @@ private:
 
     TempDir dir_;
     FakeClock clock_;
+    std::unique_ptr<wecom::ApiEmulator> api_;
     OpenSslRandom random_;
     config::Config config_;
     std::unique_ptr<wecom::WecomCrypto> crypto_;

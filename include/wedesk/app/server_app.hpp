@@ -18,7 +18,7 @@ public:
     /// Builds everything (opens and migrates the database). Errors are fatal start-up problems
     /// with a message for the operator. `clock` may be a test clock; it must outlive the app.
     static Result<std::unique_ptr<ServerApp>> Create(const config::Config& config,
-                                                     const Clock* clock = nullptr);
+                                                     Clock* clock = nullptr);
     ~ServerApp();
     ServerApp(const ServerApp&) = delete;
     ServerApp& operator=(const ServerApp&) = delete;
@@ -32,6 +32,9 @@ public:
     /// Runs one round of background work now (outbox, ticket timers) — for tests with a fake
     /// clock; the workers do this on their own in production.
     void RunBackgroundOnce();
+    /// With `false`, Start() does not start the background threads (tests drive them with
+    /// RunBackgroundOnce so a fake clock decides what is due).
+    void SetBackgroundThreads(bool enabled);
 
     struct Impl;
 

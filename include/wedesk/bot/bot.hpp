@@ -9,6 +9,7 @@
 #include <string>
 
 #include "wedesk/common/clock.hpp"
+#include "wedesk/common/notifier.hpp"
 #include "wedesk/config/config.hpp"
 #include "wedesk/wecom/callback.hpp"
 #include "wedesk/wecom/message.hpp"
@@ -41,6 +42,7 @@ struct BotDeps {
     tickets::TicketService* tickets = nullptr;
     kb::KnowledgeBase* kb = nullptr;
     reset::ResetService* reset = nullptr;
+    Notifier* notifier = nullptr;  ///< for prompts that cannot go in a passive reply
 };
 
 class Bot final {

@@ -76,6 +76,10 @@ public:
     /// Any update_template_card body (e.g. with a full "template_card"); "agentid" filled in.
     Result<void> UpdateTemplateCardRaw(nlohmann::json body);
 
+    /// The app's custom menu (POST menu/create?access_token&agentid), e.g.
+    /// {"button":[{"type":"click","name":"报修","key":"MENU_NEW_TICKET"}, ...]}.
+    Result<void> CreateMenu(const nlohmann::json& menu);
+
     /// The cached access token, fetching it when missing or about to expire. Concurrent callers
     /// wait for one refresh instead of each calling gettoken.
     Result<std::string> Token();
@@ -85,9 +89,11 @@ public:
     std::uint64_t gettoken_calls() const;
 
 private:
-    Result<nlohmann::json> PostWithToken(const std::string& api_path, const nlohmann::json& body);
+    /// `extra_query`: more "&name=value" parameters after access_token ("" for none).
+    Result<nlohmann::json> PostWithToken(const std::string& api_path, const nlohmann::json& body,
+                                         const std::string& extra_query = "");
     Result<nlohmann::json> PostOnce(const std::string& api_path, const std::string& token,
-                                    const std::string& body);
+                                    const std::string& body, const std::string& extra_query);
     Result<std::string> FetchToken();
     /// Drops the cached token if it is still `bad` (another thread may have refreshed it).
     void Invalidate(const std::string& bad);

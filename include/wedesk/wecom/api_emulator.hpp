@@ -10,6 +10,10 @@
 ///        else {"errcode":0,"msgid":"...","invaliduser":"","response_code":"..." (cards)}
 ///   POST /cgi-bin/message/update_template_card?access_token
 ///        40058 unknown or already used response_code (single-use, like WeCom)
+///   POST /cgi-bin/menu/create?access_token&agentid   token errors as above, 40056 wrong
+///        agentid, 47001 bad JSON, 40058 no 1..3 "button" entries; else errcode 0 and the menu is
+///        kept (Menu(), GET /sim/menu)
+///   GET  /sim/menu                                (emulator only) the last menu created, or null
 ///   GET  /sim/messages?touser=U&after=N           (emulator only, no token) what was received:
 ///        {"messages":[{"seq":1,"touser":"u1","msgtype":"text","body":{...message/send body...},
 ///                      "readable":"..."}, ...], "last_seq":7}
@@ -84,6 +88,8 @@ public:
     std::vector<ReceivedMessage> Received() const;
     std::vector<ReceivedMessage> Updates() const;
     std::size_t GettokenCalls() const;
+    /// The body of the last accepted menu/create, null when none.
+    nlohmann::json Menu() const;
     /// Sends answered errcode 0 but dropped by the duplicate check.
     std::size_t DuplicatesDropped() const;
     /// All message/send and update_template_card requests that reached a handler.
@@ -119,6 +125,8 @@ private:
                               ReceivedMessage* accepted);
     nlohmann::json HandleUpdate(const std::string& token, const std::string& body,
                                 ReceivedMessage* accepted);
+    nlohmann::json HandleMenu(const std::string& token, const std::string& agentid,
+                              const std::string& body);
     void Deliver(const ReceivedMessage& m);
 
     const std::string corp_id_;
@@ -139,6 +147,7 @@ private:
     std::set<std::string> response_codes_;     // issued, not yet used
     std::set<std::string> invalid_users_;      // lower-cased
     std::string token_;
+    nlohmann::json menu_;
     std::set<std::string> expired_tokens_;
     std::uint64_t seq_ = 0;
     std::uint64_t next_id_ = 1;

@@ -1,0 +1,130 @@
+// libFuzzer target: chat command recognition (bot::ParseCommand, ParseChoice, LeadingTicketNo)
+// and the text helpers it is built on. The whole input is one chat line; its first byte also
+// picks the byte limit for TruncateUtf8. Checks invariants, not just absence of crashes.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "wedesk/bot/command.hpp"
+#include "wedesk/common/text.hpp"
+
+namespace {
+
+using wedesk::bot::Command;
+using wedesk::bot::CommandKind;
+
+void Check(bool ok, const char* what) {
+    if (!ok) {
+        std::fprintf(stderr, "invariant violated: %s\n", what);
+        std::abort();
+    }
+}
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+bool IsTicketNo(std::string_view no) {
+    if (no.size() != 15 || no.substr(0, 2) != "IT" || no[10] != '-') {
+        return false;
+    }
+    for (std::size_t i = 2; i < 15; ++i) {
+        if (i != 10 && !IsDigit(no[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool SameCommand(const Command& a, const Command& b) {
+    return a.kind == b.kind && a.ticket_no == b.ticket_no && a.arg == b.arg &&
+           a.score == b.score && a.missing_ticket == b.missing_ticket;
+}
+
+void CheckText(std::string_view s, std::size_t max_bytes) {
+    namespace text = wedesk::text;
+    const bool valid = text::IsValidUtf8(s);
+
+    const std::string cut = text::TruncateUtf8(s, max_bytes);
+    Check(cut.size() <= max_bytes || cut.size() == s.size(), "TruncateUtf8 respects the limit");
+    Check(s.substr(0, cut.size()) == cut, "TruncateUtf8 returns a prefix");
+    if (s.size() <= max_bytes) {
+        Check(cut.size() == s.size(), "TruncateUtf8 keeps short input whole");
+    }
+    if (valid) {
+        Check(text::IsValidUtf8(cut), "TruncateUtf8 keeps valid UTF-8 valid");
+        Check(cut.size() + 3 >= std::min(max_bytes, s.size()), "TruncateUtf8 cuts at most 3 more");
+    }
+
+    const std::string folded = text::FoldFullWidth(s);
+    Check(folded.size() <= s.size(), "FoldFullWidth never grows");
+    Check(text::FoldFullWidth(folded) == folded, "FoldFullWidth is idempotent");
+    if (valid) {
+        Check(text::IsValidUtf8(folded), "FoldFullWidth keeps valid UTF-8 valid");
+        Check(text::Utf8Length(folded) == text::Utf8Length(s), "FoldFullWidth maps 1:1");
+    }
+
+    const std::string trimmed = text::Trim(s);
+    Check(s.find(trimmed) != std::string_view::npos, "Trim returns a substring");
+    Check(text::Trim(trimmed) == trimmed, "Trim is idempotent");
+    if (valid) {
+        Check(text::IsValidUtf8(trimmed), "Trim keeps valid UTF-8 valid");
+    }
+
+    const std::string lower = text::AsciiLower(s);
+    Check(lower.size() == s.size(), "AsciiLower keeps the length");
+
+    const std::string norm = text::NormalizeCommand(s);
+    Check(text::NormalizeCommand(norm) == norm, "NormalizeCommand is idempotent");
+
+    std::size_t lead_bytes = 0;
+    for (char c : s) {
+        lead_bytes += (static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0;
+    }
+    const std::size_t len = text::Utf8Length(s);
+    Check(len <= s.size(), "Utf8Length is at most the byte count");
+    if (valid) {
+        Check(len == lead_bytes, "Utf8Length counts code points");
+    }
+}
+
+void CheckCommand(std::string_view s) {
+    const Command c = wedesk::bot::ParseCommand(s);
+    if (!c.ticket_no.empty()) {
+        Check(IsTicketNo(c.ticket_no), "ticket_no is IT########-####");
+        Check(!c.missing_ticket, "a command with a ticket number does not miss one");
+    }
+    Check(c.score >= 0 && c.score <= 5, "score in 0..5");
+    Check(c.score == 0 || c.kind == CommandKind::kRate, "only ratings have a score");
+    if (c.kind == CommandKind::kNone) {
+        Check(c.ticket_no.empty() && c.arg.empty() && !c.missing_ticket, "free text is empty");
+    }
+    if (wedesk::text::IsValidUtf8(s)) {
+        Check(wedesk::text::IsValidUtf8(c.arg), "arg of valid UTF-8 input is valid UTF-8");
+    }
+    // Folding is the parser's first step, so pre-folded input must parse the same.
+    const Command again = wedesk::bot::ParseCommand(wedesk::text::FoldFullWidth(s));
+    Check(SameCommand(c, again), "ParseCommand(FoldFullWidth(s)) == ParseCommand(s)");
+
+    if (auto choice = wedesk::bot::ParseChoice(s)) {
+        Check(*choice >= 1 && *choice <= 9, "ParseChoice in 1..9");
+    }
+    if (auto no = wedesk::bot::LeadingTicketNo(s)) {
+        Check(IsTicketNo(*no), "LeadingTicketNo is IT########-####");
+        Check(wedesk::text::AsciiLower(s.substr(0, 15)) == wedesk::text::AsciiLower(*no),
+              "LeadingTicketNo is the input's first 15 bytes");
+    }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    const std::string_view s(reinterpret_cast<const char*>(data), size);
+    const std::size_t max_bytes = size == 0 ? 0 : data[0] % (size + 1);
+    CheckText(s, max_bytes);
+    CheckCommand(s);
+    return 0;
+}
