@@ -231,7 +231,7 @@ TEST_CASE("DOCTYPE and entities are never expanded", "[unit]") {
     CHECK(l->content == "&c;");
 }
 
-TEST_CASE("CDATA splitting of ]]>", "[unit]") {
+TEST_CASE("CDATA sections are split so user text cannot close them", "[unit]") {
     CHECK(Cdata("") == "<![CDATA[]]>");
     CHECK(Cdata("abc") == "<![CDATA[abc]]>");
     CHECK(Cdata("a]]>b") == "<![CDATA[a]]]]><![CDATA[>b]]>");
