@@ -106,9 +106,9 @@ std::map<std::string, std::string> ParseQuery(std::string_view q) {
         const auto amp = q.find('&');
         const std::string_view part = q.substr(0, amp);
         const auto eq = part.find('=');
-        out.insert_or_assign(std::string(part.substr(0, eq)),
-                             eq == std::string_view::npos ? std::string()
-                                                          : std::string(part.substr(eq + 1)));
+        out.insert_or_assign(
+            std::string(part.substr(0, eq)),
+            eq == std::string_view::npos ? std::string() : std::string(part.substr(eq + 1)));
         if (amp == std::string_view::npos) {
             break;
         }

@@ -40,8 +40,8 @@ bool IsTicketNo(std::string_view no) {
 }
 
 bool SameCommand(const Command& a, const Command& b) {
-    return a.kind == b.kind && a.ticket_no == b.ticket_no && a.arg == b.arg &&
-           a.score == b.score && a.missing_ticket == b.missing_ticket;
+    return a.kind == b.kind && a.ticket_no == b.ticket_no && a.arg == b.arg && a.score == b.score &&
+           a.missing_ticket == b.missing_ticket;
 }
 
 void CheckText(std::string_view s, std::size_t max_bytes) {

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "wedesk/common/text.hpp"
 #include "wedesk/config/config.hpp"
 
 namespace {
@@ -26,10 +27,9 @@ void Check(bool ok, const char* what, const std::string& detail = {}) {
 }
 
 void AddCanaries(std::vector<std::string>& env) {
-    for (const char* key :
-         {"WECOM__SECRET", "WECOM__TOKEN", "WECOM__ENCODING_AES_KEY", "SMS__WEBHOOK__SECRET",
-          "SMS__TENCENT__SECRET_KEY", "SMS__ALIYUN__ACCESS_KEY_SECRET",
-          "DIRECTORY__LDAP__BIND_PASSWORD"}) {
+    for (const char* key : {"WECOM__SECRET", "WECOM__TOKEN", "WECOM__ENCODING_AES_KEY",
+                            "SMS__WEBHOOK__SECRET", "SMS__TENCENT__SECRET_KEY",
+                            "SMS__ALIYUN__ACCESS_KEY_SECRET", "DIRECTORY__LDAP__BIND_PASSWORD"}) {
         env.push_back("WEDESK__" + std::string(key) + "=" + std::string(kCanary));
     }
 }
@@ -42,9 +42,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string text(in.substr(0, nul));
     std::vector<std::string> env;
     bool canaries = false;
-    // The canary may also be typed into the text or another entry by the fuzzer; then it is
-    // not a secret and may be echoed (e.g. as an unknown key name).
-    bool canary_elsewhere = text.find(kCanary) != std::string::npos;
+    // The canary may also be typed into the text or another entry by the fuzzer (in any case:
+    // key paths are lower-cased); then it is not a secret and may be echoed, e.g. as an unknown
+    // key name.
+    using wedesk::text::AsciiLower;
+    bool canary_elsewhere = AsciiLower(text).find(kCanary) != std::string::npos;
     if (nul != std::string_view::npos) {
         in.remove_prefix(nul + 1);
         for (;;) {
@@ -58,7 +60,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             } else {
                 env.push_back("WEDESK__" + std::string(piece));
             }
-            if (piece != "!canary" && piece.find(kCanary) != std::string_view::npos) {
+            if (piece != "!canary" && AsciiLower(piece).find(kCanary) != std::string::npos) {
                 canary_elsewhere = true;
             }
             if (end == std::string_view::npos) {
@@ -73,7 +75,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         Check(r.error().code == "config", "errors have code config", r.error().code);
         Check(!r.error().message.empty(), "errors say something");
         if (canaries && !canary_elsewhere) {
-            Check(r.error().message.find(kCanary) == std::string::npos,
+            Check(AsciiLower(r.error().message).find(kCanary) == std::string::npos,
                   "a secret value appears in an error message", r.error().message);
         }
         return 0;

@@ -7,6 +7,8 @@ set -euo pipefail
 PKGS=(
   # toolchain
   build-essential cmake ninja-build pkg-config ccache git
+  # clang + libFuzzer runtime + llvm-symbolizer for scripts/fuzz.sh
+  clang libclang-rt-14-dev llvm
   # libraries
   libcpp-httplib-dev libssl-dev nlohmann-json3-dev libsqlitecpp-dev libsqlite3-dev
   catch2 libpugixml-dev libspdlog-dev libfmt-dev libcli11-dev libldap-dev

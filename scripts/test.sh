@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs deps, configures, builds and runs every test (unit, integration, interop) with ctest.
 #   scripts/test.sh             normal build in build/
-#   scripts/test.sh --sanitize  ASan+UBSan build in build-asan/
+#   scripts/test.sh --sanitize  ASan+UBSan build in build-asan/, then scripts/fuzz.sh 20
 #   scripts/test.sh --tsan      TSan build in build-tsan/
 # Extra arguments after `--` go to ctest (e.g. `-- -R crypto`).
 set -euo pipefail
@@ -39,3 +39,9 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
 cd "$BUILD"
 ctest --output-on-failure --timeout 600 -j"$(nproc)" "${ctest_args[@]}"
+
+# The sanitizer run also gives every libFuzzer target a short turn (clang build in build-fuzz/).
+if [ "$mode" = asan ]; then
+  cd "$ROOT"
+  scripts/fuzz.sh 20
+fi

@@ -16,8 +16,7 @@ int RunCli(int argc, char** argv) {
     CliContext ctx;
     cli.add_option("--config", ctx.config_path, "config file, JSON with comments")
         ->capture_default_str();
-    cli.add_flag_callback(
-        "--version", [] { throw CLI::Success(); }, "print the version and exit");
+    cli.set_version_flag("--version", std::string("wedesk ") + WEDESK_VERSION);
 
     AddServeCommand(cli, ctx);
     AddAdminCommands(cli, ctx);
@@ -25,9 +24,6 @@ int RunCli(int argc, char** argv) {
 
     try {
         cli.parse(argc, argv);
-    } catch (const CLI::Success&) {
-        std::cout << "wedesk " << WEDESK_VERSION << "\n";
-        return 0;
     } catch (const CLI::ParseError& e) {
         return cli.exit(e);
     }

@@ -612,6 +612,7 @@ void AddAdminCommands(CLI::App& cli, CliContext& ctx) {
     AddOutbox(admin, ctx, args);
     AddDb(admin, ctx, args);
     AddWecom(admin, ctx);
+    AddDirectoryAdminCommands(*admin, ctx);
 }
 
 }  // namespace wedesk::app

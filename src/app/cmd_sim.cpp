@@ -13,6 +13,7 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -439,7 +440,7 @@ private:
             return false;
         }
         auto res = poller_->Get(httplib::append_query_params(
-            prefix_ + "/sim/messages", {{"touser", user_}, {"after", std::to_string(after_)}}));
+            prefix_ + "/sim/messages", {{"touser", user_}, {"after", std::to_string(After())}}));
         if (!res || res->status != 200) {
             if (!poll_warned_) {
                 std::cerr << "[提示] 连不上模拟器 " << s_.cfg.wecom.api_base
@@ -462,11 +463,20 @@ private:
             }
         }
         const auto& last = Member(j, "last_seq");
-        if (last.is_number_unsigned() || last.is_number_integer()) {
-            after_ = std::max(after_, last.get<std::uint64_t>());
+        if (last.is_number_unsigned() || (last.is_number_integer() && last.get<long long>() >= 0)) {
+            const auto seq = last.get<std::uint64_t>();
+            if (!show) {
+                start_seq_ = std::max(start_seq_, seq);
+            }
+            After() = std::max(After(), seq);
         }
         return printed;
     }
+
+    /// On a terminal the prompt may be on the current line: start a fresh one.
+    const char* PushMark() const { return interactive_ ? "\n[推送] " : "[推送] "; }
+
+    std::uint64_t& After() { return after_.try_emplace(user_, start_seq_).first->second; }
 
     bool PrintPush(const json& m) {
         const auto msgtype = StrOf(m, "msgtype");
@@ -491,7 +501,7 @@ private:
                 }
             }
             cards_.push_back(std::move(c));
-            Out() << "\n[推送] 卡片 #" << cards_.size() << " " << cards_.back().title << "\n";
+            Out() << PushMark() << "卡片 #" << cards_.size() << " " << cards_.back().title << "\n";
             const auto sub = StrOf(card, "sub_title_text");
             if (!sub.empty()) {
                 Out() << "    " << sub << "\n";
@@ -507,10 +517,8 @@ private:
                 Out() << "    (" << (b + 1) << ") " << added.buttons[b].first << "   → /click "
                       << cards_.size() << " " << (b + 1) << "\n";
             }
-        } else if (msgtype == "update_template_card") {
-            Out() << "\n[推送] " << StrOf(m, "readable") << "\n";
-        } else {
-            Out() << "\n[推送] " << StrOf(m, "readable") << "\n";
+        } else {  // text, markdown, card updates: the emulator's readable rendering
+            Out() << PushMark() << StrOf(m, "readable") << "\n";
         }
         Out() << std::flush;
         return true;
@@ -520,7 +528,11 @@ private:
     std::string user_;
     std::unique_ptr<httplib::Client> poller_;
     std::string prefix_;
-    std::uint64_t after_ = 0;
+    /// The emulator's sequence number when the chat started: earlier pushes are not shown.
+    std::uint64_t start_seq_ = 0;
+    /// Per user: pushes up to this sequence number were shown (so /as shows what that user got
+    /// since the chat started).
+    std::map<std::string, std::uint64_t> after_;
     bool poll_warned_ = false;
     bool interactive_ = false;
     std::vector<Card> cards_;

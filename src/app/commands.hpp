@@ -1,6 +1,7 @@
 #pragma once
 // Private to app/: the subcommands of the `wedesk` CLI, one file each:
-//   cmd_serve.cpp (serve), cmd_admin.cpp (admin ...), cmd_sim.cpp (sim ...).
+//   cmd_serve.cpp (serve), cmd_admin.cpp (admin ...), cmd_directory.cpp (admin directory ...),
+//   cmd_sim.cpp (sim ...).
 
 #include <CLI/CLI.hpp>
 
@@ -21,6 +22,8 @@ std::optional<config::Config> LoadConfigOrReport(const CliContext& ctx);
 
 void AddServeCommand(CLI::App& cli, CliContext& ctx);
 void AddAdminCommands(CLI::App& cli, CliContext& ctx);
+/// `admin directory ...` (cmd_directory.cpp): accounts of the local demo directory.
+void AddDirectoryAdminCommands(CLI::App& admin, CliContext& ctx);
 void AddSimCommands(CLI::App& cli, CliContext& ctx);
 
 }  // namespace wedesk::app

@@ -43,7 +43,10 @@ nlohmann::json Data(const Turn& turn) {
     return j.is_object() ? j : nlohmann::json::object();
 }
 
-void SetData(Turn& turn, const nlohmann::json& data) { turn.state.data = data.dump(); }
+void SetData(Turn& turn, const nlohmann::json& data) {
+    // User text may carry invalid UTF-8: store it with U+FFFD rather than throw.
+    turn.state.data = data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 void Enter(Turn& turn, const std::string& flow, const std::string& step,
            const nlohmann::json& data) {

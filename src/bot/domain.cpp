@@ -20,6 +20,38 @@ std::string NeedNo(const std::string& verb, const std::string& example_tail = ""
     return "请带上工单号，例如：" + verb + " " + kExampleNo + example_tail;
 }
 
+// Six digits (spaces allowed), the shape of an SMS verification code.
+bool LooksLikeCode(const std::string& s) {
+    std::size_t digits = 0;
+    for (char c : s) {
+        if (c >= '0' && c <= '9') {
+            ++digits;
+        } else if (c != ' ') {
+            return false;
+        }
+    }
+    return digits == 6;
+}
+
+// Whether the text has anything to search for or to describe a problem with: a letter or digit
+// (ASCII, Latin/Greek/Cyrillic, kana, CJK, Hangul), not only punctuation, symbols or emoji.
+bool HasWords(const std::string& raw) {
+    const std::string s = text::FoldFullWidth(raw);
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        const bool alnum =
+            (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        const bool letters2 = c >= 0xC3 && c <= 0xCF;  // U+00C0..U+03FF
+        const bool cjk3 = (c >= 0xE4 && c <= 0xED) ||  // U+4000..U+DFFF
+                          (c == 0xE3 && i + 1 < s.size() &&
+                           static_cast<unsigned char>(s[i + 1]) >= 0x81);  // U+3040..U+3FFF
+        if (alnum || letters2 || cjk3) {
+            return true;
+        }
+    }
+    return false;
+}
+
 }  // namespace
 
 bool Bot::Impl::IsEngineer(const std::string& user) {
@@ -263,11 +295,20 @@ std::string Bot::Impl::OnFreeText(Turn& turn, const std::string& raw) {
         }
     }
     const std::string query = text::Trim(raw);
+    // A verification code typed after its flow ended (locked, cancelled, timed out) is neither a
+    // question nor a ticket text, and must not be kept in the dialog state.
+    if (deps.reset != nullptr && LooksLikeCode(query)) {
+        return "当前没有进行中的验证。发送 重置密码 或 解锁账号 重新开始。";
+    }
     if (auto offer = OfferArticles(turn, query, "kb", "pick"); !offer.empty()) {
         return offer;
     }
     if (t == nullptr) {
         return "抱歉，我没听懂。" + Hint(turn);
+    }
+    if (!HasWords(query)) {
+        // Only punctuation or emoji: nothing to search, nothing to file a ticket with.
+        return "请用文字描述您遇到的问题，我会先帮您查找解答；也可以回复 报修 提交工单。";
     }
     Enter(turn, "offer", "confirm", {{"text", text::TruncateUtf8(query, 2000)}});
     return "暂时没找到相关的解答。\n1. 用这段描述提交工单\n2. 不用了\n回复 帮助 查看我能做什么。";

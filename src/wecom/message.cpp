@@ -2,6 +2,7 @@
 
 #include <pugixml.hpp>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <utility>
@@ -108,6 +109,9 @@ std::string Escape(std::string_view s) {
                 break;
             case '>':
                 out.append("&gt;");
+                break;
+            case '\r':  // a literal CR would be read back as LF
+                out.append("&#13;");
                 break;
             default:
                 out.push_back(c);
@@ -235,14 +239,22 @@ std::string Cdata(std::string_view text) {
     std::string out = "<![CDATA[";
     std::size_t pos = 0;
     for (;;) {
-        const std::size_t hit = text.find(kEnd, pos);
+        const std::size_t hit = std::min(text.find(kEnd, pos), text.find('\r', pos));
         if (hit == std::string_view::npos) {
             out.append(text.substr(pos));
             break;
         }
-        // "]]>" becomes "]]" + close + open + ">": the reader concatenates both sections.
-        out.append(text.substr(pos, hit - pos)).append("]]]]><![CDATA[>");
-        pos = hit + kEnd.size();
+        out.append(text.substr(pos, hit - pos));
+        if (text[hit] == '\r') {
+            // A reader turns CR inside CDATA into LF (XML end-of-line handling): write it as a
+            // character reference between two sections instead.
+            out.append("]]>&#13;<![CDATA[");
+            pos = hit + 1;
+        } else {
+            // "]]>" becomes "]]" + close + open + ">": the reader concatenates both sections.
+            out.append("]]]]><![CDATA[>");
+            pos = hit + kEnd.size();
+        }
     }
     out.append("]]>");
     return out;

@@ -36,7 +36,8 @@ nlohmann::json BaseConfigJson(const std::string& dir) {
 }
 
 TestServer::TestServer(const nlohmann::json& patch,
-                       std::optional<std::int64_t> start_unix_seconds) {
+                       std::optional<std::int64_t> start_unix_seconds, bool background_threads)
+    : background_threads_(background_threads) {
     if (start_unix_seconds) {
         clock_.Set(*start_unix_seconds);
     }
@@ -84,6 +85,7 @@ void TestServer::Start() {
         throw std::runtime_error("ServerApp::Create: " + app.error().message);
     }
     app_ = std::move(app.value());
+    app_->SetBackgroundThreads(background_threads_);
     auto port = app_->Start();
     if (!port.ok()) {
         throw std::runtime_error("ServerApp::Start: " + port.error().message);
@@ -91,6 +93,11 @@ void TestServer::Start() {
     port_ = *port;
     client_ = std::make_unique<sim::SimClient>(BaseUrl(), config_.wecom.callback_path, *crypto_,
                                                config_.wecom.agent_id, clock_, random_);
+}
+
+std::unique_ptr<sim::SimClient> TestServer::MakeClient() {
+    return std::make_unique<sim::SimClient>(BaseUrl(), config_.wecom.callback_path, *crypto_,
+                                            config_.wecom.agent_id, clock_, random_);
 }
 
 void TestServer::Stop() {

@@ -29,8 +29,11 @@ class TestServer {
 public:
     /// `patch` is merged into the base config (RFC 7386 merge patch). `start_unix_seconds` sets
     /// the fake clock's start (e.g. the real time, for peers that sign with the real clock).
+    /// `background_threads` false: the outbox worker and ticket ticker do not run on their own;
+    /// the test drives them with app().RunBackgroundOnce() so the fake clock decides what is due.
     explicit TestServer(const nlohmann::json& patch = nlohmann::json::object(),
-                        std::optional<std::int64_t> start_unix_seconds = std::nullopt);
+                        std::optional<std::int64_t> start_unix_seconds = std::nullopt,
+                        bool background_threads = true);
     ~TestServer();
 
     void Restart();  ///< stop and start again on the same database file (new port)
@@ -39,6 +42,9 @@ public:
     std::string BaseUrl() const { return "http://127.0.0.1:" + std::to_string(port_); }
     int port() const { return port_; }
     sim::SimClient& client() { return *client_; }
+    /// Another client playing WeCom against this server (one per thread: SimClient is not
+    /// thread-safe). Valid until the next Restart()/Stop().
+    std::unique_ptr<sim::SimClient> MakeClient();
     FakeClock& clock() { return clock_; }
     const config::Config& config() const { return config_; }
     const std::string& db_path() const { return config_.database.path; }
@@ -61,6 +67,7 @@ private:
     std::unique_ptr<app::ServerApp> app_;
     std::unique_ptr<sim::SimClient> client_;
     int port_ = 0;
+    bool background_threads_ = true;
 };
 
 }  // namespace wedesk::testing

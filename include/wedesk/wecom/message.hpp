@@ -78,7 +78,8 @@ std::string BuildUpdateButtonReply(std::string_view to_user, std::string_view fr
 /// Inner XML of an inbound message as WeCom would send it (used by `wedesk sim`).
 std::string BuildInboundXml(const InboundMessage& msg);
 
-/// Text wrapped in CDATA, with any "]]>" split so the section cannot be closed early.
+/// Text wrapped in CDATA, with any "]]>" split so the section cannot be closed early and any CR
+/// written as "&#13;" between sections (a reader would turn a raw CR into LF).
 std::string Cdata(std::string_view text);
 
 }  // namespace wedesk::wecom

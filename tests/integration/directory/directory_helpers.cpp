@@ -1,8 +1,10 @@
 #include "directory_helpers.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <ldap.h>
 #include <netinet/in.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -128,6 +130,11 @@ std::unique_ptr<TestDirectoryServer> TestDirectoryServer::StartSlapd() {
 std::unique_ptr<TestDirectoryServer> TestDirectoryServer::StartSambaAd() {
     std::unique_ptr<TestDirectoryServer> s(new TestDirectoryServer());
     s->ad_ = true;
+    // Fixed ports: one DC on this machine at a time, whichever test process starts it.
+    s->lock_fd_ = open("/tmp/wedesk-samba-ad.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (s->lock_fd_ < 0 || flock(s->lock_fd_, LOCK_EX) != 0) {
+        throw std::runtime_error("cannot lock /tmp/wedesk-samba-ad.lock");
+    }
     s->info_ = RunScript(Quote(Script("start-samba-ad.sh")) + " " + Quote(s->dir_.File("ad")));
     if (s->info_.empty()) {
         throw std::runtime_error(
@@ -143,6 +150,9 @@ TestDirectoryServer::~TestDirectoryServer() {
         Quote(Script("stop-test-dirs.sh")) + " " + Quote(dir_.File(sub)) + " >/dev/null 2>&1";
     if (std::system(cmd.c_str()) != 0) {
         std::fprintf(stderr, "stop-test-dirs.sh failed for %s\n", dir_.File(sub).c_str());
+    }
+    if (lock_fd_ >= 0) {
+        close(lock_fd_);  // releases the flock
     }
 }
 

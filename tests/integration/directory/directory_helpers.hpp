@@ -24,7 +24,8 @@ class TestDirectoryServer {
 public:
     /// slapd on two free loopback ports, fresh data.
     static std::unique_ptr<TestDirectoryServer> StartSlapd();
-    /// Samba AD DC on 127.0.0.1:389/636 (fixed ports), fresh provision (≈10-20 s).
+    /// Samba AD DC on 127.0.0.1:389/636 (fixed ports), fresh provision (≈10-20 s). Holds an
+    /// exclusive lock (/tmp/wedesk-samba-ad.lock) for its life: another process's DC waits.
     static std::unique_ptr<TestDirectoryServer> StartSambaAd();
     ~TestDirectoryServer();
     TestDirectoryServer(const TestDirectoryServer&) = delete;
@@ -40,6 +41,7 @@ private:
     TempDir dir_;
     std::map<std::string, std::string> info_;
     bool ad_ = false;
+    int lock_fd_ = -1;
 };
 
 /// The one Samba AD DC of this test process: provisioned on first use, stopped at exit.

@@ -36,7 +36,7 @@ wedesk::testing::BindOutcome Bind(const std::string& dn, const std::string& pw,
 }  // namespace
 
 TEST_CASE("samba ad: find, reset, must-change, policy, unlock, protection, failures",
-          "[integration]") {
+          "[integration][samba]") {
     LdapDirectory directory(AdConfig());
     REQUIRE(directory.Ping().ok());
 

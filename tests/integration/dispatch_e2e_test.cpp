@@ -1,0 +1,306 @@
+// Dispatch end to end (issue 4): a ticket filed through the encrypted callback sends a card to
+// the right engineer at the emulated WeCom API; the card's buttons and the engineer commands
+// drive the ticket; timeouts re-dispatch; notifications survive WeCom errors, outages and a
+// restart of wedesk, each delivered exactly once.
+#include <catch2/catch.hpp>
+
+#include "ticket_e2e_helpers.hpp"
+
+using wedesk::testing::TestServer;
+using wedesk::wecom::ReceivedMessage;
+using namespace wedesk::testing::e2e;
+
+namespace {
+
+std::string TicketCol(const TestServer& s, const std::string& no, const std::string& col) {
+    return Scalar(s, "SELECT " + col + " FROM tickets WHERE no = '" + no + "'");
+}
+
+ReceivedMessage WaitCard(TestServer& s, const std::string& user, const std::string& no) {
+    auto m = WaitForMessage(s.api(), [&](const ReceivedMessage& r) {
+        return IsCardWithKey(r, user, "ticket_accept:" + no);
+    });
+    INFO("card for " << no << " to " << user);
+    REQUIRE(m.has_value());
+    return *m;
+}
+
+ReceivedMessage WaitText(TestServer& s, const std::string& user, const std::string& needle) {
+    auto m = WaitForMessage(
+        s.api(), [&](const ReceivedMessage& r) { return IsTextTo(r, user, needle); });
+    INFO("text to " << user << " containing " << needle);
+    REQUIRE(m.has_value());
+    return *m;
+}
+
+std::size_t TextsTo(TestServer& s, const std::string& user, const std::string& needle) {
+    return MessagesTo(s.api(), user, [&](const ReceivedMessage& r) {
+               return IsTextTo(r, user, needle);
+           }).size();
+}
+
+wedesk::sim::SimReply Click(TestServer& s, const std::string& user, const ReceivedMessage& card,
+                            const std::string& key) {
+    auto r = s.client().ClickCard(user, TaskId(card), key);
+    REQUIRE(r.ok());
+    REQUIRE(r->status == 200);
+    return *r;
+}
+
+/// Runs background passes, moving the fake clock past any retry backoff in between, until
+/// nothing is pending in the outbox (at most `rounds` passes).
+void DrainOutbox(TestServer& s, int rounds = 10) {
+    for (int i = 0; i < rounds && s.Count("outbox", "status = 'pending'") > 0; ++i) {
+        s.clock().Advance(std::chrono::minutes(11));  // > max backoff (600 s)
+        s.app().RunBackgroundOnce();
+    }
+}
+
+}  // namespace
+
+TEST_CASE("card to the engineer, accept by button, resolve, rate", "[integration]") {
+    TestServer s(TicketsPatch(600));
+    s.ImportUsers(kPeopleCsv);
+    Say(s, "eng1", "上班");
+    const auto no = CreateTicket(s, "zhangsan", 1, "电脑开不了机", 2);
+
+    const auto card = WaitCard(s, "eng1", no);
+    CHECK(card.touser == "eng1");
+    CHECK(card.msgtype == "template_card");
+    CHECK(card.body["template_card"]["card_type"] == "button_interaction");
+    CHECK(ButtonKeys(card) ==
+          std::vector<std::string>{"ticket_accept:" + no, "ticket_transfer:" + no});
+    CHECK_THAT(card.body.dump(), Catch::Contains("电脑开不了机"));
+    CHECK(MessagesTo(s.api(), "eng2").empty());
+
+    const auto click = Click(s, "eng1", card, "ticket_accept:" + no);
+    CHECK(click.msg_type == "update_button");
+    CHECK(click.content == "已接单");
+    CHECK(TicketCol(s, no, "status") == "in_progress");
+    CHECK(TicketCol(s, no, "assignee") == "eng1");
+    WaitText(s, "zhangsan", "已由 王工 受理");
+
+    CHECK_THAT(Say(s, "eng1", "完成 " + no + " 已处理"), Catch::Contains("已完成"));
+    CHECK(TicketCol(s, no, "status") == "resolved");
+    CHECK(TicketCol(s, no, "resolution") == "已处理");
+    WaitText(s, "zhangsan", "评价 " + no);
+
+    CHECK_THAT(Say(s, "zhangsan", "评价 " + no + " 5"), Catch::Contains("感谢您的评价"));
+    CHECK(TicketCol(s, no, "rating") == "5");
+    CHECK(TicketCol(s, no, "status") == "closed");
+    WaitText(s, "eng1", "收到 5 星评价");
+
+    // Each notification once; one access token for all of them.
+    CHECK(TextsTo(s, "zhangsan", "受理") == 1);
+    CHECK(TextsTo(s, "zhangsan", "已解决") == 1);
+    CHECK(MessagesTo(s.api(), "eng1", [&](const ReceivedMessage& m) {
+              return IsCardWithKey(m, "eng1", "ticket_accept:" + no);
+          }).size() == 1);
+    CHECK(s.api().Received().size() >= 4);
+    CHECK(s.api().GettokenCalls() == 1);
+    CHECK(s.Count("ticket_events", "kind = 'accepted' AND actor = 'eng1'") == 1);
+}
+
+TEST_CASE("transfer by command and by the 转派 button; a second accept is refused politely",
+          "[integration]") {
+    TestServer s(TicketsPatch(600));
+    s.ImportUsers(kPeopleCsv);
+    Say(s, "eng1", "上班");
+    const auto no = CreateTicket(s, "zhangsan", 3, "打印机卡纸");
+    const auto first_card = WaitCard(s, "eng1", no);
+
+    SECTION("转派 NO userid") {
+        CHECK_THAT(Say(s, "eng1", "转派 " + no + " nobody"), Catch::Contains("找不到工程师"));
+        CHECK_THAT(Say(s, "eng1", "转派 " + no + " zhangsan"), Catch::Contains("找不到工程师"));
+        CHECK_THAT(Say(s, "eng1", "转派 " + no + " ENG2"), Catch::Contains("已转派给 eng2"));
+    }
+    SECTION("the 转派 button, then the userid typed") {
+        const auto click = Click(s, "eng1", first_card, "ticket_transfer:" + no);
+        CHECK(click.msg_type == "update_button");
+        CHECK(click.content == "转派中");
+        WaitText(s, "eng1", "UserID");
+        CHECK_THAT(Say(s, "eng1", "eng2"), Catch::Contains("已转派给 eng2"));
+        CHECK(s.Count("dialogs", "userid = 'eng1'") == 0);
+    }
+    CHECK(TicketCol(s, no, "assignee") == "eng2");
+    CHECK(TicketCol(s, no, "status") == "assigned");
+    WaitText(s, "zhangsan", "已转交 赵工");
+    const auto card2 = WaitCard(s, "eng2", no);
+    CHECK(TaskId(card2) != TaskId(first_card));
+
+    // Someone outside the group cannot take it; the new assignee can.
+    CHECK_THAT(Say(s, "neteng", "接单 " + no), Catch::Contains("没有找到工单"));
+    CHECK(Click(s, "eng2", card2, "ticket_accept:" + no).content == "已接单");
+    WaitText(s, "zhangsan", "已由 赵工 受理");
+
+    // The old card's accept button: refused with a clear message, the ticket stays with eng2.
+    s.clock().Advance(std::chrono::seconds(1));
+    const auto late = Click(s, "eng1", first_card, "ticket_accept:" + no);
+    CHECK(late.msg_type == "update_button");
+    CHECK(late.content == "已被接单");
+    WaitText(s, "eng1", "已由 赵工 接单");
+    CHECK_THAT(Say(s, "lead1", "接单 " + no), Catch::Contains("已由 赵工 接单"));
+    CHECK(TicketCol(s, no, "assignee") == "eng2");
+    CHECK(TicketCol(s, no, "status") == "in_progress");
+    CHECK(s.Count("ticket_events", "kind = 'accepted'") == 1);
+}
+
+TEST_CASE("an unaccepted ticket moves to the next engineer after accept_timeout_min",
+          "[integration]") {
+    TestServer s(TicketsPatch(15), std::nullopt, /*background_threads=*/false);
+    s.ImportUsers(kPeopleCsv);
+    Say(s, "eng1", "上班");
+    Say(s, "eng2", "上班");
+    const auto no = CreateTicket(s, "zhangsan", 1, "电脑很慢");
+    const std::string first = TicketCol(s, no, "assignee");
+    REQUIRE((first == "eng1" || first == "eng2"));
+    const std::string second = first == "eng1" ? "eng2" : "eng1";
+    s.app().RunBackgroundOnce();
+    WaitCard(s, first, no);
+
+    s.clock().Advance(std::chrono::minutes(14));
+    s.app().RunBackgroundOnce();
+    CHECK(TicketCol(s, no, "assignee") == first);
+    CHECK(MessagesTo(s.api(), second).empty());
+
+    s.clock().Advance(std::chrono::minutes(2));
+    s.app().RunBackgroundOnce();
+    CHECK(TicketCol(s, no, "assignee") == second);
+    CHECK(TicketCol(s, no, "status") == "assigned");
+    const auto card = WaitCard(s, second, no);
+    WaitText(s, "lead1", "未接单，已改派给");
+    WaitText(s, first, "超时未接单");
+    CHECK(s.Count("ticket_events", "kind = 'redispatched'") == 1);
+
+    // A further pass right away does not move it again.
+    s.app().RunBackgroundOnce();
+    CHECK(TicketCol(s, no, "assignee") == second);
+    CHECK(Click(s, second, card, "ticket_accept:" + no).content == "已接单");
+    CHECK(TicketCol(s, no, "status") == "in_progress");
+}
+
+TEST_CASE("errors and outages of WeCom: every notification delivered exactly once",
+          "[integration]") {
+    TestServer s(TicketsPatch(1440), std::nullopt, /*background_threads=*/false);
+    s.ImportUsers(kPeopleCsv);
+    Say(s, "eng1", "上班");
+
+    // errcode -1 (system busy) twice, then the card goes through.
+    s.api().FailNext(2, -1);
+    const auto no = CreateTicket(s, "zhangsan", 1, "邮件发不出去");
+    s.app().RunBackgroundOnce();
+    CHECK(s.api().Received().empty());
+    DrainOutbox(s);
+    CHECK(s.Count("outbox", "status = 'pending'") == 0);
+    WaitCard(s, "eng1", no);
+
+    // WeCom down while the engineer works, and wedesk restarted in between.
+    s.api().SetDown(true);
+    CHECK_THAT(Say(s, "eng1", "接单 " + no), Catch::Contains("已接单"));
+    CHECK_THAT(Say(s, "eng1", "完成 " + no + " 已修复"), Catch::Contains("已完成"));
+    s.app().RunBackgroundOnce();
+    s.clock().Advance(std::chrono::minutes(11));
+    s.app().RunBackgroundOnce();
+    s.Restart();
+    s.app().RunBackgroundOnce();
+    CHECK(s.Count("outbox", "status = 'pending' AND userid = 'zhangsan'") == 2);
+    CHECK(s.Count("outbox", "status = 'parked'") == 0);
+    s.api().SetDown(false);
+    DrainOutbox(s);
+    CHECK(s.Count("outbox", "status != 'sent'") == 0);
+
+    const auto to_employee = MessagesTo(s.api(), "zhangsan");
+    REQUIRE(to_employee.size() == 2);
+    CHECK_THAT(TextOf(to_employee[0]), Catch::Contains("受理"));
+    CHECK_THAT(TextOf(to_employee[1]), Catch::Contains("已修复"));
+    CHECK(MessagesTo(s.api(), "eng1").size() == 1);
+    CHECK(s.api().DuplicatesDropped() == 0);
+}
+
+TEST_CASE("the outbox worker delivers once WeCom is back, without a test driving it",
+          "[integration]") {
+    TestServer s(TicketsPatch(1440));
+    s.ImportUsers(kPeopleCsv);
+    Say(s, "eng1", "上班");
+    s.api().SetDown(true);
+    const auto no = CreateTicket(s, "zhangsan", 1, "蓝屏");
+    s.api().SetDown(false);
+    s.clock().Advance(std::chrono::minutes(11));  // past any backoff of a failed attempt
+    const auto card = WaitCard(s, "eng1", no);
+    CHECK(Click(s, "eng1", card, "ticket_accept:" + no).content == "已接单");
+    Say(s, "eng1", "备注 " + no + " 远程中");
+    CHECK_THAT(Say(s, "eng1", "挂起 " + no + " 请重启一次"), Catch::Contains("已挂起"));
+    WaitText(s, "zhangsan", "请重启一次");
+    Say(s, "zhangsan", "重启了还是不行");
+    // Messages to one user go out in order: once this later one is in, the card's row is
+    // settled for good, so the counts below are final.
+    WaitText(s, "eng1", "报修人回复：重启了还是不行");
+    CHECK(MessagesTo(s.api(), "eng1", [&](const ReceivedMessage& m) {
+              return IsCardWithKey(m, "eng1", "ticket_accept:" + no);
+          }).size() == 1);
+    CHECK(TextsTo(s, "zhangsan", "受理") == 1);
+}
+
+TEST_CASE("挂起 waits for the employee; their next message resumes the ticket", "[integration]") {
+    TestServer s(TicketsPatch(600));
+    s.ImportUsers(kPeopleCsv);
+    Say(s, "eng1", "上班");
+    const auto no = CreateTicket(s, "zhangsan", 1, "电脑进不了系统");
+    CHECK_THAT(Say(s, "eng1", "挂起 " + no + " 请提供资产编号"), Catch::Contains("请先接单"));
+    CHECK_THAT(Say(s, "eng1", "接单 " + no), Catch::Contains("已接单"));
+    CHECK_THAT(Say(s, "eng1", "挂起 " + no), Catch::Contains("请写上需要员工补充的内容"));
+    CHECK_THAT(Say(s, "eng1", "备注 " + no + " 怀疑硬盘坏了"), Catch::Contains("备注已记录"));
+    CHECK_THAT(Say(s, "eng1", "挂起 " + no + " 请提供电脑资产编号"), Catch::Contains("已挂起"));
+    CHECK(TicketCol(s, no, "status") == "waiting");
+    CHECK(TicketCol(s, no, "paused_since") != "0");
+    WaitText(s, "zhangsan", "需要您补充信息：请提供电脑资产编号");
+    // The employee sees the question, not the internal note.
+    const auto detail = Say(s, "zhangsan", "查询 " + no);
+    CHECK_THAT(detail, Catch::Contains("等待您回复"));
+    CHECK_THAT(detail, !Catch::Contains("硬盘"));
+
+    s.clock().Advance(std::chrono::minutes(20));
+    CHECK_THAT(Say(s, "zhangsan", "资产编号 A12345"), Catch::Contains("已将您的回复转给工程师"));
+    CHECK(TicketCol(s, no, "status") == "in_progress");
+    CHECK(TicketCol(s, no, "paused_since") == "0");
+    CHECK(s.Count("ticket_pauses", "end_at IS NOT NULL AND end_at - start_at = 1200") == 1);
+    WaitText(s, "eng1", "报修人回复：资产编号 A12345");
+    // The next message is ordinary again.
+    CHECK_THAT(Say(s, "zhangsan", "资产编号 A12345"), !Catch::Contains("转给工程师"));
+}
+
+TEST_CASE("上班 and 下班 steer dispatch; 我的任务 lists the engineer's open tickets",
+          "[integration]") {
+    TestServer s(TicketsPatch(600));
+    s.ImportUsers(kPeopleCsv);
+    CHECK_THAT(Say(s, "eng1", "上班"), Catch::Contains("已上班"));
+    CHECK(Scalar(s, "SELECT on_duty FROM users WHERE userid = 'eng1'") == "1");
+    const auto no1 = CreateTicket(s, "zhangsan", 1, "第一个问题");
+    CHECK(TicketCol(s, no1, "assignee") == "eng1");
+
+    CHECK_THAT(Say(s, "eng1", "下班"), Catch::Contains("已下班"));
+    CHECK(Scalar(s, "SELECT on_duty FROM users WHERE userid = 'eng1'") == "0");
+    const auto no2 = CreateTicket(s, "zhangsan", 1, "第二个问题");
+    CHECK(TicketCol(s, no2, "assignee") == "lead1");  // nobody on duty: the group's lead
+    WaitCard(s, "lead1", no2);
+
+    CHECK_THAT(Say(s, "eng2", "on duty"), Catch::Contains("已上班"));
+    const auto no3 = CreateTicket(s, "lisi", 3, "第三个问题");
+    CHECK(TicketCol(s, no3, "assignee") == "eng2");
+    WaitCard(s, "eng2", no3);
+
+    const auto tasks = Say(s, "eng1", "我的任务");
+    CHECK_THAT(tasks, Catch::Contains(no1));
+    CHECK_THAT(tasks, !Catch::Contains(no2));
+    CHECK_THAT(tasks, !Catch::Contains(no3));
+    CHECK_THAT(Say(s, "eng2", "tasks"), Catch::Contains(no3));
+    CHECK_THAT(Say(s, "neteng", "我的任务"), Catch::Contains("没有未完成的工单"));
+
+    // Employees are told these are engineer commands.
+    for (const char* cmd : {"上班", "下班", "我的任务", "接单 IT20261127-0001"}) {
+        INFO(cmd);
+        CHECK_THAT(Say(s, "zhangsan", cmd), Catch::Contains("工程师使用的命令"));
+    }
+    CHECK(Scalar(s, "SELECT on_duty FROM users WHERE userid = 'zhangsan'") == "0");
+    CHECK(TicketCol(s, "IT20261127-0001", "status") == "assigned");
+}
