@@ -51,22 +51,24 @@ private:
     store::Database& db_;
 };
 
+constexpr const char* kResetGauge = "wedesk_reset_events";
+constexpr const char* kResetGaugeHelp = "Self-service reset outcomes since start";
+
 void RegisterResetMetrics(reset::ResetService& reset) {
-    metrics::Global().AddGaugeCallback(
-        "wedesk_reset_events", "Self-service reset outcomes since start", [&reset] {
-            const auto c = reset.Counters();
-            auto v = [](std::uint64_t n) { return static_cast<double>(n); };
-            return std::vector<std::pair<metrics::Labels, double>>{
-                {{{"event", "sms_sent"}}, v(c.sms_sent)},
-                {{{"event", "sms_failed"}}, v(c.sms_failed)},
-                {{{"event", "code_ok"}}, v(c.codes_ok)},
-                {{{"event", "code_wrong"}}, v(c.codes_wrong)},
-                {{{"event", "locked"}}, v(c.locked)},
-                {{{"event", "refused"}}, v(c.refused)},
-                {{{"event", "password_set"}}, v(c.passwords_set)},
-                {{{"event", "unlock"}}, v(c.unlocks)},
-                {{{"event", "directory_error"}}, v(c.directory_errors)}};
-        });
+    metrics::Global().AddGaugeCallback(kResetGauge, kResetGaugeHelp, [&reset] {
+        const auto c = reset.Counters();
+        auto v = [](std::uint64_t n) { return static_cast<double>(n); };
+        return std::vector<std::pair<metrics::Labels, double>>{
+            {{{"event", "sms_sent"}}, v(c.sms_sent)},
+            {{{"event", "sms_failed"}}, v(c.sms_failed)},
+            {{{"event", "code_ok"}}, v(c.codes_ok)},
+            {{{"event", "code_wrong"}}, v(c.codes_wrong)},
+            {{{"event", "locked"}}, v(c.locked)},
+            {{{"event", "refused"}}, v(c.refused)},
+            {{{"event", "password_set"}}, v(c.passwords_set)},
+            {{{"event", "unlock"}}, v(c.unlocks)},
+            {{{"event", "directory_error"}}, v(c.directory_errors)}};
+    });
 }
 
 void RegisterTicketMetrics(store::Database& db, tickets::TicketService& tickets,
@@ -179,7 +181,16 @@ void ServerApp::Impl::TickerLoop() {
 
 ServerApp::ServerApp(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-ServerApp::~ServerApp() { Stop(); }
+ServerApp::~ServerApp() {
+    Stop();
+    if (impl_ && impl_->reset) {
+        // The registry is process-wide and a later app without self-service reset does not
+        // replace this gauge: it must not read the service destroyed with this app.
+        metrics::Global().AddGaugeCallback(kResetGauge, kResetGaugeHelp, [] {
+            return std::vector<std::pair<metrics::Labels, double>>{};
+        });
+    }
+}
 
 Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& config, Clock* clock) {
     auto impl = std::make_unique<Impl>();

@@ -68,6 +68,15 @@ bool Bot::Impl::FlowTakesText(const Turn& turn) const {
 
 std::string Bot::Impl::OnFlowText(Turn& turn, const std::string& raw) {
     const auto& flow = turn.state.flow;
+    if ((flow == "offer" || flow == "kb") && !ParseChoice(raw) && deps.tickets != nullptr) {
+        // An unanswered suggestion or offer must not swallow the answer to a ticket that
+        // waits for this employee: anything but a numbered choice goes to that ticket.
+        auto waiting = deps.tickets->FindWaiting(turn.user);
+        if (waiting.ok() && waiting->has_value()) {
+            LeaveFlow(turn);
+            return OnFreeText(turn, raw);
+        }
+    }
     if (flow == "create") {
         return OnCreateText(turn, raw);
     }

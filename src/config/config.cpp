@@ -896,7 +896,10 @@ void CollectOverrides(Context& ctx, const std::vector<std::string>& env) {
                 ok = false;
                 break;
             }
-            path += (path.empty() ? "" : ".") + text::AsciiLower(segment);
+            if (!path.empty()) {
+                path += '.';
+            }
+            path += text::AsciiLower(segment);
             if (next == std::string::npos) {
                 break;
             }

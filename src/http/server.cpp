@@ -47,6 +47,9 @@ HttpServer::HttpServer(Routes routes, int threads, std::size_t max_body_bytes)
     // Headers and body go out in two writes: without TCP_NODELAY the body waits for the client's
     // delayed ACK (40 ms on Linux) on every keep-alive request.
     server_->set_tcp_nodelay(true);
+    // Headers and body go out in two writes: without TCP_NODELAY the body waits for the client's
+    // delayed ACK (40 ms on Linux) on every keep-alive request.
+    server_->set_tcp_nodelay(true);
     Install();
 }
 

@@ -105,7 +105,18 @@ void Database::Backup(const std::string& dest) {
 
 void Database::Checkpoint() { Conn().exec("PRAGMA wal_checkpoint(TRUNCATE)"); }
 
-WriteTx::WriteTx(Database& db) : conn_(db.Conn()) { conn_.exec("BEGIN IMMEDIATE"); }
+WriteTx::WriteTx(Database& db) : db_(db), lock_(db.write_mu_, std::defer_lock), conn_(db.Conn()) {
+    if (db_.write_owner_.load() != std::this_thread::get_id()) {
+        lock_.lock();
+        db_.write_owner_ = std::this_thread::get_id();
+    }
+    try {
+        conn_.exec("BEGIN IMMEDIATE");
+    } catch (...) {
+        Release();
+        throw;
+    }
+}
 
 WriteTx::~WriteTx() {
     if (!done_) {
@@ -115,11 +126,20 @@ WriteTx::~WriteTx() {
             // Nothing more to do: the connection has already rolled back.
         }
     }
+    Release();
 }
 
 void WriteTx::Commit() {
     conn_.exec("COMMIT");
     done_ = true;
+    Release();
+}
+
+void WriteTx::Release() {
+    if (lock_.owns_lock()) {
+        db_.write_owner_ = std::thread::id{};
+        lock_.unlock();
+    }
 }
 
 }  // namespace wedesk::store

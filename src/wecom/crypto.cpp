@@ -19,7 +19,6 @@ namespace {
 
 constexpr std::size_t kKeyChars = 43;
 constexpr std::size_t kKeyBytes = 32;
-constexpr std::size_t kIvBytes = 16;
 constexpr std::size_t kPrefixBytes = 16;
 constexpr std::size_t kLenBytes = 4;
 // WeCom pads to 32 bytes although AES blocks are 16 (§3.3).

@@ -285,21 +285,36 @@ TEST_CASE("kb e2e: punctuation, emoji and 5 KB of text get a sane answer", "[int
         CHECK_THAT(Say(s, "😭 打印机打不出来 🖨️🖨️"),
                    Catch::Contains("打印机无法打印"));
     }
-    SECTION("5 KB of text") {
+    SECTION("5 KB of text, then filed as a ticket") {
         std::string big;
         while (big.size() < 5 * 1024) {
             big += "我的电脑今天早上开机以后非常慢，打开任何软件都要等很久。";
         }
         const std::string reply = Say(s, big);
-        CHECK_FALSE(reply.empty());
         CHECK(reply.size() <= 2048);
-        // Whatever was answered, the conversation goes on normally.
-        CHECK_THAT(Say(s, "取消"), Catch::Contains("已退出"));
+        CHECK_THAT(reply, Catch::Contains("电脑很卡很慢"));
+        const std::string other = LastOption(reply, "都不是，提交工单");
+        REQUIRE_FALSE(other.empty());
+        CHECK_THAT(Say(s, other), Catch::Contains("请选择问题类别"));
+        CHECK_THAT(Say(s, "1"), Catch::Contains("请选择紧急程度"));
+        const std::string confirm = Say(s, "1");
+        CHECK_THAT(confirm, Catch::Contains("请确认工单信息"));
+        CHECK(confirm.size() <= 2048);
+        CHECK_THAT(Say(s, "确认"), Catch::Contains("已为您创建工单 IT"));
+        CHECK(s.Count("tickets", "length(CAST(description AS BLOB)) BETWEEN 1000 AND 4000") == 1);
+    }
+    SECTION("5 KB of text that names a known problem") {
         std::string printer = "打印机打不出来。";
         while (printer.size() < 5 * 1024) {
             printer += "打印机打不出来，";
         }
         CHECK_THAT(Say(s, printer), Catch::Contains("打印机无法打印"));
+    }
+    SECTION("invalid UTF-8") {
+        CHECK_THAT(Say(s, "\xff\xfe\xfd\xc0"), Catch::Contains("请用文字描述您遇到的问题"));
+        const std::string reply = Say(s, "打印机\xff打不出来\xc0");
+        CHECK_THAT(reply, Catch::Contains("打印机无法打印"));
+        CHECK_THAT(Say(s, "取消"), Catch::Contains("已退出"));
     }
     CHECK(s.Count("inbound_messages") > 0);
 }

@@ -10,11 +10,10 @@ namespace wedesk::testing::e2e {
 
 nlohmann::json TicketsPatch(int accept_timeout_min) {
     return {{"tickets",
-             {{"categories",
-               nlohmann::json::array({{{"key", "pc"}, {"name", "电脑"}},
-                                      {{"key", "network"}, {"name", "网络"}},
-                                      {{"key", "printer"}, {"name", "打印机"}},
-                                      {{"key", "other"}, {"name", "其他"}}})},
+             {{"categories", nlohmann::json::array({{{"key", "pc"}, {"name", "电脑"}},
+                                                    {{"key", "network"}, {"name", "网络"}},
+                                                    {{"key", "printer"}, {"name", "打印机"}},
+                                                    {{"key", "other"}, {"name", "其他"}}})},
               {"groups", nlohmann::json::array(
                              {{{"name", "desktop"}, {"categories", {"pc", "printer", "other"}}},
                               {{"name", "network"}, {"categories", {"network"}}}})},
@@ -152,8 +151,7 @@ bool IsCardWithKey(const wecom::ReceivedMessage& m, const std::string& user,
     return false;
 }
 
-bool IsTextTo(const wecom::ReceivedMessage& m, const std::string& user,
-              const std::string& needle) {
+bool IsTextTo(const wecom::ReceivedMessage& m, const std::string& user, const std::string& needle) {
     return m.touser == user && TextOf(m).find(needle) != std::string::npos;
 }
 

@@ -2,8 +2,8 @@
 // a ticket on every path, leaving the flow at every step, a restart mid-flow, duplicate
 // deliveries, idle expiry, attachments, the ticket commands, other people's tickets and 50
 // employees filing at once.
-#include <catch2/catch.hpp>
 #include <httplib.h>
+#include <catch2/catch.hpp>
 
 #include <set>
 #include <thread>
@@ -86,8 +86,10 @@ TEST_CASE("every category and urgency files a ticket with what was chosen", "[in
         int urgency;
         const char* priority;
     };
-    const Case cases[] = {
-        {1, "pc", 1, "P3"}, {2, "network", 2, "P2"}, {3, "printer", 3, "P1"}, {4, "other", 1, "P3"}};
+    const Case cases[] = {{1, "pc", 1, "P3"},
+                          {2, "network", 2, "P2"},
+                          {3, "printer", 3, "P1"},
+                          {4, "other", 1, "P3"}};
     int n = 0;
     for (const auto& c : cases) {
         INFO("category " << c.category);
@@ -255,8 +257,8 @@ TEST_CASE("a MsgId delivered twice advances the dialog once and files one ticket
     CHECK(s.Count("inbound_messages") == 6);  // and the engineer's 上班
     // Exactly one card went to the engineer.
     REQUIRE(WaitForMessage(s.api(), [&](const auto& m) {
-        return IsCardWithKey(m, "eng1", "ticket_accept:" + no);
-    }).has_value());
+                return IsCardWithKey(m, "eng1", "ticket_accept:" + no);
+            }).has_value());
 
     // And once more after a restart: the stored reply, still one ticket.
     s.Restart();
@@ -338,9 +340,16 @@ TEST_CASE("a bare number, 查询 without a space and full-width digits all find 
     std::string lower = no;
     lower[0] = 'i';
     lower[1] = 't';
-    const std::vector<std::string> forms = {
-        no,           " " + no + " ", lower,          "查询" + no,         "查询 " + no,
-        "查询：" + no, "查询" + FullWidth(no), FullWidth(no), "query " + no, "查询　" + no};
+    const std::vector<std::string> forms = {no,
+                                            " " + no + " ",
+                                            lower,
+                                            "查询" + no,
+                                            "查询 " + no,
+                                            "查询：" + no,
+                                            "查询" + FullWidth(no),
+                                            FullWidth(no),
+                                            "query " + no,
+                                            "查询　" + no};
     for (const auto& text : forms) {
         INFO(text);
         const auto reply = Say(s, "zhangsan", text);
@@ -359,8 +368,8 @@ TEST_CASE("employee commands: query, urge, cancel, reopen and rate", "[integrati
 
     CHECK_THAT(Say(s, "zhangsan", "催办 " + no), Catch::Contains("已催办"));
     REQUIRE(WaitForMessage(s.api(), [&](const auto& m) {
-        return IsTextTo(m, "eng1", "催办工单 " + no);
-    }).has_value());
+                return IsTextTo(m, "eng1", "催办工单 " + no);
+            }).has_value());
     CHECK_THAT(Say(s, "zhangsan", "催办" + no), Catch::Contains("分钟后再试"));
     s.clock().Advance(std::chrono::minutes(31));
     CHECK_THAT(Say(s, "zhangsan", "催办 " + no), Catch::Contains("已催办"));
@@ -373,8 +382,8 @@ TEST_CASE("employee commands: query, urge, cancel, reopen and rate", "[integrati
     CHECK_THAT(Say(s, "zhangsan", "重开 " + no + " 还是不行"), Catch::Contains("已重新打开"));
     CHECK(TicketCol(s, no, "status") == "in_progress");
     REQUIRE(WaitForMessage(s.api(), [&](const auto& m) {
-        return IsTextTo(m, "eng1", "重开了工单 " + no);
-    }).has_value());
+                return IsTextTo(m, "eng1", "重开了工单 " + no);
+            }).has_value());
     Say(s, "eng1", "完成 " + no + " 已更换主板");
 
     CHECK_THAT(Say(s, "zhangsan", "评价 " + no + " ５ 很快"), Catch::Contains("5分"));
@@ -390,8 +399,8 @@ TEST_CASE("employee commands: query, urge, cancel, reopen and rate", "[integrati
     CHECK_THAT(Say(s, "zhangsan", "取消工单 " + no2), Catch::Contains("已取消"));
     CHECK(TicketCol(s, no2, "status") == "cancelled");
     REQUIRE(WaitForMessage(s.api(), [&](const auto& m) {
-        return IsTextTo(m, "eng1", "工单 " + no2 + " 已被报修人取消");
-    }).has_value());
+                return IsTextTo(m, "eng1", "工单 " + no2 + " 已被报修人取消");
+            }).has_value());
     CHECK_THAT(Say(s, "zhangsan", "取消工单 " + no2), Catch::Contains("无需取消"));
     CHECK_THAT(Say(s, "zhangsan", "催办 " + no2), Catch::Contains("无需催办"));
 
@@ -447,8 +456,8 @@ TEST_CASE("50 employees filing at once get 50 distinct numbers and nothing is lo
                 auto& errs = errors[static_cast<std::size_t>(t)];
                 for (int u = t; u < kUsers; u += kThreads) {
                     const std::string user = "emp" + std::to_string(u);
-                    const std::vector<std::string> lines = {
-                        "报修", "1", user + " 的电脑问题", "2", "确认"};
+                    const std::vector<std::string> lines = {"报修", "1", user + " 的电脑问题", "2",
+                                                            "确认"};
                     std::string last;
                     for (std::size_t i = 0; i < lines.size(); ++i) {
                         wedesk::wecom::InboundMessage m;
@@ -501,4 +510,43 @@ TEST_CASE("50 employees filing at once get 50 distinct numbers and nothing is lo
     CHECK(s.Count("tickets", "assignee = 'eng1'") == kUsers / 2);
     CHECK(s.Count("tickets", "assignee = 'eng2'") == kUsers / 2);
     CHECK(s.Count("ticket_events", "kind = 'created'") == kUsers);
+}
+
+TEST_CASE("invalid UTF-8, emoji and empty text through the callback never break the dialog",
+          "[integration]") {
+    Fixture f;
+    auto& s = f.s;
+    const std::string bad = "\xff\xfe 坏\xc3";
+    auto idle = s.client().SendText("zhangsan", bad);
+    REQUIRE(idle.ok());
+    CHECK(idle->status == 200);
+    Say(s, "zhangsan", "取消");
+    Say(s, "zhangsan", "报修");
+    Say(s, "zhangsan", "1");
+    auto desc = s.client().SendText("zhangsan", bad + " 😀");
+    REQUIRE(desc.ok());
+    CHECK(desc->status == 200);
+    CHECK_THAT(desc->content, Catch::Contains("紧急程度"));
+    Say(s, "zhangsan", "1");
+    const auto no = TicketNoIn(Say(s, "zhangsan", "确认"));
+    REQUIRE(!no.empty());
+    CHECK(s.Count("tickets") == 1);
+    CHECK_THAT(Say(s, "zhangsan", ""), Catch::Contains("空消息"));
+}
+
+TEST_CASE("a waiting ticket gets the employee's answer even after an unanswered offer",
+          "[integration]") {
+    Fixture f;
+    auto& s = f.s;
+    const auto no = CreateTicket(s, "zhangsan", 1, "电脑很卡");
+    Say(s, "eng1", "接单 " + no);
+    // The employee asks something else and leaves the bot's offer unanswered ...
+    CHECK_THAT(Say(s, "zhangsan", "会议室投影怎么连"), Catch::Contains("提交工单"));
+    // ... then the engineer needs information, and the employee's next message is the answer.
+    Say(s, "eng1", "挂起 " + no + " 请提供资产编号");
+    CHECK_THAT(Say(s, "zhangsan", "资产编号 B7788"), Catch::Contains("已将您的回复转给工程师"));
+    CHECK(TicketCol(s, no, "status") == "in_progress");
+    REQUIRE(WaitForMessage(s.api(), [&](const auto& m) {
+                return IsTextTo(m, "eng1", "资产编号 B7788");
+            }).has_value());
 }

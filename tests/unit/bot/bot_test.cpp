@@ -220,7 +220,8 @@ TEST_CASE("card buttons: accept, transfer, stale or unknown keys", "[unit]") {
 TEST_CASE("engineer commands are refused to employees", "[unit]") {
     BotEnv env;
     env.Import(kPeople);
-    for (const char* cmd : {"上班", "下班", "我的任务", "接单 IT20261127-0001", "完成 IT20261127-0001"}) {
+    for (const char* cmd :
+         {"上班", "下班", "我的任务", "接单 IT20261127-0001", "完成 IT20261127-0001"}) {
         INFO(cmd);
         CHECK_THAT(env.Say("zhangsan", cmd), Catch::Contains("工程师使用的命令"));
     }

@@ -82,20 +82,34 @@ TEST_CASE("commands without a ticket number", "[unit]") {
         CommandKind kind;
     };
     const Case cases[] = {
-        {"报修", CommandKind::kNewTicket},        {"新建工单", CommandKind::kNewTicket},
-        {"new", CommandKind::kNewTicket},         {"NEW", CommandKind::kNewTicket},
-        {"我的工单", CommandKind::kMyTickets},    {"my", CommandKind::kMyTickets},
-        {"tickets", CommandKind::kMyTickets},     {"我的任务", CommandKind::kMyTasks},
-        {"tasks", CommandKind::kMyTasks},         {"上班", CommandKind::kOnDuty},
-        {"on duty", CommandKind::kOnDuty},        {"下班", CommandKind::kOffDuty},
-        {"off duty", CommandKind::kOffDuty},      {"帮助", CommandKind::kHelp},
-        {"help", CommandKind::kHelp},             {"菜单", CommandKind::kHelp},
-        {"menu", CommandKind::kHelp},             {"?", CommandKind::kHelp},
-        {"重置密码", CommandKind::kResetPassword}, {"reset password", CommandKind::kResetPassword},
-        {"解锁账号", CommandKind::kUnlock},        {"unlock", CommandKind::kUnlock},
-        {"取消", CommandKind::kCancel},           {"退出", CommandKind::kCancel},
-        {"cancel", CommandKind::kCancel},         {"Cancel", CommandKind::kCancel},
-        {"exit", CommandKind::kCancel},           {"quit", CommandKind::kCancel},
+        {"报修", CommandKind::kNewTicket},
+        {"新建工单", CommandKind::kNewTicket},
+        {"new", CommandKind::kNewTicket},
+        {"NEW", CommandKind::kNewTicket},
+        {"我的工单", CommandKind::kMyTickets},
+        {"my", CommandKind::kMyTickets},
+        {"tickets", CommandKind::kMyTickets},
+        {"我的任务", CommandKind::kMyTasks},
+        {"tasks", CommandKind::kMyTasks},
+        {"上班", CommandKind::kOnDuty},
+        {"on duty", CommandKind::kOnDuty},
+        {"下班", CommandKind::kOffDuty},
+        {"off duty", CommandKind::kOffDuty},
+        {"帮助", CommandKind::kHelp},
+        {"help", CommandKind::kHelp},
+        {"菜单", CommandKind::kHelp},
+        {"menu", CommandKind::kHelp},
+        {"?", CommandKind::kHelp},
+        {"重置密码", CommandKind::kResetPassword},
+        {"reset password", CommandKind::kResetPassword},
+        {"解锁账号", CommandKind::kUnlock},
+        {"unlock", CommandKind::kUnlock},
+        {"取消", CommandKind::kCancel},
+        {"退出", CommandKind::kCancel},
+        {"cancel", CommandKind::kCancel},
+        {"Cancel", CommandKind::kCancel},
+        {"exit", CommandKind::kCancel},
+        {"quit", CommandKind::kCancel},
     };
     for (const auto& c : cases) {
         INFO(c.text);
@@ -127,9 +141,9 @@ TEST_CASE("ratings: score and comment", "[unit]") {
     c = ParseCommand("rate IT20261127-0001 3");
     CHECK(c.kind == CommandKind::kRate);
     CHECK(c.score == 3);
-    for (const char* bad : {"评价 IT20261127-0001 6", "评价 IT20261127-0001 0",
-                            "评价 IT20261127-0001 10", "评价 IT20261127-0001 好",
-                            "评价 IT20261127-0001"}) {
+    for (const char* bad :
+         {"评价 IT20261127-0001 6", "评价 IT20261127-0001 0", "评价 IT20261127-0001 10",
+          "评价 IT20261127-0001 好", "评价 IT20261127-0001"}) {
         INFO(bad);
         const auto b = ParseCommand(bad);
         CHECK(b.kind == CommandKind::kRate);
@@ -140,9 +154,9 @@ TEST_CASE("ratings: score and comment", "[unit]") {
 TEST_CASE("free text is not a command", "[unit]") {
     for (const std::string& text :
          {std::string(""), std::string("   "), std::string("打印机坏了"), std::string("hello"),
-          std::string("news about the printer"), std::string("我的电脑蓝屏了"),
-          std::string("😀😀"), std::string("IT20261127-0001 还没人处理"),
-          std::string("accept"), std::string("query tomorrow"), std::string(10 * 1024, 'x'),
+          std::string("news about the printer"), std::string("我的电脑蓝屏了"), std::string("😀😀"),
+          std::string("IT20261127-0001 还没人处理"), std::string("accept"),
+          std::string("query tomorrow"), std::string(10 * 1024, 'x'),
           std::string("\xff\xfe\xfd")}) {
         INFO(text.substr(0, 40));
         CHECK(ParseCommand(text).kind == CommandKind::kNone);
