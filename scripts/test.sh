@@ -28,6 +28,9 @@ case "$mode" in
   tsan) BUILD=build-tsan; FLAGS=(-DWEDESK_TSAN=ON) ;;
 esac
 
+# ccache: share hits between clones in different folders (CI builds a fresh clone each time).
+export CCACHE_BASEDIR="$ROOT" CCACHE_NOHASHDIR=true
+
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${FLAGS[@]}" >/dev/null
 cmake --build "$BUILD" -j"$(nproc)"
 

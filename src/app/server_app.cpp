@@ -52,6 +52,9 @@ private:
 };
 
 constexpr const char* kResetGauge = "wedesk_reset_events";
+// Gauges whose callbacks read this app's objects (removed when the app dies).
+constexpr const char* kAppGauges[] = {kResetGauge, "wedesk_tickets", "wedesk_sla_breaches",
+                                      "wedesk_kb_deflection_ratio", "wedesk_outbox_messages"};
 constexpr const char* kResetGaugeHelp = "Self-service reset outcomes since start";
 
 void RegisterResetMetrics(reset::ResetService& reset) {
@@ -183,12 +186,9 @@ ServerApp::ServerApp(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 ServerApp::~ServerApp() {
     Stop();
-    if (impl_ && impl_->reset) {
-        // The registry is process-wide and a later app without self-service reset does not
-        // replace this gauge: it must not read the service destroyed with this app.
-        metrics::Global().AddGaugeCallback(kResetGauge, kResetGaugeHelp, [] {
-            return std::vector<std::pair<metrics::Labels, double>>{};
-        });
+    // The registry is process-wide: its gauges must not outlive the objects they read.
+    for (const char* gauge : kAppGauges) {
+        metrics::Global().RemoveGauge(gauge);
     }
 }
 

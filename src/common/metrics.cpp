@@ -111,6 +111,14 @@ void Registry::AddGaugeCallback(const std::string& name, const std::string& help
     fam.gauge = std::move(fn);
 }
 
+void Registry::RemoveGauge(const std::string& name) {
+    std::lock_guard lock(mu_);
+    auto it = families_.find(name);
+    if (it != families_.end() && it->second.type == "gauge") {
+        families_.erase(it);
+    }
+}
+
 std::string Registry::RenderPrometheus() const {
     std::lock_guard lock(mu_);
     std::string out;

@@ -9,8 +9,11 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <set>
 #include <sstream>
+#include <unordered_map>
 #include <unordered_set>
 
 #include <nlohmann/json.hpp>
@@ -385,6 +388,32 @@ std::set<std::string> PositionalSet(std::string_view raw) {
     return {toks.begin(), toks.end()};
 }
 
+/// PositionalSet of an article's text, memoised by the text itself (an edited article simply
+/// misses): tokenising the candidates was most of the CPU time of a suggestion (BENCHMARKS.md).
+/// Bounded, so a knowledge base that keeps changing cannot grow it without limit.
+std::shared_ptr<const std::set<std::string>> CachedPositionalSet(const std::string& raw) {
+    constexpr std::size_t kMaxTextBytes = 2 * 1024 * 1024;  // about as much again in token sets
+    static std::mutex mu;
+    static std::unordered_map<std::string, std::shared_ptr<const std::set<std::string>>> memo;
+    static std::size_t text_bytes = 0;
+    {
+        std::lock_guard lock(mu);
+        if (auto it = memo.find(raw); it != memo.end()) {
+            return it->second;
+        }
+    }
+    auto set = std::make_shared<const std::set<std::string>>(PositionalSet(raw));
+    std::lock_guard lock(mu);
+    if (text_bytes + raw.size() > kMaxTextBytes) {
+        memo.clear();
+        text_bytes = 0;
+    }
+    if (memo.emplace(raw, set).second) {
+        text_bytes += raw.size();
+    }
+    return set;
+}
+
 bool Contains(const std::set<std::string>& set, const TokenSeq& seq) {
     return std::all_of(seq.begin(), seq.end(), [&](const auto& t) { return set.count(t) > 0; });
 }
@@ -558,8 +587,10 @@ std::vector<Suggestion> KnowledgeBase::Suggest(const std::string& query, std::si
                 continue;
             }
             const Article a = ReadArticle(get);
-            const auto head = PositionalSet(a.title + "\n" + KeywordText(a.keywords));
-            const auto body = PositionalSet(a.answer);
+            const auto head_set = CachedPositionalSet(a.title + "\n" + KeywordText(a.keywords));
+            const auto body_set = CachedPositionalSet(a.answer);
+            const auto& head = *head_set;
+            const auto& body = *body_set;
             int strong = 0;
             int weak = 0;
             for (const auto& u : q.units) {

@@ -227,8 +227,20 @@ TEST_CASE("the outbox worker delivers once WeCom is back, without a test driving
     s.api().SetDown(true);
     const auto no = CreateTicket(s, "zhangsan", 1, "蓝屏");
     s.api().SetDown(false);
-    s.clock().Advance(std::chrono::minutes(11));  // past any backoff of a failed attempt
-    const auto card = WaitCard(s, "eng1", no);
+    // The worker's failed attempt may still be under way and schedule its retry after any one
+    // clock move: move the fake clock past the backoff until the card is in.
+    std::optional<ReceivedMessage> delivered;
+    for (int i = 0; i < 10 && !delivered; ++i) {
+        s.clock().Advance(std::chrono::minutes(11));
+        delivered = WaitForMessage(
+            s.api(),
+            [&](const ReceivedMessage& m) {
+                return IsCardWithKey(m, "eng1", "ticket_accept:" + no);
+            },
+            std::chrono::seconds(3));
+    }
+    REQUIRE(delivered.has_value());
+    const auto card = *delivered;
     CHECK(Click(s, "eng1", card, "ticket_accept:" + no).content == "已接单");
     Say(s, "eng1", "备注 " + no + " 远程中");
     CHECK_THAT(Say(s, "eng1", "挂起 " + no + " 请重启一次"), Catch::Contains("已挂起"));

@@ -209,7 +209,7 @@ TEST_CASE("kb e2e: '都不是' on the suggestion list goes straight to a ticket"
     CHECK(s.Count("kb_articles", "opened > 0") == 0);
 }
 
-TEST_CASE("kb e2e: the 报修 description step offers articles; 继续提交 goes on to urgency",
+TEST_CASE("kb e2e: the 报修 description step offers articles - 继续提交 goes on to urgency",
           "[integration][kb]") {
     TestServer s;
     s.ImportUsers(kUsers);

@@ -56,6 +56,9 @@ public:
     /// A gauge computed at scrape time; each call returns samples (labels → value).
     void AddGaugeCallback(const std::string& name, const std::string& help,
                           std::function<std::vector<std::pair<Labels, double>>()> fn);
+    /// Removes a gauge (its callback may refer to an object about to die). Waits for a
+    /// scrape in progress.
+    void RemoveGauge(const std::string& name);
     std::string RenderPrometheus() const;
 
 private:

@@ -94,3 +94,16 @@ TEST_CASE("metrics render in Prometheus text format", "[unit]") {
     CHECK_THAT(text, Catch::Contains("wedesk_callback_seconds_count 3\n"));
     CHECK_THAT(text, Catch::Contains("# TYPE wedesk_outbox_pending gauge\nwedesk_outbox_pending 7\n"));
 }
+
+TEST_CASE("a removed gauge is no longer rendered or called", "[unit]") {
+    metrics::Registry r;
+    int calls = 0;
+    r.AddGaugeCallback("wedesk_x", "X", [&calls] {
+        ++calls;
+        return std::vector<std::pair<metrics::Labels, double>>{{{}, 1}};
+    });
+    CHECK_THAT(r.RenderPrometheus(), Catch::Contains("wedesk_x 1"));
+    r.RemoveGauge("wedesk_x");
+    CHECK(r.RenderPrometheus().find("wedesk_x") == std::string::npos);
+    CHECK(calls == 1);
+}
