@@ -125,8 +125,8 @@ WEDESK_PID=
 start_wedesk() {  # start_wedesk DB: serve a fresh copy
   local port
   port=$(free_port)
-  write_config "$RUN/wedesk.json" "$1" "$port"
-  "$WEDESK" serve --config "$RUN/wedesk.json" 2>>"$RUN/wedesk.stderr" &
+  write_config "$RUN/server.json" "$1" "$port"
+  "$WEDESK" serve --config "$RUN/server.json" 2>>"$RUN/wedesk.stderr" &
   WEDESK_PID=$!
   PIDS+=("$WEDESK_PID")
   WEDESK_URL=http://127.0.0.1:$port
@@ -141,7 +141,7 @@ TS=$(date +%s)
 # load NAME ARGS...: one loadgen run, its JSON kept as $RUN/NAME.json.
 load() {
   local name=$1; shift
-  "$LOADGEN" --config "$RUN/wedesk.json" --connections "$CONNECTIONS" --timestamp "$TS" \
+  "$LOADGEN" --config "$RUN/server.json" --connections "$CONNECTIONS" --timestamp "$TS" \
     --label "$name" "$@" >"$RUN/$name.json"
 }
 j() { jq -r "$2" "$RUN/$1.json"; }

@@ -1,7 +1,6 @@
 #include "wedesk/common/seal.hpp"
 
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <array>
 #include <memory>
@@ -13,26 +12,6 @@ constexpr int kNonceLen = 12;
 constexpr int kTagLen = 16;
 using CtxPtr = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
 }  // namespace
-
-std::string HmacSha256(std::string_view key, std::string_view data) {
-    std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
-    unsigned int len = 0;
-    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-         reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(), &len);
-    return std::string(reinterpret_cast<const char*>(out.data()), len);
-}
-
-std::string ToHex(std::string_view bytes) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(bytes.size() * 2);
-    for (char c : bytes) {
-        const auto u = static_cast<unsigned char>(c);
-        out.push_back(kHex[u >> 4]);
-        out.push_back(kHex[u & 15]);
-    }
-    return out;
-}
 
 Sealer::Sealer(const Secret& server_secret, std::string_view purpose)
     : key_(HmacSha256(server_secret.Reveal(), std::string("wedesk-seal:") + std::string(purpose))) {}

@@ -2,12 +2,12 @@
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
-#include <openssl/hmac.h>
 #include <sqlite3.h>
 
 #include <optional>
 
 #include "page.hpp"
+#include "wedesk/common/digest.hpp"
 #include "wedesk/common/log.hpp"
 #include "wedesk/common/text.hpp"
 #include "wedesk/reset/password_policy.hpp"
@@ -24,18 +24,7 @@ constexpr const char* kCodeHint = "请回复短信中的6位验证码；回复 �
 constexpr const char* kConfirmTail = "如非本人操作，请立即联系IT。";
 
 std::string HmacHex(const std::string& key, const std::string& data) {
-    unsigned char out[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-         reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &len);
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string hex;
-    hex.reserve(len * 2);
-    for (unsigned int i = 0; i < len; ++i) {
-        hex.push_back(kHex[out[i] >> 4]);
-        hex.push_back(kHex[out[i] & 15]);
-    }
-    return hex;
+    return ToHex(HmacSha256(key, data));
 }
 
 const char* PurposeKey(Purpose p) { return p == Purpose::kUnlock ? "unlock" : "reset_password"; }

@@ -6,16 +6,12 @@
 #include <string>
 #include <string_view>
 
+#include "wedesk/common/digest.hpp"
 #include "wedesk/common/random.hpp"
 #include "wedesk/common/result.hpp"
 #include "wedesk/common/secret.hpp"
 
 namespace wedesk {
-
-/// HMAC-SHA256(key, data) as raw bytes.
-std::string HmacSha256(std::string_view key, std::string_view data);
-/// Lower-case hex of bytes.
-std::string ToHex(std::string_view bytes);
 
 class Sealer final {
 public:

@@ -1,19 +1,16 @@
 #pragma once
-/// Digest helpers the SMS signers share (OpenSSL underneath): SHA-256, HMAC-SHA256/SHA1, hex
-/// and base64. Raw digests are returned as byte strings.
+/// The digest helpers the SMS signers use, from common/digest.hpp.
 
-#include <string>
-#include <string_view>
+#include "wedesk/common/digest.hpp"
 
 namespace wedesk::sms {
 
-std::string Sha256(std::string_view data);
-std::string HmacSha256(std::string_view key, std::string_view data);
-std::string HmacSha1(std::string_view key, std::string_view data);
+using wedesk::Base64Encode;
+using wedesk::HmacSha1;
+using wedesk::HmacSha256;
+using wedesk::Sha256;
+using wedesk::Sha256Hex;
 /// Lower-case hex of raw bytes.
-std::string HexEncode(std::string_view bytes);
-std::string Base64Encode(std::string_view bytes);
-/// Lower-case hex SHA-256 of `data`.
-inline std::string Sha256Hex(std::string_view data) { return HexEncode(Sha256(data)); }
+inline std::string HexEncode(std::string_view bytes) { return wedesk::ToHex(bytes); }
 
 }  // namespace wedesk::sms

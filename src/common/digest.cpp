@@ -1,4 +1,4 @@
-#include "wedesk/sms/digest.hpp"
+#include "wedesk/common/digest.hpp"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -6,7 +6,7 @@
 
 #include <vector>
 
-namespace wedesk::sms {
+namespace wedesk {
 
 namespace {
 
@@ -34,7 +34,7 @@ std::string HmacSha1(std::string_view key, std::string_view data) {
     return Hmac(EVP_sha1(), key, data);
 }
 
-std::string HexEncode(std::string_view bytes) {
+std::string ToHex(std::string_view bytes) {
     static constexpr char kHex[] = "0123456789abcdef";
     std::string out;
     out.reserve(bytes.size() * 2);
@@ -53,4 +53,4 @@ std::string Base64Encode(std::string_view bytes) {
     return std::string(reinterpret_cast<const char*>(out.data()), static_cast<std::size_t>(n));
 }
 
-}  // namespace wedesk::sms
+}  // namespace wedesk
