@@ -191,8 +191,13 @@ if [ "$profile" = 1 ]; then
   log "profile: build-release/perf-mix.txt"
 fi
 tickets_created=$(sqlite3 "$RUN/main.db" "SELECT COUNT(*) FROM tickets" 2>/dev/null || echo "?")
+stop_wedesk
+# The fixed-rate run gets its own fresh server: not the outbox backlog of the max-rate run.
+seeded_db 1000 "$RUN/rate.db"
+start_wedesk "$RUN/rate.db"
 log "wedesk: fixed rate 1,000 callbacks/s for $RATE_REQUESTS callbacks"
-load rate --url "$WEDESK_URL" --pid "$WEDESK_PID" --requests "$RATE_REQUESTS" --rate 1000 --seed 2
+load rate --url "$WEDESK_URL" --pid "$WEDESK_PID" --requests "$RATE_REQUESTS" --rate 1000 \
+  --warmup "$WARMUP" --seed 2
 stop_wedesk
 
 PEER_PORT=$(free_port)
@@ -243,7 +248,7 @@ report=$RUN/report.md
   echo "|---|---|---|---|---|---|---|---|"
   row wedesk "wedesk, mix, max rate ($REQUESTS, $(j wedesk .create_dialogs) create dialogs)"
   row peer "Node peer (@wecom/crypto verify + decrypt + encrypted echo), same callbacks"
-  row rate "wedesk, mix, fixed 1,000/s ($RATE_REQUESTS)"
+  row rate "wedesk, mix, fixed 1,000/s ($RATE_REQUESTS, fresh server)"
   for n in $SIZES; do row "scale$n" "wedesk, mix, max rate, DB with $n tickets"; done
   echo
   echo "wedesk / peer throughput: **${ratio}×** (target ≥ 5×). p99 at 1,000/s:" \
