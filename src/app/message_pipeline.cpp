@@ -76,8 +76,8 @@ Result<wecom::PassiveReply> MessagePipeline::Handle(const wecom::InboundMessage&
         store::LoggedReply logged;
         logged.kind = KindName(reply.passive.kind);
         logged.sealed = reply.sensitive;
-        logged.body = reply.sensitive ? sealer_.Seal(reply.passive.text, random_)
-                                      : reply.passive.text;
+        logged.body =
+            reply.sensitive ? sealer_.Seal(reply.passive.text, random_) : reply.passive.text;
         log.Insert(key, message.from_user, message.raw_type, clock_.NowSeconds(), logged);
         tx.Commit();
         Count("processed");

@@ -74,9 +74,7 @@ void RegisterResetMetrics(reset::ResetService& reset) {
     });
 }
 
-void RegisterTicketMetrics(store::Database& db, tickets::TicketService& tickets,
-                           kb::KnowledgeBase& kb) {
-    (void)db;
+void RegisterTicketMetrics(tickets::TicketService& tickets, kb::KnowledgeBase& kb) {
     metrics::Global().AddGaugeCallback("wedesk_tickets", "Tickets by status", [&tickets] {
         std::vector<std::pair<metrics::Labels, double>> out;
         auto s = tickets.Stats();
@@ -199,8 +197,8 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& confi
     const auto& cfg = impl->config;
     Clock& clk = *impl->clock;
 
-    auto crypto = wecom::WecomCrypto::Create(cfg.wecom.token, cfg.wecom.encoding_aes_key,
-                                             cfg.wecom.corp_id);
+    auto crypto =
+        wecom::WecomCrypto::Create(cfg.wecom.token, cfg.wecom.encoding_aes_key, cfg.wecom.corp_id);
     if (!crypto.ok()) {
         return Fail("config", "wecom.encoding_aes_key: " + crypto.error().message);
     }
@@ -215,17 +213,16 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& confi
     impl->sealer = std::make_unique<Sealer>(server_key, "inbound-reply");
 
     // Outgoing messages: queued in the outbox inside each step's transaction, sent by a worker.
-    impl->api = std::make_unique<wecom::ApiClient>(cfg.wecom.api_base, cfg.wecom.corp_id,
-                                                   cfg.wecom.secret, cfg.wecom.agent_id, clk,
-                                                   kApiTimeoutS);
+    impl->api =
+        std::make_unique<wecom::ApiClient>(cfg.wecom.api_base, cfg.wecom.corp_id, cfg.wecom.secret,
+                                           cfg.wecom.agent_id, clk, kApiTimeoutS);
     impl->outbox = std::make_unique<outbox::Outbox>(db, clk);
-    impl->outbox_worker =
-        std::make_unique<outbox::OutboxWorker>(db, *impl->api, clk, impl->random);
+    impl->outbox_worker = std::make_unique<outbox::OutboxWorker>(db, *impl->api, clk, impl->random);
     outbox::RegisterMetrics(*impl->outbox, metrics::Global());
 
     try {
-        impl->tickets = std::make_unique<tickets::TicketService>(db, cfg.tickets, *impl->outbox,
-                                                                 clk);
+        impl->tickets =
+            std::make_unique<tickets::TicketService>(db, cfg.tickets, *impl->outbox, clk);
     } catch (const std::exception& e) {
         return Fail("config", std::string("tickets: ") + e.what());
     }
@@ -253,7 +250,7 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& confi
             *impl->user_lookup, *impl->outbox, clk, impl->random, server_key);
         RegisterResetMetrics(*impl->reset);
     }
-    RegisterTicketMetrics(db, *impl->tickets, *impl->kb);
+    RegisterTicketMetrics(*impl->tickets, *impl->kb);
 
     bot::BotDeps deps{db, impl->config, clk};
     deps.tickets = impl->tickets.get();

@@ -19,8 +19,7 @@ std::string HelpText(bool engineer) {
         "· 重置密码、解锁账号 —— 短信验证码自助办理\n"
         "也可以直接描述您的问题，我先帮您查知识库。";
     if (engineer) {
-        t +=
-            "\n\n工程师命令：接单 / 备注 / 转派 / 挂起 / 完成 + 工单号，我的任务，上班，下班";
+        t += "\n\n工程师命令：接单 / 备注 / 转派 / 挂起 / 完成 + 工单号，我的任务，上班，下班";
     }
     return t;
 }
@@ -58,8 +57,7 @@ void Enter(Turn& turn, const std::string& flow, const std::string& step,
 BotReply Bot::Impl::Handle(const wecom::InboundMessage& m) {
     Turn turn{m.from_user, dialogs.Load(m.from_user).value_or(store::DialogState{}), {}};
     // An idle flow expires; the next message starts fresh.
-    const auto timeout_s =
-        static_cast<std::int64_t>(deps.config.tickets.dialog_timeout_min) * 60;
+    const auto timeout_s = static_cast<std::int64_t>(deps.config.tickets.dialog_timeout_min) * 60;
     if (!turn.state.flow.empty() && deps.clock.NowSeconds() - turn.state.updated_at > timeout_s) {
         log::Get("bot")->info("dialog of {} expired in flow {}", turn.user, turn.state.flow);
         turn.state = store::DialogState{};

@@ -51,21 +51,21 @@ struct Alias {
     CommandKind kind;
 };
 constexpr std::array kAliases = {
-    Alias{"help", CommandKind::kHelp},         Alias{"menu", CommandKind::kHelp},
-    Alias{"?", CommandKind::kHelp},            Alias{"new", CommandKind::kNewTicket},
-    Alias{"my", CommandKind::kMyTickets},      Alias{"tickets", CommandKind::kMyTickets},
-    Alias{"tasks", CommandKind::kMyTasks},     Alias{"unlock", CommandKind::kUnlock},
-    Alias{"取消", CommandKind::kCancel},       Alias{"退出", CommandKind::kCancel},
-    Alias{"cancel", CommandKind::kCancel},     Alias{"quit", CommandKind::kCancel},
-    Alias{"exit", CommandKind::kCancel},       Alias{"on duty", CommandKind::kOnDuty},
+    Alias{"help", CommandKind::kHelp},        Alias{"menu", CommandKind::kHelp},
+    Alias{"?", CommandKind::kHelp},           Alias{"new", CommandKind::kNewTicket},
+    Alias{"my", CommandKind::kMyTickets},     Alias{"tickets", CommandKind::kMyTickets},
+    Alias{"tasks", CommandKind::kMyTasks},    Alias{"unlock", CommandKind::kUnlock},
+    Alias{"取消", CommandKind::kCancel},      Alias{"退出", CommandKind::kCancel},
+    Alias{"cancel", CommandKind::kCancel},    Alias{"quit", CommandKind::kCancel},
+    Alias{"exit", CommandKind::kCancel},      Alias{"on duty", CommandKind::kOnDuty},
     Alias{"off duty", CommandKind::kOffDuty},
 };
 
 // English verbs taking a ticket number: "query IT..", "urge IT..", "rate IT.. 5".
 constexpr std::array kEnglishVerbs = {
-    Keyword{"query", CommandKind::kQuery, true},   Keyword{"urge", CommandKind::kUrge, true},
-    Keyword{"reopen", CommandKind::kReopen, true}, Keyword{"rate", CommandKind::kRate, true},
-    Keyword{"accept", CommandKind::kAccept, true}, Keyword{"note", CommandKind::kNote, true},
+    Keyword{"query", CommandKind::kQuery, true},       Keyword{"urge", CommandKind::kUrge, true},
+    Keyword{"reopen", CommandKind::kReopen, true},     Keyword{"rate", CommandKind::kRate, true},
+    Keyword{"accept", CommandKind::kAccept, true},     Keyword{"note", CommandKind::kNote, true},
     Keyword{"transfer", CommandKind::kTransfer, true}, Keyword{"wait", CommandKind::kWait, true},
     Keyword{"resolve", CommandKind::kResolve, true},
 };

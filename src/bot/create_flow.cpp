@@ -70,8 +70,8 @@ std::string Bot::Impl::OnCreateText(Turn& turn, const std::string& raw) {
     if (step == "category") {
         const auto choice = ParseChoice(raw);
         if (!choice || static_cast<std::size_t>(*choice) > categories.size()) {
-            return AskCategory(turn, "请回复类别前的序号（1-" +
-                                         std::to_string(categories.size()) + "）。\n");
+            return AskCategory(
+                turn, "请回复类别前的序号（1-" + std::to_string(categories.size()) + "）。\n");
         }
         const auto& c = categories[static_cast<std::size_t>(*choice - 1)];
         d["category"] = c.key;
@@ -133,9 +133,10 @@ std::string Bot::Impl::Submit(Turn& turn) {
     if (!r.ok()) {
         return r.error().message + "\n回复 报修 重新提交。";
     }
-    std::string t = "已为您创建工单 " + r->no + "（" + std::string(kUrgencies[u - 1].words) +
-                    "），";
-    t += r->assignee.empty() ? "正在为您安排工程师。" : "工程师 " + r->assignee_name + " 将尽快处理。";
+    std::string t =
+        "已为您创建工单 " + r->no + "（" + std::string(kUrgencies[u - 1].words) + "），";
+    t += r->assignee.empty() ? "正在为您安排工程师。"
+                             : "工程师 " + r->assignee_name + " 将尽快处理。";
     return t + "\n回复 查询 " + r->no + " 查看进度。";
 }
 
@@ -180,10 +181,7 @@ std::string Bot::Impl::ShowArticle(Turn& turn, std::int64_t id) {
     d["kb_open"] = id;
     SetData(turn, d);
     turn.state.step = turn.state.flow == "create" ? "kb_solved" : "solved";
-    const std::string body = text::Utf8Length(a->answer) > 0
-                                 ? text::TruncateUtf8(a->answer, kMaxAnswerBytes)
-                                 : std::string();
-    return "【" + a->title + "】\n" + body +
+    return "【" + a->title + "】\n" + text::TruncateUtf8(a->answer, kMaxAnswerBytes) +
            "\n\n这解决您的问题了吗？\n1. 解决了\n2. 没解决，提交工单";
 }
 

@@ -200,8 +200,7 @@ std::string Bot::Impl::OnDomainCommand(Turn& turn, const Command& cmd, const std
         }
         case CommandKind::kCancelTicket: {
             auto r = t->Cancel(no, turn.user);
-            return r.ok() ? "工单 " + no + " 已取消。如需帮助可随时回复 报修。"
-                          : r.error().message;
+            return r.ok() ? "工单 " + no + " 已取消。如需帮助可随时回复 报修。" : r.error().message;
         }
         case CommandKind::kReopen: {
             auto r = t->Reopen(no, turn.user, cmd.arg);
@@ -363,8 +362,8 @@ BotReply Bot::Impl::OnCardButton(Turn& turn, const wecom::InboundMessage& m) {
     }
     if (action == "ticket_accept") {
         auto r = t->Accept(rest, turn.user);
-        out.passive.text = r.ok() ? "已接单" : (r.error().code == "already_accepted" ? "已被接单"
-                                                                                  : "无法接单");
+        out.passive.text =
+            r.ok() ? "已接单" : (r.error().code == "already_accepted" ? "已被接单" : "无法接单");
         if (!r.ok() && deps.notifier != nullptr) {
             deps.notifier->SendText(turn.user, r.error().message);
         }
@@ -374,8 +373,8 @@ BotReply Bot::Impl::OnCardButton(Turn& turn, const wecom::InboundMessage& m) {
         Enter(turn, "transfer", "userid", {{"no", rest}});
         out.passive.text = "转派中";
         if (deps.notifier != nullptr) {
-            deps.notifier->SendText(turn.user, "请回复要把工单 " + rest +
-                                                   " 转派给的同事的 UserID（回复 取消 放弃）。");
+            deps.notifier->SendText(
+                turn.user, "请回复要把工单 " + rest + " 转派给的同事的 UserID（回复 取消 放弃）。");
         }
         return out;
     }

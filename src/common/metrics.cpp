@@ -135,8 +135,8 @@ std::string Registry::RenderPrometheus() const {
                                    s.cumulative[i]);
             }
             out += fmt::format("{}_bucket{{le=\"+Inf\"}} {}\n", name, s.cumulative.back());
-            out += fmt::format("{}_sum {}\n{}_count {}\n", name, FormatDouble(s.sum), name,
-                               s.count);
+            out +=
+                fmt::format("{}_sum {}\n{}_count {}\n", name, FormatDouble(s.sum), name, s.count);
         } else if (fam.type == "gauge" && fam.gauge) {
             for (const auto& [labels, v] : fam.gauge()) {
                 out += fmt::format("{}{} {}\n", name, RenderLabels(labels), FormatDouble(v));

@@ -14,7 +14,8 @@ using CtxPtr = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
 }  // namespace
 
 Sealer::Sealer(const Secret& server_secret, std::string_view purpose)
-    : key_(HmacSha256(server_secret.Reveal(), std::string("wedesk-seal:") + std::string(purpose))) {}
+    : key_(HmacSha256(server_secret.Reveal(), std::string("wedesk-seal:") + std::string(purpose))) {
+}
 
 std::string Sealer::Seal(std::string_view plaintext, Random& random) const {
     std::array<std::uint8_t, kNonceLen> nonce{};

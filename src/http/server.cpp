@@ -60,24 +60,23 @@ void HttpServer::Install() {
     if (routes_.callback != nullptr) {
         auto* cb = routes_.callback;
         auto respond = [](httplib::Response& res, const wecom::HttpAnswer& a,
-                          const std::string& method,
-                          std::chrono::steady_clock::time_point start) {
+                          const std::string& method, std::chrono::steady_clock::time_point start) {
             res.status = a.status;
             res.set_content(a.body, a.content_type.c_str());
             CountCallback(method, a.outcome);
             CallbackLatency().Observe(
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
         };
-        srv.Get(routes_.callback_path, [cb, respond](const httplib::Request& req,
-                                                     httplib::Response& res) {
-            const auto start = std::chrono::steady_clock::now();
-            respond(res, cb->Verify(QueryOf(req)), "GET", start);
-        });
-        srv.Post(routes_.callback_path, [cb, respond](const httplib::Request& req,
-                                                      httplib::Response& res) {
-            const auto start = std::chrono::steady_clock::now();
-            respond(res, cb->Receive(QueryOf(req), req.body), "POST", start);
-        });
+        srv.Get(routes_.callback_path,
+                [cb, respond](const httplib::Request& req, httplib::Response& res) {
+                    const auto start = std::chrono::steady_clock::now();
+                    respond(res, cb->Verify(QueryOf(req)), "GET", start);
+                });
+        srv.Post(routes_.callback_path,
+                 [cb, respond](const httplib::Request& req, httplib::Response& res) {
+                     const auto start = std::chrono::steady_clock::now();
+                     respond(res, cb->Receive(QueryOf(req), req.body), "POST", start);
+                 });
     }
     srv.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
         const std::string failing = routes_.health ? routes_.health() : "";
@@ -103,19 +102,18 @@ void HttpServer::Install() {
                 res.status = p.status;
                 res.set_content(p.html, "text/html; charset=utf-8");
             });
-    srv.Post(R"(/reset/([A-Za-z0-9_-]{1,128}))",
-             [this](const httplib::Request& req, httplib::Response& res) {
-                 if (!routes_.reset_submit) {
-                     res.status = 404;
-                     return;
-                 }
-                 const Page p = routes_.reset_submit(req.matches[1].str(),
-                                                     req.get_param_value("password"),
-                                                     req.get_param_value("confirm"));
-                 res.status = p.status;
-                 res.set_header("Cache-Control", "no-store");
-                 res.set_content(p.html, "text/html; charset=utf-8");
-             });
+    srv.Post(R"(/reset/([A-Za-z0-9_-]{1,128}))", [this](const httplib::Request& req,
+                                                        httplib::Response& res) {
+        if (!routes_.reset_submit) {
+            res.status = 404;
+            return;
+        }
+        const Page p = routes_.reset_submit(req.matches[1].str(), req.get_param_value("password"),
+                                            req.get_param_value("confirm"));
+        res.status = p.status;
+        res.set_header("Cache-Control", "no-store");
+        res.set_content(p.html, "text/html; charset=utf-8");
+    });
     srv.set_exception_handler(
         [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
             try {

@@ -34,8 +34,8 @@ std::string SimClient::NextMsgId() {
     // within this client.
     const auto now = static_cast<std::uint64_t>(clock_.NowSeconds());
     ++msg_counter_;
-    return std::to_string(now * 1000000000ULL % 9000000000000000000ULL + random_.Below(1000000) * 1000 +
-                          msg_counter_ % 1000);
+    return std::to_string(now * 1000000000ULL % 9000000000000000000ULL +
+                          random_.Below(1000000) * 1000 + msg_counter_ % 1000);
 }
 
 SimClient::Request SimClient::BuildRequest(const std::string& inner_xml) {
@@ -46,17 +46,17 @@ SimClient::Request SimClient::BuildRequest(const std::string& inner_xml) {
     r.body = "<xml><ToUserName>" + wecom::Cdata(crypto_.corp_id()) + "</ToUserName><Encrypt>" +
              wecom::Cdata(encrypted) + "</Encrypt><AgentID>" +
              wecom::Cdata(std::to_string(agent_id_)) + "</AgentID></xml>";
-    r.path_and_query = callback_path_ + "?msg_signature=" +
-                       crypto_.SignatureFor(ts, nonce, encrypted) + "&timestamp=" + ts +
-                       "&nonce=" + nonce;
+    r.path_and_query = callback_path_ +
+                       "?msg_signature=" + crypto_.SignatureFor(ts, nonce, encrypted) +
+                       "&timestamp=" + ts + "&nonce=" + nonce;
     return r;
 }
 
 Result<SimReply> SimClient::Post(const Request& request) {
     auto res = http_->Post(request.path_and_query, request.body, "text/xml");
     if (!res) {
-        return Fail("unavailable", "no answer from " + callback_path_ + ": " +
-                                       httplib::to_string(res.error()));
+        return Fail("unavailable",
+                    "no answer from " + callback_path_ + ": " + httplib::to_string(res.error()));
     }
     return DecodeReply(res->status, res->body);
 }
@@ -74,9 +74,9 @@ Result<SimReply> SimClient::DecodeReply(int status, const std::string& body) con
     }
     const auto root = doc.child("xml");
     const std::string encrypt = ChildText(root, "Encrypt");
-    auto inner = crypto_.VerifyAndDecrypt(ChildText(root, "MsgSignature"),
-                                          ChildText(root, "TimeStamp"), ChildText(root, "Nonce"),
-                                          encrypt);
+    auto inner =
+        crypto_.VerifyAndDecrypt(ChildText(root, "MsgSignature"), ChildText(root, "TimeStamp"),
+                                 ChildText(root, "Nonce"), encrypt);
     if (!inner.ok()) {
         return Fail(inner.error().code, "reply does not verify: " + inner.error().message);
     }
@@ -166,9 +166,10 @@ Result<std::string> SimClient::VerifyUrl(std::string* expected_echo) {
     const std::string ts = std::to_string(clock_.NowSeconds());
     const std::string nonce = random_.Digits(10);
     const std::string encrypted = crypto_.Encrypt(echo, random_);
-    const std::string path = callback_path_ + "?msg_signature=" +
-                             crypto_.SignatureFor(ts, nonce, encrypted) + "&timestamp=" + ts +
-                             "&nonce=" + nonce + "&echostr=" + httplib::detail::encode_query_param(encrypted);
+    const std::string path = callback_path_ +
+                             "?msg_signature=" + crypto_.SignatureFor(ts, nonce, encrypted) +
+                             "&timestamp=" + ts + "&nonce=" + nonce +
+                             "&echostr=" + httplib::detail::encode_query_param(encrypted);
     auto res = http_->Get(path);
     if (!res) {
         return Fail("unavailable", "no answer: " + httplib::to_string(res.error()));

@@ -1,8 +1,8 @@
 // The real server over loopback HTTP against the published WeCom vectors: URL verification,
 // every POST vector, every negative vector, duplicate delivery (also across a restart), size
 // and freshness limits, health and metrics.
-#include <catch2/catch.hpp>
 #include <httplib.h>
+#include <catch2/catch.hpp>
 
 #include "server_helpers.hpp"
 
@@ -42,8 +42,7 @@ TEST_CASE("every POST vector is accepted and answered with a verifiable reply", 
         CHECK(res->status == 200);
     }
     // Messages have MsgIds; events dedupe on user + time + event: all distinct here.
-    CHECK(s.Count("inbound_messages") ==
-          static_cast<long long>(Vectors()["post_messages"].size()));
+    CHECK(s.Count("inbound_messages") == static_cast<long long>(Vectors()["post_messages"].size()));
 }
 
 TEST_CASE("every negative vector is refused with 4xx, nothing echoed, nothing stored",
@@ -52,10 +51,10 @@ TEST_CASE("every negative vector is refused with 4xx, nothing echoed, nothing st
     httplib::Client c(s.BaseUrl());
     for (const auto& v : Vectors()["negative"]) {
         INFO(v["id"].get<std::string>());
-        httplib::Result res = v["method"] == "GET"
-                                  ? c.Get("/wecom/callback?" + v["query_string"].get<std::string>())
-                                  : c.Post("/wecom/callback?" + v["query_string"].get<std::string>(),
-                                           v["body"].get<std::string>(), "text/xml");
+        httplib::Result res =
+            v["method"] == "GET" ? c.Get("/wecom/callback?" + v["query_string"].get<std::string>())
+                                 : c.Post("/wecom/callback?" + v["query_string"].get<std::string>(),
+                                          v["body"].get<std::string>(), "text/xml");
         REQUIRE(res);
         CHECK(res->status >= 400);
         CHECK(res->status < 500);
@@ -73,8 +72,8 @@ TEST_CASE("help is answered and the reply swaps To and From", "[integration]") {
     CHECK(r->msg_type == "text");
     CHECK_THAT(r->content, Catch::Contains("报修"));
     CHECK_THAT(r->inner_xml, Catch::Contains("<ToUserName><![CDATA[zhangsan]]></ToUserName>"));
-    CHECK_THAT(r->inner_xml, Catch::Contains("<FromUserName><![CDATA[" +
-                                             s.config().wecom.corp_id + "]]></FromUserName>"));
+    CHECK_THAT(r->inner_xml, Catch::Contains("<FromUserName><![CDATA[" + s.config().wecom.corp_id +
+                                             "]]></FromUserName>"));
 }
 
 TEST_CASE("a retried delivery is processed once and gets the same reply, across a restart",
@@ -134,9 +133,9 @@ TEST_CASE("oversized, stale, unsigned and malformed requests are refused", "[int
         CHECK(res->status == 400);
     }
     SECTION("not XML at all") {
-        auto res = PostRaw(s, "msg_signature=a&timestamp=" + std::to_string(s.clock().NowSeconds()) +
-                                  "&nonce=2",
-                           "\x01\x02 not xml <<<");
+        auto res = PostRaw(
+            s, "msg_signature=a&timestamp=" + std::to_string(s.clock().NowSeconds()) + "&nonce=2",
+            "\x01\x02 not xml <<<");
         REQUIRE(res);
         CHECK(res->status == 400);
     }

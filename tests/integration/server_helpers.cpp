@@ -24,19 +24,25 @@ const nlohmann::json& Vectors() {
 nlohmann::json BaseConfigJson(const std::string& dir) {
     const auto& c = Vectors()["config"];
     return {
-        {"server", {{"host", "127.0.0.1"}, {"port", 0}, {"threads", 4},
-                    {"public_url", "http://127.0.0.1:8080"}}},
-        {"wecom", {{"corp_id", c["corpid"]}, {"agent_id", c["agentid"]},
-                   {"secret", "test-corp-secret"}, {"token", c["token"]},
-                   {"encoding_aes_key", c["encoding_aes_key"]},
-                   {"api_base", "http://127.0.0.1:9"}}},
+        {"server",
+         {{"host", "127.0.0.1"},
+          {"port", 0},
+          {"threads", 4},
+          {"public_url", "http://127.0.0.1:8080"}}},
+        {"wecom",
+         {{"corp_id", c["corpid"]},
+          {"agent_id", c["agentid"]},
+          {"secret", "test-corp-secret"},
+          {"token", c["token"]},
+          {"encoding_aes_key", c["encoding_aes_key"]},
+          {"api_base", "http://127.0.0.1:9"}}},
         {"database", {{"path", dir + "/wedesk.db"}}},
         {"log", {{"level", "warn"}}},
     };
 }
 
-TestServer::TestServer(const nlohmann::json& patch,
-                       std::optional<std::int64_t> start_unix_seconds, bool background_threads)
+TestServer::TestServer(const nlohmann::json& patch, std::optional<std::int64_t> start_unix_seconds,
+                       bool background_threads)
     : background_threads_(background_threads) {
     if (start_unix_seconds) {
         clock_.Set(*start_unix_seconds);

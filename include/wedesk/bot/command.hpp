@@ -34,9 +34,9 @@ enum class CommandKind {
 
 struct Command {
     CommandKind kind = CommandKind::kNone;
-    std::string ticket_no;  ///< upper-case "IT20261127-0001" when the command names one
-    std::string arg;        ///< rest of the line (note text, userid, comment)
-    int score = 0;          ///< rating 1..5 for kRate (0 when missing or out of range)
+    std::string ticket_no;        ///< upper-case "IT20261127-0001" when the command names one
+    std::string arg;              ///< rest of the line (note text, userid, comment)
+    int score = 0;                ///< rating 1..5 for kRate (0 when missing or out of range)
     bool missing_ticket = false;  ///< the command needs a ticket number and has none
 };
 

@@ -50,7 +50,8 @@ using Labels = std::map<std::string, std::string>;
 class Registry {
 public:
     /// The counter `name` with `labels`, created on first use. References stay valid.
-    Counter& GetCounter(const std::string& name, const std::string& help, const Labels& labels = {});
+    Counter& GetCounter(const std::string& name, const std::string& help,
+                        const Labels& labels = {});
     Histogram& GetHistogram(const std::string& name, const std::string& help,
                             std::vector<double> bounds);
     /// A gauge computed at scrape time; each call returns samples (labels → value).

@@ -12,7 +12,7 @@ namespace wedesk::store {
 class Database;
 
 struct DialogState {
-    std::string flow;         ///< "" when idle
+    std::string flow;  ///< "" when idle
     std::string step;
     std::string data = "{}";  ///< JSON owned by the flow
     std::int64_t updated_at = 0;

@@ -92,7 +92,8 @@ TEST_CASE("metrics render in Prometheus text format", "[unit]") {
     CHECK_THAT(text, Catch::Contains("wedesk_callback_seconds_bucket{le=\"0.1\"} 2\n"));
     CHECK_THAT(text, Catch::Contains("wedesk_callback_seconds_bucket{le=\"+Inf\"} 3\n"));
     CHECK_THAT(text, Catch::Contains("wedesk_callback_seconds_count 3\n"));
-    CHECK_THAT(text, Catch::Contains("# TYPE wedesk_outbox_pending gauge\nwedesk_outbox_pending 7\n"));
+    CHECK_THAT(text,
+               Catch::Contains("# TYPE wedesk_outbox_pending gauge\nwedesk_outbox_pending 7\n"));
 }
 
 TEST_CASE("a removed gauge is no longer rendered or called", "[unit]") {
