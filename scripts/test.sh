@@ -39,7 +39,7 @@ scripts/setup-interop.sh
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
+export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$ROOT/tests/tsan.supp"
 cd "$BUILD"
 ctest --output-on-failure --timeout 600 -j"$(nproc)" "${ctest_args[@]}"
 
