@@ -66,12 +66,13 @@ std::string Minutes(int seconds) { return std::to_string(seconds >= 60 ? (second
 /// WriteTx on the same connection), otherwise opens its own.
 class TxScope final {
 public:
-    explicit TxScope(store::Database& db) : conn_(db.Conn()) {
-        if (sqlite3_get_autocommit(conn_.getHandle()) != 0) {
+    explicit TxScope(store::Database& db) : conn_(&db.Conn()) {
+        if (sqlite3_get_autocommit(conn_->getHandle()) != 0) {
             tx_.emplace(db);
+            conn_ = &tx_->Conn();  // the writer connection
         }
     }
-    SQLite::Database& Conn() { return conn_; }
+    SQLite::Database& Conn() { return *conn_; }
     void Commit() {
         if (tx_) {
             tx_->Commit();
@@ -80,7 +81,7 @@ public:
     }
 
 private:
-    SQLite::Database& conn_;
+    SQLite::Database* conn_;
     std::optional<store::WriteTx> tx_;
 };
 

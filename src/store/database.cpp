@@ -56,6 +56,9 @@ std::unique_ptr<SQLite::Database> Database::NewConnection() const {
 
 SQLite::Database& Database::Conn() {
     std::lock_guard lock(mu_);
+    if (write_owner_.load() == std::this_thread::get_id() && writer_) {
+        return *writer_;
+    }
     const auto key = path_ == ":memory:" ? std::thread::id{} : std::this_thread::get_id();
     auto it = conns_.find(key);
     if (it == conns_.end()) {
@@ -105,11 +108,72 @@ void Database::Backup(const std::string& dest) {
 
 void Database::Checkpoint() { Conn().exec("PRAGMA wal_checkpoint(TRUNCATE)"); }
 
-WriteTx::WriteTx(Database& db) : db_(db), lock_(db.write_mu_, std::defer_lock), conn_(db.Conn()) {
-    if (db_.write_owner_.load() != std::this_thread::get_id()) {
-        lock_.lock();
-        db_.write_owner_ = std::this_thread::get_id();
+SQLite::Database& Database::WriterConn() {
+    if (path_ == ":memory:") {
+        return Conn();
     }
+    std::lock_guard lock(mu_);
+    if (!writer_) {
+        writer_ = NewConnection();
+        InstallWalHook(*writer_);
+    }
+    return *writer_;
+}
+
+void Database::InstallWalHook(SQLite::Database& writer) {
+    if (!wal_pages_) {
+        return;
+    }
+    sqlite3_wal_autocheckpoint(writer.getHandle(), 0);
+    sqlite3_wal_hook(
+        writer.getHandle(),
+        [](void* self, sqlite3*, const char*, int pages) -> int {
+            static_cast<Database*>(self)->wal_pages_(pages);
+            return SQLITE_OK;
+        },
+        this);
+}
+
+void Database::MoveCheckpointsOffWriter(std::function<void(int wal_pages)> wal_pages) {
+    if (path_ == ":memory:") {
+        return;  // no WAL
+    }
+    std::lock_guard lock(mu_);
+    wal_pages_ = std::move(wal_pages);
+    if (writer_) {
+        InstallWalHook(*writer_);
+    }
+}
+
+int Database::CheckpointPassive() {
+    int log_frames = 0;
+    int checkpointed = 0;
+    const int rc = sqlite3_wal_checkpoint_v2(Conn().getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                             &log_frames, &checkpointed);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+        throw std::runtime_error(std::string("checkpoint: ") + sqlite3_errstr(rc));
+    }
+    return log_frames > checkpointed ? log_frames - checkpointed : 0;
+}
+
+SQLite::Database& WriteTx::Acquire(Database& db, std::unique_lock<std::mutex>& lock) {
+    if (db.write_owner_.load() != std::this_thread::get_id()) {
+        lock.lock();
+        db.write_owner_ = std::this_thread::get_id();
+    }
+    try {
+        return db.WriterConn();
+    } catch (...) {
+        if (lock.owns_lock()) {
+            db.write_owner_ = std::thread::id{};
+            lock.unlock();
+        }
+        throw;
+    }
+}
+
+WriteTx::WriteTx(Database& db)
+    : db_(db), lock_(db.write_mu_, std::defer_lock), conn_(Acquire(db, lock_)) {
     try {
         conn_.exec("BEGIN IMMEDIATE");
     } catch (...) {

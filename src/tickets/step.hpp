@@ -54,14 +54,15 @@ inline Error DbError(const std::exception& e) {
 template <class T, class F>
 Result<T> RunStep(store::Database& db, Notifier& notifier, std::int64_t now, F&& f) {
     try {
-        SQLite::Database& conn = db.Conn();
-        const bool joined = sqlite3_get_autocommit(conn.getHandle()) == 0;
+        const bool joined = sqlite3_get_autocommit(db.Conn().getHandle()) == 0;
         std::optional<store::WriteTx> tx;
         if (joined) {
-            conn.exec("SAVEPOINT wedesk_tickets");
+            db.Conn().exec("SAVEPOINT wedesk_tickets");
         } else {
             tx.emplace(db);
         }
+        // The writer connection when this step opened the transaction itself.
+        SQLite::Database& conn = joined ? db.Conn() : tx->Conn();
         auto undo_savepoint = [&] {
             if (joined) {
                 try {

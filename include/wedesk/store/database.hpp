@@ -1,13 +1,17 @@
 #pragma once
 /// Database: the SQLite file every module stores into. Opening sets WAL, foreign keys and a
 /// busy timeout, and applies the numbered migrations (src/store/migrations.cpp) in order.
-/// Each thread gets its own connection (created on first use), so nothing SQLite is shared
-/// between threads. WriteTx is one logical step: BEGIN IMMEDIATE ... COMMIT, or rollback.
+/// Reads use the calling thread's own connection (created on first use). Writes go through
+/// WriteTx, one logical step (BEGIN IMMEDIATE ... COMMIT, or rollback) on the one *writer*
+/// connection, which the transaction lends to its thread: while a thread holds a WriteTx,
+/// Conn() returns the writer connection to it. Only one WriteTx exists at a time, so the
+/// writer's page cache stays warm (in WAL mode a commit by another connection would empty it).
 ///
 /// Only store/ and the adapters that implement repositories include SQLiteCpp; modules above
 /// (bot, tickets, reset, kb) see repository interfaces.
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -38,7 +42,8 @@ public:
     Database(const Database&) = delete;
     Database& operator=(const Database&) = delete;
 
-    /// The calling thread's connection.
+    /// The calling thread's connection: the writer connection while this thread holds a
+    /// WriteTx, its own read connection otherwise.
     SQLite::Database& Conn();
     const std::string& path() const { return path_; }
     /// PRAGMA user_version after migrations.
@@ -49,26 +54,41 @@ public:
     void Backup(const std::string& dest);
     /// Truncating WAL checkpoint, for a clean shutdown.
     void Checkpoint();
+    /// A PASSIVE checkpoint on the calling thread's connection (does not wait for readers or
+    /// block writers). Returns the WAL frames still not checkpointed.
+    int CheckpointPassive();
+    /// Takes checkpoints out of the writer's COMMIT: by default SQLite checkpoints inside the
+    /// commit that grows the WAL past 1000 pages, with an fsync, while every queued delivery
+    /// waits. After this call the writer never checkpoints; `wal_pages(n)` is called after
+    /// each of its commits with the WAL size, so the caller can run CheckpointPassive() on
+    /// another thread. Call at start-up, before the writer is busy.
+    void MoveCheckpointsOffWriter(std::function<void(int wal_pages)> wal_pages);
 
 private:
     explicit Database(std::string path);
     std::unique_ptr<SQLite::Database> NewConnection() const;
+    SQLite::Database& WriterConn();
+    void InstallWalHook(SQLite::Database& writer);
     void Migrate();
 
     friend class WriteTx;
 
     std::string path_;
-    std::mutex mu_;  // guards conns_
+    std::mutex mu_;  // guards conns_ and writer_
     // Serialises this process's write transactions. SQLite would serialise them too, but its
     // busy handler makes waiters sleep (1, 2, 5 ... 100 ms), which under load turns a 1 ms
     // commit queue into 100+ ms tail latency; a mutex hands the lock over at once.
     std::mutex write_mu_;
     std::atomic<std::thread::id> write_owner_{};  // a nested WriteTx fails in SQLite, not here
     std::unordered_map<std::thread::id, std::unique_ptr<SQLite::Database>> conns_;
+    // Used only by the thread holding write_mu_ (":memory:" uses its single connection).
+    std::unique_ptr<SQLite::Database> writer_;
+    std::function<void(int)> wal_pages_;  // set once at start-up, then read by the writer only
 };
 
-/// RAII write transaction on the calling thread's connection: BEGIN IMMEDIATE (so concurrent
-/// writers queue on busy_timeout instead of failing on upgrade), Commit() or rollback.
+/// RAII write transaction on the writer connection: takes the process's writer mutex, then
+/// BEGIN IMMEDIATE (other processes, such as the admin CLI, queue on busy_timeout), Commit() or
+/// rollback. Take Conn() from the transaction (or from Database::Conn() after it started).
 class WriteTx final {
 public:
     explicit WriteTx(Database& db);
@@ -79,6 +99,7 @@ public:
     SQLite::Database& Conn() { return conn_; }
 
 private:
+    static SQLite::Database& Acquire(Database& db, std::unique_lock<std::mutex>& lock);
     void Release();
 
     Database& db_;
