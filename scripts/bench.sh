@@ -179,14 +179,14 @@ seeded_db 1000 "$RUN/main.db"
 start_wedesk "$RUN/main.db"
 log "wedesk: $REQUESTS mixed callbacks over $CONNECTIONS connections (+$WARMUP warm-up)"
 if [ "$profile" = 1 ]; then
-  perf record -e cpu-clock -F 999 -g -p "$WEDESK_PID" -o "$RUN/perf.data" 2>/dev/null &
+  perf record -e cpu-clock -F 999 -g -p "$WEDESK_PID" -o "$BUILD/perf.data" 2>/dev/null &
   PERF_PID=$!
 fi
 load wedesk --url "$WEDESK_URL" --pid "$WEDESK_PID" --requests "$REQUESTS" --warmup "$WARMUP" \
   --seed 1 --dump 0
 if [ "$profile" = 1 ]; then
   kill -INT "$PERF_PID"; wait "$PERF_PID" || true
-  perf report -i "$RUN/perf.data" --no-children --sort symbol --stdio 2>/dev/null | head -60 \
+  perf report -i "$BUILD/perf.data" --no-children --sort symbol --stdio 2>/dev/null | head -60 \
     >"$ROOT/build-release/perf-mix.txt"
   log "profile: build-release/perf-mix.txt"
 fi

@@ -10,6 +10,7 @@
 #include "wedesk/common/metrics.hpp"
 #include "wedesk/common/random.hpp"
 #include "wedesk/common/seal.hpp"
+#include "wedesk/common/thread_name.hpp"
 #include "wedesk/directory/ldap_directory.hpp"
 #include "wedesk/directory/local_directory.hpp"
 #include "wedesk/http/server.hpp"
@@ -33,6 +34,10 @@ namespace {
 constexpr int kApiTimeoutS = 10;
 constexpr auto kTickInterval = std::chrono::seconds(30);
 constexpr std::int64_t kInboundLogKeepS = 7 * 24 * 3600;
+// The WAL is checkpointed by its own thread when it passes kCheckpointPages (SQLite's default
+// auto-checkpoint size) and at least every kCheckpointInterval.
+constexpr int kCheckpointPages = 1000;
+constexpr auto kCheckpointInterval = std::chrono::seconds(1);
 
 /// Account and mobile of a WeCom user from the imported people.
 class ImportedUserLookup final : public reset::UserLookup {
@@ -145,9 +150,16 @@ struct ServerApp::Impl {
     std::condition_variable ticker_cv;
     bool ticker_stop = false;
     std::atomic<bool> ticker_healthy{true};
+    // The checkpointer thread: WAL checkpoints off the writer's commit path.
+    std::thread checkpointer;
+    std::mutex checkpoint_mu;
+    std::condition_variable checkpoint_cv;
+    bool checkpoint_stop = false;
+    bool checkpoint_due = false;
 
     void TickOnce();
     void TickerLoop();
+    void CheckpointLoop();
 };
 
 void ServerApp::Impl::TickOnce() {
@@ -177,6 +189,25 @@ void ServerApp::Impl::TickerLoop() {
         TickOnce();
         lock.lock();
         ticker_cv.wait_for(lock, kTickInterval, [this] { return ticker_stop; });
+    }
+}
+
+void ServerApp::Impl::CheckpointLoop() {
+    std::unique_lock lock(checkpoint_mu);
+    while (!checkpoint_stop) {
+        checkpoint_cv.wait_for(lock, kCheckpointInterval,
+                               [this] { return checkpoint_stop || checkpoint_due; });
+        if (checkpoint_stop) {
+            break;
+        }
+        checkpoint_due = false;
+        lock.unlock();
+        try {
+            db->CheckpointPassive();
+        } catch (const std::exception& e) {
+            log::Get("app")->warn("WAL checkpoint failed: {}", e.what());
+        }
+        lock.lock();
     }
 }
 
@@ -258,8 +289,9 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& confi
     deps.reset = impl->reset.get();
     deps.notifier = impl->outbox.get();
     impl->bot = std::make_unique<bot::Bot>(deps);
-    impl->pipeline =
-        std::make_unique<MessagePipeline>(db, *impl->bot, *impl->sealer, clk, impl->random);
+    impl->pipeline = std::make_unique<MessagePipeline>(
+        db, [bot = impl->bot.get()](const wecom::InboundMessage& m) { return bot->Handle(m); },
+        *impl->sealer, clk, impl->random);
     auto* worker = impl->outbox_worker.get();
     impl->pipeline->SetOnCommit([worker] { worker->Kick(); });
 
@@ -312,7 +344,24 @@ Result<int> ServerApp::Start() {
     if (impl_->background_threads) {
         impl_->outbox_worker->Start();
         impl_->ticker_stop = false;
-        impl_->ticker = std::thread([raw = impl_.get()] { raw->TickerLoop(); });
+        impl_->ticker = std::thread([raw = impl_.get()] {
+            SetThreadName("wd-ticker");
+            raw->TickerLoop();
+        });
+        impl_->checkpoint_stop = false;
+        impl_->db->MoveCheckpointsOffWriter([raw = impl_.get()](int wal_pages) {
+            if (wal_pages >= kCheckpointPages) {
+                {
+                    std::lock_guard lock(raw->checkpoint_mu);
+                    raw->checkpoint_due = true;
+                }
+                raw->checkpoint_cv.notify_one();
+            }
+        });
+        impl_->checkpointer = std::thread([raw = impl_.get()] {
+            SetThreadName("wd-checkpoint");
+            raw->CheckpointLoop();
+        });
     }
     return port;
 }
@@ -330,6 +379,14 @@ void ServerApp::Stop() {
         }
         impl_->ticker_cv.notify_all();
         impl_->ticker.join();
+    }
+    if (impl_->checkpointer.joinable()) {
+        {
+            std::lock_guard lock(impl_->checkpoint_mu);
+            impl_->checkpoint_stop = true;
+        }
+        impl_->checkpoint_cv.notify_all();
+        impl_->checkpointer.join();
     }
     impl_->outbox_worker->Stop();  // the outbox state is in the database: nothing to flush
     try {

@@ -7,6 +7,7 @@
 
 #include "wedesk/common/log.hpp"
 #include "wedesk/common/metrics.hpp"
+#include "wedesk/common/thread_name.hpp"
 
 namespace wedesk::http {
 
@@ -34,19 +35,33 @@ void CountCallback(const std::string& method, const std::string& outcome) {
         .Inc();
 }
 
+/// httplib's pool, with its threads named "wd-http" for top -H and perf.
+class NamedPool final : public httplib::TaskQueue {
+public:
+    explicit NamedPool(std::size_t n) : pool_(n) {}
+    void enqueue(std::function<void()> fn) override {
+        pool_.enqueue([fn = std::move(fn)] {
+            thread_local const bool named = (SetThreadName("wd-http"), true);
+            (void)named;
+            fn();
+        });
+    }
+    void shutdown() override { pool_.shutdown(); }
+
+private:
+    httplib::ThreadPool pool_;
+};
+
 }  // namespace
 
 HttpServer::HttpServer(Routes routes, int threads, std::size_t max_body_bytes)
     : routes_(std::move(routes)), server_(std::make_unique<httplib::Server>()) {
     const auto n = static_cast<std::size_t>(threads > 0 ? threads : 1);
-    server_->new_task_queue = [n] { return new httplib::ThreadPool(n); };
+    server_->new_task_queue = [n] { return new NamedPool(n); };
     server_->set_payload_max_length(max_body_bytes);
     server_->set_read_timeout(10, 0);
     server_->set_write_timeout(10, 0);
     server_->set_keep_alive_max_count(1000);
-    // Headers and body go out in two writes: without TCP_NODELAY the body waits for the client's
-    // delayed ACK (40 ms on Linux) on every keep-alive request.
-    server_->set_tcp_nodelay(true);
     // Headers and body go out in two writes: without TCP_NODELAY the body waits for the client's
     // delayed ACK (40 ms on Linux) on every keep-alive request.
     server_->set_tcp_nodelay(true);
@@ -137,7 +152,10 @@ int HttpServer::Start(const std::string& host, int port) {
         return -1;
     }
     // The socket is already listening: clients connecting now wait in the backlog.
-    thread_ = std::thread([this] { server_->listen_after_bind(); });
+    thread_ = std::thread([this] {
+        SetThreadName("wd-listen");
+        server_->listen_after_bind();
+    });
     return bound;
 }
 
