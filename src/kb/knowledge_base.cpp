@@ -27,8 +27,41 @@
 
 namespace wedesk::kb {
 
+namespace detail {
+
+/// One term of a synonym group, prepared once per snapshot instead of once per query.
+struct SynonymTerm {
+    /// How BuildQuery decides whether the query mentions the term.
+    enum class Kind {
+        kLatinWord,   // an ASCII word: the query has it, or a typo of it
+        kSingleChar,  // one character: a one-character CJK segment of the query
+        kPhrase,      // contains a space: the words in a row in the query
+        kSubstring,   // anything else: a substring of the normalised query
+    };
+    std::string norm;              // normalised term
+    std::string padded;            // " norm ", for kPhrase
+    std::vector<std::string> seq;  // positional tokens
+    Kind kind = Kind::kSubstring;
+};
+
+/// Everything Suggest needs that does not depend on the query. Immutable once built, shared by
+/// the threads that read the same KB generation.
+struct SearchSnapshot {
+    std::optional<std::int64_t> generation;  // none: database without the counter (not cached)
+    std::int64_t articles = 0;
+    std::set<std::string> latin_vocab;  // index words below U+0080 plus ASCII synonym terms
+    /// Bigram-index term -> number of articles containing it (absent: none).
+    std::unordered_map<std::string, std::int64_t> doc_freq;
+    /// Groups with their usable terms (non-empty after normalisation and tokenising), in order.
+    std::vector<std::vector<SynonymTerm>> synonym_groups;
+};
+
+}  // namespace detail
+
 namespace {
 
+using detail::SearchSnapshot;
+using detail::SynonymTerm;
 using nlohmann::json;
 using TokenSeq = std::vector<std::string>;
 
@@ -229,8 +262,7 @@ std::vector<std::string> Utf8Chars(std::string_view s) {
     return out;
 }
 
-Query BuildQuery(const std::string& norm, const std::vector<std::vector<std::string>>& groups,
-                 const std::set<std::string>& latin_vocab) {
+Query BuildQuery(const std::string& norm, const SearchSnapshot& snap) {
     Query q;
     const auto segs = tok::Segments(norm);
     std::set<std::string> latin_forms;  // query words and their typo corrections
@@ -255,7 +287,7 @@ Query BuildQuery(const std::string& norm, const std::vector<std::vector<std::str
             Unit u;
             u.alts.push_back({seg.text});
             latin_forms.insert(seg.text);
-            for (auto& f : FuzzyMatches(seg.text, latin_vocab)) {
+            for (auto& f : FuzzyMatches(seg.text, snap.latin_vocab)) {
                 latin_forms.insert(f);
                 u.alts.push_back({f});
             }
@@ -281,35 +313,27 @@ Query BuildQuery(const std::string& norm, const std::vector<std::vector<std::str
         }
     }
 
+    // A synonym group the query mentions becomes one unit: any of its terms may match.
     const std::string padded = " " + norm + " ";
-    for (const auto& group : groups) {
-        bool matched = false;
-        Unit u;
-        for (const auto& term : group) {
-            const std::string nt = tok::Normalize(term, KnowledgeBase::kMaxQueryChars);
-            if (nt.empty()) {
-                continue;
-            }
-            const auto tsegs = tok::Segments(nt);
-            TokenSeq seq = tok::PositionalTokens(tsegs);
-            if (seq.empty()) {
-                continue;
-            }
-            u.alts.push_back(seq);
-            if (matched) {
-                continue;
-            }
-            if (tok::IsAsciiWord(nt)) {
-                matched = latin_forms.count(nt) > 0;
-            } else if (Utf8Chars(nt).size() == 1) {
-                matched = standalone.count(nt) > 0;
-            } else if (nt.find(' ') != std::string::npos) {
-                matched = padded.find(" " + nt + " ") != std::string::npos;
-            } else {
-                matched = norm.find(nt) != std::string::npos;
-            }
+    auto mentioned = [&](const SynonymTerm& t) {
+        switch (t.kind) {
+            case SynonymTerm::Kind::kLatinWord:
+                return latin_forms.count(t.norm) > 0;
+            case SynonymTerm::Kind::kSingleChar:
+                return standalone.count(t.norm) > 0;
+            case SynonymTerm::Kind::kPhrase:
+                return padded.find(t.padded) != std::string::npos;
+            case SynonymTerm::Kind::kSubstring:
+                break;
         }
-        if (matched) {
+        return norm.find(t.norm) != std::string::npos;
+    };
+    for (const auto& group : snap.synonym_groups) {
+        if (std::any_of(group.begin(), group.end(), mentioned)) {
+            Unit u;
+            for (const auto& t : group) {
+                u.alts.push_back(t.seq);
+            }
             add_unit(std::move(u));
         }
     }
@@ -334,8 +358,26 @@ Query BuildQuery(const std::string& norm, const std::vector<std::vector<std::str
     return q;
 }
 
-// Runs one MATCH and adds share * -bm25 to each row's score.
-void RunPass(SQLite::Database& conn, const std::string& table,
+// The ranking query of one FTS table.
+std::string PassSql(const std::string& table) {
+    const std::string weights = std::to_string(kTitleWeight) + ", " +
+                                std::to_string(kKeywordWeight) + ", " + std::to_string(kBodyWeight);
+    return "SELECT rowid, bm25(" + table + ", " + weights + ") FROM " + table + " WHERE " + table +
+           " MATCH ? ORDER BY 2 LIMIT " + std::to_string(kFtsLimit);
+}
+
+// Ranking queries, built once.
+const std::string& BigramPassSql() {
+    static const std::string sql = PassSql("kb_fts_bigram");
+    return sql;
+}
+const std::string& TrigramPassSql() {
+    static const std::string sql = PassSql("kb_fts_trigram");
+    return sql;
+}
+
+// Runs one MATCH (`sql` from *PassSql()) and adds share * -bm25 to each row's score.
+void RunPass(SQLite::Database& conn, const std::string& sql,
              const std::vector<std::string>& phrases, double share,
              std::map<std::int64_t, double>& scores) {
     if (phrases.empty()) {
@@ -344,11 +386,7 @@ void RunPass(SQLite::Database& conn, const std::string& table,
     std::vector<std::string> capped(
         phrases.begin(),
         phrases.begin() + static_cast<std::ptrdiff_t>(std::min(phrases.size(), kMaxPhrases)));
-    const std::string weights = std::to_string(kTitleWeight) + ", " +
-                                std::to_string(kKeywordWeight) + ", " + std::to_string(kBodyWeight);
-    SQLite::Statement st(conn, "SELECT rowid, bm25(" + table + ", " + weights + ") FROM " + table +
-                                   " WHERE " + table + " MATCH ? ORDER BY 2 LIMIT " +
-                                   std::to_string(kFtsLimit));
+    SQLite::Statement st(conn, sql);
     st.bind(1, OrExpr(capped));
     while (st.executeStep()) {
         scores[st.getColumn(0).getInt64()] += -st.getColumn(1).getDouble() * share;
@@ -443,6 +481,14 @@ void IndexArticle(SQLite::Database& conn, std::int64_t id, const Article& a) {
     tri.exec();
 }
 
+/// Merges each full-text index into one segment. Every import leaves new segments behind, and a
+/// query looks each term up once per segment: with the sample KB imported once, 7 segments made
+/// a search 2.5x slower than one. Run after writes, which are rare (admin imports).
+void OptimizeIndexes(SQLite::Database& conn) {
+    conn.exec("INSERT INTO kb_fts_bigram(kb_fts_bigram) VALUES ('optimize')");
+    conn.exec("INSERT INTO kb_fts_trigram(kb_fts_trigram) VALUES ('optimize')");
+}
+
 Article ReadArticle(SQLite::Statement& st) {
     Article a;
     a.id = st.getColumn(0).getInt64();
@@ -479,7 +525,101 @@ void ReadStats(SQLite::Database& conn, std::size_t most_failing, KbStats& s) {
     }
 }
 
+// The KB generation (see src/store/schema_kb_generation.cpp); none before migration 7.
+std::optional<std::int64_t> ReadGeneration(SQLite::Database& conn) {
+    SQLite::Statement st(conn, "SELECT value FROM kb_counters WHERE name = 'generation'");
+    if (st.executeStep()) {
+        return st.getColumn(0).getInt64();
+    }
+    return std::nullopt;
+}
+
+// A group's terms as BuildQuery uses them; terms that normalise or tokenise to nothing are
+// dropped. ASCII-word terms join `latin_vocab`, so typos of them are corrected too.
+std::vector<SynonymTerm> PrepareGroup(const std::vector<std::string>& terms,
+                                      std::set<std::string>& latin_vocab) {
+    std::vector<SynonymTerm> out;
+    for (const auto& raw : terms) {
+        SynonymTerm t;
+        t.norm = tok::Normalize(raw, KnowledgeBase::kMaxQueryChars);
+        if (t.norm.empty()) {
+            continue;
+        }
+        const bool latin = tok::IsAsciiWord(t.norm);
+        if (latin) {
+            latin_vocab.insert(t.norm);
+        }
+        t.seq = tok::PositionalTokens(tok::Segments(t.norm));
+        if (t.seq.empty()) {
+            continue;
+        }
+        if (latin) {
+            t.kind = SynonymTerm::Kind::kLatinWord;
+        } else if (Utf8Chars(t.norm).size() == 1) {
+            t.kind = SynonymTerm::Kind::kSingleChar;
+        } else if (t.norm.find(' ') != std::string::npos) {
+            t.kind = SynonymTerm::Kind::kPhrase;
+            t.padded = " " + t.norm + " ";
+        }
+        out.push_back(std::move(t));
+    }
+    return out;
+}
+
+// Reads and prepares everything Suggest needs apart from the query. Reads after `generation`,
+// so the contents are at least as new as the tag (a newer one only costs one more rebuild).
+SearchSnapshot BuildSnapshot(SQLite::Database& conn, std::optional<std::int64_t> generation) {
+    SearchSnapshot snap;
+    snap.generation = generation;
+    snap.articles = conn.execAndGet("SELECT count(*) FROM kb_articles").getInt64();
+    {
+        SQLite::Statement st(conn, "SELECT term, doc, term < char(128) FROM kb_fts_bigram_vocab");
+        while (st.executeStep()) {
+            std::string term = st.getColumn(0).getString();
+            if (st.getColumn(2).getInt() != 0) {
+                snap.latin_vocab.insert(term);
+            }
+            snap.doc_freq.emplace(std::move(term), st.getColumn(1).getInt64());
+        }
+    }
+    std::vector<std::vector<std::string>> groups = BuiltinSynonyms();
+    {
+        SQLite::Statement st(conn, "SELECT terms FROM kb_synonyms ORDER BY id");
+        while (st.executeStep()) {
+            groups.push_back(ParseKeywords(st.getColumn(0).getString()));
+        }
+    }
+    for (const auto& g : groups) {
+        auto terms = PrepareGroup(g, snap.latin_vocab);
+        if (!terms.empty()) {
+            snap.synonym_groups.push_back(std::move(terms));
+        }
+    }
+    return snap;
+}
+
 }  // namespace
+
+std::shared_ptr<const SearchSnapshot> KnowledgeBase::CurrentSnapshot() {
+    auto& conn = db_.Conn();
+    const auto generation = ReadGeneration(conn);
+    if (generation) {
+        std::lock_guard lock(snapshot_mu_);
+        if (snapshot_ && snapshot_->generation == generation) {
+            return snapshot_;
+        }
+    }
+    // Built outside the lock, so threads that find the snapshot current are never held up.
+    // Cached even inside a caller's transaction (the bot's): generations only grow by random
+    // steps, so one read from uncommitted changes that are then rolled back is not mistaken
+    // for a later committed state.
+    auto snap = std::make_shared<const SearchSnapshot>(BuildSnapshot(conn, generation));
+    if (generation) {
+        std::lock_guard lock(snapshot_mu_);
+        snapshot_ = snap;
+    }
+    return snap;
+}
 
 KnowledgeBase::KnowledgeBase(store::Database& db) : db_(db) {}
 
@@ -496,47 +636,18 @@ std::vector<Suggestion> KnowledgeBase::Suggest(const std::string& query, std::si
     }
     try {
         auto& conn = db_.Conn();
-        const auto total = conn.execAndGet("SELECT count(*) FROM kb_articles").getInt64();
+        const auto snap = CurrentSnapshot();
+        const std::int64_t total = snap->articles;
         if (total == 0) {
             return {};
         }
-        std::set<std::string> latin_vocab;
-        {
-            SQLite::Statement st(conn,
-                                 "SELECT term FROM kb_fts_bigram_vocab WHERE term < char(128)");
-            while (st.executeStep()) {
-                latin_vocab.insert(st.getColumn(0).getString());
-            }
-        }
-        std::vector<std::vector<std::string>> groups = BuiltinSynonyms();
-        for (const auto& g : ListSynonyms()) {
-            if (!g.builtin) {
-                groups.push_back(g.terms);
-            }
-        }
-        for (const auto& g : groups) {
-            for (const auto& t : g) {
-                const std::string nt = tok::Normalize(t, kMaxQueryChars);
-                if (tok::IsAsciiWord(nt)) {
-                    latin_vocab.insert(nt);
-                }
-            }
-        }
-        Query q = BuildQuery(norm, groups, latin_vocab);
+        Query q = BuildQuery(norm, *snap);
         // In a knowledge base of some size, a term found in most articles ("电脑") says
         // nothing about which one is meant: it still ranks, but is no evidence.
         if (total >= kMinArticlesForDf) {
-            SQLite::Statement df(conn, "SELECT doc FROM kb_fts_bigram_vocab WHERE term = ?");
-            std::map<std::string, std::int64_t> cache;
-            auto doc_freq = [&](const std::string& term) {
-                auto it = cache.find(term);
-                if (it == cache.end()) {
-                    df.reset();
-                    df.bind(1, term);
-                    it = cache.emplace(term, df.executeStep() ? df.getColumn(0).getInt64() : 0)
-                             .first;
-                }
-                return it->second;
+            auto doc_freq = [&](const std::string& term) -> std::int64_t {
+                const auto it = snap->doc_freq.find(term);
+                return it == snap->doc_freq.end() ? 0 : it->second;
             };
             for (auto& u : q.units) {
                 if (!u.evidence) {
@@ -565,9 +676,9 @@ std::vector<Suggestion> KnowledgeBase::Suggest(const std::string& query, std::si
             }
         }
         std::map<std::int64_t, double> scores;
-        RunPass(conn, "kb_fts_bigram", phrases, 1.0, scores);
-        RunPass(conn, "kb_fts_bigram", q.singles, kSingleShare, scores);
-        RunPass(conn, "kb_fts_trigram", q.trigrams, kTrigramShare, scores);
+        RunPass(conn, BigramPassSql(), phrases, 1.0, scores);
+        RunPass(conn, BigramPassSql(), q.singles, kSingleShare, scores);
+        RunPass(conn, TrigramPassSql(), q.trigrams, kTrigramShare, scores);
 
         std::vector<std::pair<std::int64_t, double>> ranked(scores.begin(), scores.end());
         std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
@@ -744,6 +855,9 @@ Result<ImportReport> KnowledgeBase::Upsert(const std::vector<Article>& articles)
             ++report.updated;
         }
         find.reset();
+        if (report.inserted + report.updated > 0) {
+            OptimizeIndexes(conn);
+        }
         ws.Commit();
     } catch (const SQLite::Exception& e) {
         return Fail("db", std::string("knowledge base write failed: ") + e.what());
@@ -767,6 +881,7 @@ Result<void> KnowledgeBase::Delete(std::int64_t id) {
             st.bind(1, static_cast<std::int64_t>(id));
             st.exec();
         }
+        OptimizeIndexes(conn);
         ws.Commit();
         return {};
     } catch (const SQLite::Exception& e) {

@@ -5,6 +5,11 @@
 /// body) and answers nothing when the evidence is too weak, so chit-chat gets no suggestion.
 /// Import is idempotent by title; shown/opened/solved counters feed the deflection rate.
 ///
+/// Suggest() keeps what does not depend on the query (article count, Latin vocabulary,
+/// tokenised synonym groups) in memory, tagged with the database's KB generation counter, which
+/// triggers bump on every article or synonym change (from any process); it rebuilds only when
+/// that counter moves. One KnowledgeBase may be shared by threads.
+///
 /// Every call uses the calling thread's connection. Writes join a transaction the caller has
 /// already opened on that thread (a SAVEPOINT inside it), or run in their own BEGIN IMMEDIATE.
 /// Nothing throws: if the database fails, reads log and answer empty, writes return
@@ -12,6 +17,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,6 +30,10 @@ class Database;
 }
 
 namespace wedesk::kb {
+
+namespace detail {
+struct SearchSnapshot;  // defined in knowledge_base.cpp
+}
 
 struct Article {
     std::int64_t id = 0;
@@ -107,7 +118,12 @@ public:
     Result<void> DeleteSynonyms(std::int64_t id);
 
 private:
+    /// The snapshot for the database's current KB generation, rebuilt when it has moved.
+    std::shared_ptr<const detail::SearchSnapshot> CurrentSnapshot();
+
     store::Database& db_;
+    std::mutex snapshot_mu_;  // guards snapshot_ (the snapshot itself is immutable)
+    std::shared_ptr<const detail::SearchSnapshot> snapshot_;
 };
 
 }  // namespace wedesk::kb

@@ -337,3 +337,19 @@ TEST_CASE("records join the caller's transaction and roll back with it", "[unit]
         tx.Commit();
     }
 }
+
+TEST_CASE("after imports and deletes each full-text index is one segment", "[unit]") {
+    Fixture f;
+    auto segments = [&](const char* table) {
+        return f.db->Conn()
+            .execAndGet(std::string("SELECT count(DISTINCT segid) FROM ") + table + "_idx")
+            .getInt();
+    };
+    f.LoadSample();
+    REQUIRE(f.kb.ImportMarkdown(kTwoArticles).ok());
+    REQUIRE(f.kb.Delete(f.IdOf("VPN 连不上")).ok());
+    CHECK(segments("kb_fts_bigram") == 1);
+    CHECK(segments("kb_fts_trigram") == 1);
+    // Still found after the merge.
+    CHECK_FALSE(f.kb.Suggest("打印机无法打印", 3).empty());
+}
