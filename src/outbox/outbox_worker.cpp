@@ -4,7 +4,8 @@
 #include <SQLiteCpp/Statement.h>
 
 #include <algorithm>
-#include <set>
+#include <iterator>
+#include <queue>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 
 #include "wedesk/common/log.hpp"
 #include "wedesk/common/metrics.hpp"
+#include "wedesk/common/thread_name.hpp"
 
 namespace wedesk::outbox {
 
@@ -22,6 +24,8 @@ using nlohmann::json;
 constexpr std::int64_t kMaxDuplicateInterval = 4 * 3600;  // WeCom's maximum
 constexpr std::int64_t kDuplicateMargin = 300;
 constexpr std::size_t kMaxErrorText = 300;
+// Bound of the paced-member cache; dropping it only costs queries (the database is the truth).
+constexpr std::size_t kMaxPacedUsers = 100000;
 
 std::shared_ptr<spdlog::logger> Log() { return log::Get("outbox"); }
 
@@ -30,16 +34,50 @@ metrics::Counter& Sends(const char* result) {
                                         "Outbox send attempts by result", {{"result", result}});
 }
 
+/// A pending row without its body (read only for the row about to be sent).
 struct Row {
     std::int64_t id = 0;
     std::string userid;
     std::string kind;
-    std::string body;
     std::string task_id;
     int attempts = 0;
     std::int64_t next_attempt_at = 0;
     std::int64_t first_attempt_at = 0;
     std::string response_code;
+};
+
+/// A query for one pending Row (columns in FirstRow's order), `where` ordered along the partial
+/// index outbox_pending_user (userid, id). Named, as without ANALYZE statistics SQLite would
+/// rather sort every pending row by outbox_pending.
+std::string RowQuery(const char* where) {
+    return std::string(
+               "SELECT id, userid, kind, task_id, attempts, next_attempt_at, "
+               "first_attempt_at, response_code FROM outbox INDEXED BY "
+               "outbox_pending_user WHERE status = 'pending' AND ") +
+           where + " LIMIT 1";
+}
+
+/// The first row of `q`, if any. The statement is reset at once: an active statement would keep
+/// this connection's read snapshot open, and later reads must see the worker's own commits.
+std::optional<Row> FirstRow(SQLite::Statement& q) {
+    std::optional<Row> r;
+    if (q.executeStep()) {
+        r.emplace();
+        r->id = q.getColumn(0).getInt64();
+        r->userid = q.getColumn(1).getString();
+        r->kind = q.getColumn(2).getString();
+        r->task_id = q.getColumn(3).getString();
+        r->attempts = q.getColumn(4).getInt();
+        r->next_attempt_at = q.getColumn(5).getInt64();
+        r->first_attempt_at = q.getColumn(6).getInt64();
+        r->response_code = q.getColumn(7).getString();
+    }
+    q.reset();
+    return r;
+}
+
+struct LaterId {
+    bool operator()(const Row& a, const Row& b) const { return a.id > b.id; }
 };
 
 std::string ErrorText(const Error& e) {
@@ -50,24 +88,23 @@ std::string ErrorText(const Error& e) {
     return s;
 }
 
-/// The unix second from which one more message to `userid` stays within the per-user limits
+/// The unix second from which one more message to `userid` stays within `limit` per `window`
 /// (<= now when it already does). A sliding window over what was actually acknowledged.
-std::int64_t PacingRelease(SQLite::Database& conn, const std::string& userid, std::int64_t now,
+std::int64_t WindowRelease(SQLite::Statement& q, const std::string& userid, std::int64_t now,
                            int limit, std::int64_t window) {
     if (limit <= 0) {
         return now;
     }
-    SQLite::Statement q(conn,
-                        "SELECT sent_at FROM outbox WHERE status = 'sent' AND userid = ? AND "
-                        "kind = 'send' AND sent_at > ? ORDER BY sent_at DESC LIMIT 1 OFFSET ?");
     q.bind(1, userid);
     q.bind(2, now - window);
     q.bind(3, limit - 1);
-    if (!q.executeStep()) {
-        return now;
+    std::int64_t release = now;
+    if (q.executeStep()) {
+        // `limit` messages within the window: wait until the oldest of them leaves it.
+        release = q.getColumn(0).getInt64() + window;
     }
-    // `limit` messages within the window: wait until the oldest of them leaves it.
-    return q.getColumn(0).getInt64() + window;
+    q.reset();
+    return release;
 }
 
 bool Unreachable(const Error& e) {
@@ -89,7 +126,10 @@ void OutboxWorker::Start() {
     }
     stop_ = false;
     stopping_ = false;
-    thread_ = std::thread([this] { Loop(); });
+    thread_ = std::thread([this] {
+        SetThreadName("wd-outbox");
+        Loop();
+    });
 }
 
 void OutboxWorker::Stop() {
@@ -106,9 +146,15 @@ void OutboxWorker::Stop() {
 }
 
 void OutboxWorker::Kick() {
+    // Called after every commit of the app: only the first kick since the last pass started
+    // takes the lock; later ones find the flag set and return.
+    if (kicked_.exchange(true)) {
+        return;
+    }
     {
+        // The waiter checks the flag under mu_: passing through it here means the waiter is
+        // either before its check (and sees the flag) or waiting (and gets the notification).
         std::lock_guard lock(mu_);
-        kicked_ = true;
     }
     cv_.notify_all();
 }
@@ -127,106 +173,204 @@ std::int64_t OutboxWorker::Backoff(int attempts) {
 }
 
 void OutboxWorker::Loop() {
+    using Steady = std::chrono::steady_clock;
+    using std::chrono::milliseconds;
     for (;;) {
+        kicked_ = false;  // a kick from now on asks for one more pass
         PassResult pass;
         try {
             pass = RunOnce();
         } catch (const std::exception& e) {
             Log()->error("outbox pass failed: {}", e.what());
         }
-        std::unique_lock lock(mu_);
-        if (stop_) {
-            return;
-        }
-        if (kicked_) {
-            kicked_ = false;
-            continue;
-        }
+        const auto ended = Steady::now();
         auto wait = opts_.poll;
         if (pass.next_due) {
-            const auto until = std::chrono::duration_cast<std::chrono::milliseconds>(
+            const auto until = std::chrono::duration_cast<milliseconds>(
                 Clock::TimePoint(std::chrono::seconds(*pass.next_due)) - clock_.Now());
-            wait = std::clamp(until, std::chrono::milliseconds(10), opts_.poll);
+            wait = std::clamp(until, std::min(milliseconds(10), opts_.poll), opts_.poll);
         }
-        cv_.wait_for(lock, wait, [&] { return stop_ || kicked_; });
-        kicked_ = false;
-        if (stop_) {
-            return;
+        const auto due = ended + wait;
+        // Kicks within min_pass_interval of the last pass are served together after it.
+        const auto kicked_due = ended + opts_.min_pass_interval;
+        std::unique_lock lock(mu_);
+        for (;;) {
+            if (stop_) {
+                return;
+            }
+            const auto deadline = kicked_.load() ? std::min(due, kicked_due) : due;
+            if (Steady::now() >= deadline) {
+                break;
+            }
+            cv_.wait_until(lock, deadline);
         }
     }
 }
 
 PassResult OutboxWorker::RunOnce() {
     std::lock_guard run(run_mu_);
+    ++passes_;
     PassResult out;
-    auto& conn = db_.Conn();
     auto due_at = [&](std::int64_t t) {
         if (!out.next_due || t < *out.next_due) {
             out.next_due = t;
         }
     };
+    const auto pass_start = clock_.NowSeconds();
+    const auto budget = static_cast<std::size_t>(std::max(1, opts_.batch));
 
-    std::vector<Row> rows;
+    for (auto it = paced_until_.begin(); it != paced_until_.end();) {
+        it = it->second <= pass_start ? paced_until_.erase(it) : std::next(it);
+    }
+
+    // Reads go through this thread's connection outside any transaction (statements prepared
+    // once per pass, reset after each use); every write is its own short WriteTx on the writer
+    // connection, so it queues behind the app's steps instead of sleeping in SQLite's busy
+    // handler.
+    auto& conn = db_.Conn();
+    std::optional<SQLite::Statement> first_user;
+    std::optional<SQLite::Statement> next_user;
+    std::optional<SQLite::Statement> user_next_row;
+    std::optional<SQLite::Statement> pacing;
+    std::optional<SQLite::Statement> body_of;
+    auto prepared = [&](std::optional<SQLite::Statement>& q,
+                        const std::string& sql) -> SQLite::Statement& {
+        if (!q) {
+            q.emplace(conn, sql);
+        }
+        return *q;
+    };
+
+    // 1. The head (oldest pending row) of each user, `batch` users at most, in userid order from
+    // where the last pass that hit the limit stopped, wrapping around once.
+    static const std::string kFirstUserSql = RowQuery("userid >= ? ORDER BY userid, id");
+    static const std::string kNextUserSql = RowQuery("userid > ? ORDER BY userid, id");
+    static const std::string kUserNextRowSql = RowQuery("userid = ? AND id > ? ORDER BY id");
+    std::vector<Row> heads;
     {
-        SQLite::Statement q(conn,
-                            "SELECT id, userid, kind, body, task_id, attempts, next_attempt_at, "
-                            "first_attempt_at, response_code FROM outbox "
-                            "WHERE status = 'pending' ORDER BY id LIMIT ?");
-        q.bind(1, opts_.batch);
-        while (q.executeStep()) {
-            Row r;
-            r.id = q.getColumn(0).getInt64();
-            r.userid = q.getColumn(1).getString();
-            r.kind = q.getColumn(2).getString();
-            r.body = q.getColumn(3).getString();
-            r.task_id = q.getColumn(4).getString();
-            r.attempts = q.getColumn(5).getInt();
-            r.next_attempt_at = q.getColumn(6).getInt64();
-            r.first_attempt_at = q.getColumn(7).getInt64();
-            r.response_code = q.getColumn(8).getString();
-            rows.push_back(std::move(r));
+        const std::string cursor = user_cursor_;
+        bool wrapped = cursor.empty();
+        std::optional<std::string> after =
+            cursor.empty() ? std::nullopt : std::optional<std::string>(cursor);
+        while (heads.size() < budget) {
+            auto& q =
+                after ? prepared(next_user, kNextUserSql) : prepared(first_user, kFirstUserSql);
+            q.bind(1, after ? *after : std::string());
+            auto head = FirstRow(q);
+            if (head && wrapped && !cursor.empty() && head->userid > cursor) {
+                head.reset();  // back where this pass began
+            }
+            if (!head) {
+                if (wrapped) {
+                    break;
+                }
+                wrapped = true;
+                after.reset();
+                continue;
+            }
+            after = head->userid;
+            heads.push_back(std::move(*head));
+        }
+        const bool cut = heads.size() >= budget;
+        user_cursor_ = cut ? heads.back().userid : std::string();
+        if (cut) {
+            due_at(pass_start);  // revised below when this pass makes no progress
         }
     }
 
+    // Pacing release of `userid`: from memory while it lies ahead (only this worker sends, and
+    // it sends nothing to a paced member), else from the acknowledged rows.
+    auto release_of = [&](const std::string& userid, std::int64_t now) {
+        if (auto it = paced_until_.find(userid); it != paced_until_.end()) {
+            if (it->second > now) {
+                return it->second;
+            }
+            paced_until_.erase(it);
+        }
+        auto& q = prepared(pacing,
+                           "SELECT sent_at FROM outbox INDEXED BY outbox_user_sends "
+                           "WHERE status = 'sent' AND userid = ? AND kind = 'send' AND "
+                           "sent_at > ? ORDER BY sent_at DESC LIMIT 1 OFFSET ?");
+        const auto release = std::max(WindowRelease(q, userid, now, opts_.per_minute, 60),
+                                      WindowRelease(q, userid, now, opts_.per_hour, 3600));
+        if (release > now) {
+            if (paced_until_.size() >= kMaxPacedUsers) {
+                paced_until_.clear();
+            }
+            paced_until_[userid] = release;
+        }
+        return release;
+    };
+
+    // 2. Heads in id order; a user's next row joins only once the previous one is done.
+    std::priority_queue<Row, std::vector<Row>, LaterId> queue(LaterId{}, std::move(heads));
+    std::size_t looked = 0;
+    auto follow = [&](const Row& r) {
+        if (looked >= budget) {
+            due_at(clock_.NowSeconds());  // more may be due: the next pass goes on
+            return;
+        }
+        ++looked;
+        auto& q = prepared(user_next_row, kUserNextRowSql);
+        q.bind(1, r.userid);
+        q.bind(2, r.id);
+        if (auto next = FirstRow(q)) {
+            queue.push(std::move(*next));
+        }
+    };
+
     auto park = [&](const Row& r, const std::string& why) {
-        SQLite::Statement q(conn,
+        store::WriteTx tx(db_);
+        SQLite::Statement q(tx.Conn(),
                             "UPDATE outbox SET status = 'parked', last_error = ? WHERE id = ?");
         q.bind(1, why);
         q.bind(2, r.id);
         q.exec();
+        tx.Commit();
         ++out.parked;
         Sends("parked").Inc();
         Log()->warn("outbox message {} to {} parked: {}", r.id, r.userid, why);
     };
 
-    // Users whose head message cannot go now: their later messages wait (order per user).
-    std::set<std::string> blocked;
-    for (const auto& r : rows) {
+    while (!queue.empty()) {
         if (stopping_.load()) {
             break;
         }
-        if (blocked.count(r.userid) != 0) {
-            continue;
-        }
+        const Row r = queue.top();
+        queue.pop();
         const auto now = clock_.NowSeconds();
+        // A user whose head cannot go now: their later messages wait (order per user).
         if (r.next_attempt_at > now) {
-            blocked.insert(r.userid);
             due_at(r.next_attempt_at);
             continue;
         }
         if (r.kind == "send") {
-            const auto release = std::max(PacingRelease(conn, r.userid, now, opts_.per_minute, 60),
-                                          PacingRelease(conn, r.userid, now, opts_.per_hour, 3600));
+            const auto release = release_of(r.userid, now);
             if (release > now) {
-                blocked.insert(r.userid);
                 due_at(release);
                 continue;
             }
         }
 
-        auto body = json::parse(r.body, nullptr, false);
+        std::string stored_body;
+        {
+            auto& q =
+                prepared(body_of, "SELECT body FROM outbox WHERE id = ? AND status = 'pending'");
+            q.bind(1, r.id);
+            const bool found = q.executeStep();
+            if (found) {
+                stored_body = q.getColumn(0).getString();
+            }
+            q.reset();
+            if (!found) {
+                follow(r);  // changed meanwhile (admin)
+                continue;
+            }
+        }
+        auto body = json::parse(stored_body, nullptr, false);
         if (body.is_discarded() || !body.is_object()) {
             park(r, "bad_request: stored body is not a JSON object");
+            follow(r);
             continue;
         }
         std::string response_code = r.response_code;
@@ -240,8 +384,10 @@ PassResult OutboxWorker::RunOnce() {
             if (q.executeStep()) {
                 response_code = q.getColumn(0).getString();
             }
+            q.reset();
             if (response_code.empty()) {
                 park(r, "no_response_code: card " + r.task_id + " was not sent or already updated");
+                follow(r);
                 continue;
             }
         }
@@ -250,13 +396,17 @@ PassResult OutboxWorker::RunOnce() {
         // stored, the next attempt knows it may be a copy and asks WeCom to drop it.
         const auto first_attempt_at = r.first_attempt_at != 0 ? r.first_attempt_at : now;
         {
-            SQLite::Statement q(conn,
+            store::WriteTx tx(db_);
+            SQLite::Statement q(tx.Conn(),
                                 "UPDATE outbox SET attempts = attempts + 1, first_attempt_at = ? "
                                 "WHERE id = ? AND status = 'pending'");
             q.bind(1, first_attempt_at);
             q.bind(2, r.id);
-            if (q.exec() == 0) {
-                continue;  // changed meanwhile (admin)
+            const auto changed = q.exec();
+            tx.Commit();
+            if (changed == 0) {
+                follow(r);  // changed meanwhile (admin)
+                continue;
             }
         }
 
@@ -283,7 +433,8 @@ PassResult OutboxWorker::RunOnce() {
             if (opts_.after_send_hook && !opts_.after_send_hook(r.id)) {
                 return out;  // simulated crash: acknowledgement never stored
             }
-            SQLite::Statement q(conn,
+            store::WriteTx tx(db_);
+            SQLite::Statement q(tx.Conn(),
                                 "UPDATE outbox SET status = 'sent', sent_at = ?, msgid = ?, "
                                 "response_code = ?, last_error = ? WHERE id = ?");
             q.bind(1, clock_.NowSeconds());
@@ -294,7 +445,7 @@ PassResult OutboxWorker::RunOnce() {
             q.exec();
             if (r.kind == "update_card") {
                 // response_code is single-use: the card's stored one is spent now.
-                SQLite::Statement spent(conn,
+                SQLite::Statement spent(tx.Conn(),
                                         "UPDATE outbox SET response_code = '' WHERE kind = 'send' "
                                         "AND task_id = ? AND userid = ? AND response_code = ?");
                 spent.bind(1, r.task_id);
@@ -302,14 +453,16 @@ PassResult OutboxWorker::RunOnce() {
                 spent.bind(3, response_code);
                 spent.exec();
             }
+            tx.Commit();
             ++out.sent;
             Sends("sent").Inc();
+            follow(r);
             continue;
         }
 
+        // A failed user is done for this pass: their next message waits for this one.
         const auto& err = sent.error();
         const int attempts = r.attempts + 1;
-        blocked.insert(r.userid);
         if (!wecom::IsRetryable(err)) {
             park(r, ErrorText(err));
             continue;
@@ -319,20 +472,35 @@ PassResult OutboxWorker::RunOnce() {
             continue;
         }
         const auto next = clock_.NowSeconds() + Backoff(attempts);
-        SQLite::Statement q(conn,
-                            "UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ?");
-        q.bind(1, next);
-        q.bind(2, ErrorText(err));
-        q.bind(3, r.id);
-        q.exec();
+        {
+            store::WriteTx tx(db_);
+            SQLite::Statement q(tx.Conn(),
+                                "UPDATE outbox SET next_attempt_at = ?, last_error = ? "
+                                "WHERE id = ?");
+            q.bind(1, next);
+            q.bind(2, ErrorText(err));
+            q.bind(3, r.id);
+            q.exec();
+            tx.Commit();
+        }
         ++out.failed;
         Sends("retry").Inc();
         due_at(next);
         if (Unreachable(err)) {
             // WeCom itself is not answering: trying the other users now would only stack up
             // timeouts (and delay Stop); this row's backoff paces the whole queue.
+            if (out.next_due && *out.next_due <= pass_start) {
+                out.next_due = next;  // not even for the users this pass did not look at
+            }
             break;
         }
+    }
+
+    if (out.next_due && *out.next_due <= pass_start && out.sent + out.parked + out.failed == 0 &&
+        !stopping_.load()) {
+        // Only the users beyond this pass's `batch` may be due, and nothing here moved: look at
+        // them in a second rather than spin over blocked users.
+        out.next_due = pass_start + 1;
     }
     return out;
 }

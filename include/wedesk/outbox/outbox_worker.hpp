@@ -9,7 +9,16 @@
 /// interval covering the first attempt, and WeCom drops the copy. An acknowledged row is never
 /// sent again. Run exactly one worker per database.
 ///
-/// All time comes from Clock; tests drive `RunOnce()` with a FakeClock instead of Start().
+/// Cost and fairness: a pass visits each user with pending messages once through their head
+/// message (one index seek per user, migration 8), so a member with thousands of paced
+/// messages delays nobody else, and walks on only for users whose head was sent. Bodies are
+/// read only for the row being sent. As the worker is the only sender for its database, it
+/// keeps each paced member's release time in memory and spends no query on them until then.
+/// Kicks are coalesced: the background loop runs at most one kicked pass per
+/// `min_pass_interval`, at once when it has been idle that long.
+///
+/// All time comes from Clock (the loop's real-time waits aside); tests drive `RunOnce()` with a
+/// FakeClock instead of Start().
 
 #include <atomic>
 #include <chrono>
@@ -18,7 +27,9 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <thread>
+#include <unordered_map>
 
 #include "wedesk/common/clock.hpp"
 #include "wedesk/common/random.hpp"
@@ -28,13 +39,18 @@
 namespace wedesk::outbox {
 
 struct WorkerOptions {
-    int max_attempts = 15;                 ///< failures before parking (~75 min with the defaults)
-    int base_backoff_s = 2;                ///< first retry after ~2 s, doubling
-    int max_backoff_s = 600;               ///< cap of one delay
-    int per_minute = 30;                   ///< messages to one member per sliding minute
-    int per_hour = 1000;                   ///< ... per sliding hour
-    int batch = 500;                       ///< pending rows looked at per pass
+    int max_attempts = 15;    ///< failures before parking (~75 min with the defaults)
+    int base_backoff_s = 2;   ///< first retry after ~2 s, doubling
+    int max_backoff_s = 600;  ///< cap of one delay
+    int per_minute = 30;      ///< messages to one member per sliding minute
+    int per_hour = 1000;      ///< ... per sliding hour
+    /// Most users looked at in one pass (and most further rows of theirs); when more users have
+    /// pending messages, the next pass goes on after the last one seen.
+    int batch = 500;
     std::chrono::milliseconds poll{1000};  ///< longest real-time wait between passes
+    /// Background loop only: a Kick() within this time after a pass ended waits for it to
+    /// elapse, and any number of such kicks cause one pass. RunOnce() is never held back.
+    std::chrono::milliseconds min_pass_interval{50};
     /// Fault injection for tests: called after WeCom accepted row `id`, before it is marked
     /// sent; returning false abandons the pass there as if the process had crashed.
     std::function<bool(std::int64_t id)> after_send_hook;
@@ -62,11 +78,15 @@ public:
     /// Wakes the thread, lets an in-flight request finish (bounded by the API timeout), ends
     /// the pass there and joins. Idempotent; a later RunOnce() still works.
     void Stop();
-    /// Wakes the thread for an immediate pass (after an enqueue).
+    /// Asks the thread for a pass (after an enqueue): at once when idle for min_pass_interval,
+    /// else when it elapsed. Cheap; call it as often as you like.
     void Kick();
 
-    /// One pass over what is due now. Thread-safe against the background thread.
+    /// One pass over what is due now. Thread-safe against the background thread. Each write is
+    /// its own WriteTx, so do not call it while holding one.
     PassResult RunOnce();
+    /// Passes run so far (background and RunOnce).
+    std::uint64_t Passes() const { return passes_.load(); }
 
 private:
     void Loop();
@@ -78,12 +98,18 @@ private:
     Random& random_;
     WorkerOptions opts_;
 
-    std::mutex run_mu_;  // one pass at a time
+    std::mutex run_mu_;  // one pass at a time; guards the pass state below
+    // Paced members: the unix second their next message may go (only entries in the future
+    // matter; pruned every pass). Valid because this worker is the only sender.
+    std::unordered_map<std::string, std::int64_t> paced_until_;
+    std::string user_cursor_;  // a pass that saw `batch` users goes on after this one
+
     std::mutex mu_;
     std::condition_variable cv_;
     bool stop_ = false;
-    bool kicked_ = false;
+    std::atomic<bool> kicked_{false};    // a pass is wanted (set by Kick, cleared by a pass)
     std::atomic<bool> stopping_{false};  // read by a pass in progress
+    std::atomic<std::uint64_t> passes_{0};
     std::thread thread_;
 };
 

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "fakes/fake_clock.hpp"
 #include "fakes/temp_dir.hpp"
@@ -317,4 +318,183 @@ TEST_CASE("outbox: when WeCom is unreachable a pass stops at the first failure",
     env.clock.Advance(std::chrono::seconds(600));
     CHECK(worker->RunOnce().sent == 3);
     CHECK(env.emu.Received().size() == 3);
+}
+
+TEST_CASE("outbox: a member with 600 paced messages does not hold up anyone else", "[unit]") {
+    Env env;
+    Commit(env, [](Outbox& o) {
+        for (int i = 1; i <= 600; ++i) {
+            o.SendCard("zhangsan", Card("IT20261127-" + std::to_string(1000 + i)).dump());
+        }
+        o.SendText("lisi", "您的工单已受理");
+    });
+    auto worker = env.Worker();
+    const auto t0 = env.clock.NowSeconds();
+    auto pass = worker->RunOnce();
+    CHECK(pass.sent == 31);  // 30 cards to zhangsan, and lisi's message behind all 600
+    REQUIRE(pass.next_due);
+    CHECK(*pass.next_due == t0 + 60);
+    auto got = env.emu.Received();
+    REQUIRE(got.size() == 31);
+    CHECK(got.back().touser == "lisi");
+    CHECK(got[29].body["template_card"]["task_id"] == "inc-IT20261127-1030");
+
+    // Later messages to others go at once while zhangsan's queue is still paced.
+    env.clock.Advance(std::chrono::seconds(10));
+    Commit(env, [](Outbox& o) {
+        o.SendText("wangwu", "工单已派给您");
+        o.SendText("zhangsan", "排在第 601 位");
+    });
+    CHECK(worker->RunOnce().sent == 1);
+    got = env.emu.Received();
+    REQUIRE(got.size() == 32);
+    CHECK(got.back().touser == "wangwu");
+    Outbox outbox(*env.db, env.clock);
+    CHECK(outbox.Stats().pending == 571);
+}
+
+TEST_CASE("outbox: with more users than `batch`, passes take turns over them", "[unit]") {
+    Env env;
+    Commit(env, [](Outbox& o) {
+        for (int i = 1; i <= 5; ++i) {
+            o.SendText("a-flooded", "a " + std::to_string(i));
+            o.SendText("b-flooded", "b " + std::to_string(i));
+        }
+        o.SendText("c", "c");
+        o.SendText("d", "d");
+        o.SendText("e", "e");
+    });
+    WorkerOptions opts;
+    opts.batch = 2;
+    opts.per_minute = 1;
+    auto worker = env.Worker(opts);
+    auto first = worker->RunOnce();
+    CHECK(first.sent == 2);  // a 1 and b 1; then both are paced
+    REQUIRE(first.next_due);
+    CHECK(*first.next_due == env.clock.NowSeconds());  // more users to look at: due now
+    int sent = 0;
+    for (int i = 0; i < 4; ++i) {
+        sent += worker->RunOnce().sent;  // no time passes: only the turn moves on
+    }
+    CHECK(sent == 3);
+    std::vector<std::string> users;
+    for (const auto& m : env.emu.Received()) {
+        users.push_back(m.touser);
+    }
+    CHECK(users == std::vector<std::string>{"a-flooded", "b-flooded", "c", "d", "e"});
+}
+
+TEST_CASE("outbox: pacing stays exact with remembered release times", "[unit]") {
+    Env env;
+    WorkerOptions opts;
+    opts.per_hour = 50;
+    auto worker = env.Worker(opts);
+    const auto t0 = env.clock.NowSeconds();
+    auto enqueue = [&](int from, int to) {
+        Commit(env, [&](Outbox& o) {
+            for (int i = from; i <= to; ++i) {
+                o.SendText("zhangsan", "通知 " + std::to_string(i));
+            }
+        });
+    };
+
+    SECTION("sliding minute and hour windows") {
+        enqueue(1, 100);
+        auto pass = worker->RunOnce();
+        CHECK(pass.sent == 30);
+        REQUIRE(pass.next_due);
+        CHECK(*pass.next_due == t0 + 60);
+        env.clock.Advance(std::chrono::seconds(30));
+        pass = worker->RunOnce();
+        CHECK(pass.sent == 0);
+        REQUIRE(pass.next_due);
+        CHECK(*pass.next_due == t0 + 60);
+        // A restarted worker knows nothing in memory: the window comes from the database.
+        CHECK(env.Worker(opts)->RunOnce().sent == 0);
+        env.clock.Advance(std::chrono::seconds(29));
+        CHECK(worker->RunOnce().sent == 0);
+        env.clock.Advance(std::chrono::seconds(1));  // t0 + 60: the release passed
+        pass = worker->RunOnce();
+        CHECK(pass.sent == 20);  // 50 per hour
+        REQUIRE(pass.next_due);
+        CHECK(*pass.next_due == t0 + 3600);
+        env.clock.Set(t0 + 3599);
+        CHECK(worker->RunOnce().sent == 0);
+        env.clock.Set(t0 + 3600);  // the first 30 leave the hour
+        pass = worker->RunOnce();
+        CHECK(pass.sent == 30);
+        REQUIRE(pass.next_due);
+        CHECK(*pass.next_due == t0 + 3660);
+        const auto got = env.emu.Received();
+        REQUIRE(got.size() == 80);
+        for (std::size_t i = 0; i < got.size(); ++i) {
+            CHECK(got[i].body["text"]["content"] == "通知 " + std::to_string(i + 1));
+        }
+    }
+
+    SECTION("the window slides with the sends, not in fixed minutes") {
+        enqueue(1, 10);
+        CHECK(worker->RunOnce().sent == 10);
+        env.clock.Advance(std::chrono::seconds(30));
+        enqueue(11, 60);
+        auto pass = worker->RunOnce();
+        CHECK(pass.sent == 20);
+        REQUIRE(pass.next_due);
+        CHECK(*pass.next_due == t0 + 60);
+        env.clock.Set(t0 + 60);  // the 10 sent at t0 leave the minute
+        pass = worker->RunOnce();
+        CHECK(pass.sent == 10);
+        REQUIRE(pass.next_due);
+        CHECK(*pass.next_due == t0 + 90);
+        env.clock.Set(t0 + 89);
+        CHECK(worker->RunOnce().sent == 0);
+        env.clock.Set(t0 + 90);
+        CHECK(worker->RunOnce().sent == 10);  // 40 in this hour so far: 10 more make 50
+        CHECK(env.emu.Received().size() == 50);
+    }
+}
+
+TEST_CASE("outbox: any number of kicks during a pass cause one more pass", "[unit]") {
+    Env env;
+    WorkerOptions opts;
+    opts.poll = std::chrono::hours(1);  // only kicks start passes here
+    auto worker = env.Worker(opts);
+    Commit(env, [](Outbox& o) { o.SendText("zhangsan", "first"); });
+    env.emu.SetOnMessage([&](const wecom::ReceivedMessage& m) {
+        if (m.touser != "zhangsan") {
+            return;
+        }
+        // The worker is waiting for this answer: its first pass is running.
+        Commit(env, [](Outbox& o) { o.SendText("lisi", "second"); });
+        for (int i = 0; i < 1000; ++i) {
+            worker->Kick();
+        }
+    });
+    worker->Start();  // the first pass runs at once
+    REQUIRE(env.emu.WaitForMessages(2, std::chrono::seconds(20)));
+    worker->Stop();
+    env.emu.SetOnMessage(nullptr);
+    CHECK(worker->Passes() == 2);
+    CHECK(env.emu.Received().back().touser == "lisi");
+}
+
+TEST_CASE("outbox: kicks right after a pass wait for min_pass_interval, RunOnce does not",
+          "[unit]") {
+    Env env;
+    WorkerOptions opts;
+    opts.poll = std::chrono::hours(1);
+    opts.min_pass_interval = std::chrono::hours(1);
+    auto worker = env.Worker(opts);
+    Commit(env, [](Outbox& o) { o.SendText("zhangsan", "first"); });
+    worker->Start();  // idle so far: the first pass runs at once
+    REQUIRE(env.emu.WaitForMessages(1, std::chrono::seconds(20)));
+    Commit(env, [](Outbox& o) { o.SendText("lisi", "second"); });
+    for (int i = 0; i < 1000; ++i) {
+        worker->Kick();
+    }
+    worker->Stop();  // not held up by the interval either
+    CHECK(worker->Passes() == 1);
+    CHECK(env.emu.Received().size() == 1);
+    CHECK(worker->RunOnce().sent == 1);
+    CHECK(env.emu.Received().back().touser == "lisi");
 }
