@@ -70,12 +70,13 @@ std::size_t MessagePipeline::Queued() {
 }
 
 Result<wecom::PassiveReply> MessagePipeline::Handle(const wecom::InboundMessage& message) {
-    Pending mine{&message, std::nullopt};
+    Pending mine;
+    mine.message = &message;
     std::unique_lock lock(queue_mu_);
     queue_.push_back(&mine);
     while (!mine.done) {
         if (leading_) {
-            queue_cv_.wait(lock);
+            mine.wake.wait(lock);
             continue;
         }
         // Lead: take what is queued (in arrival order), process it without the queue lock.
@@ -88,11 +89,17 @@ Result<wecom::PassiveReply> MessagePipeline::Handle(const wecom::InboundMessage&
         lock.unlock();
         RunBatch(batch);
         lock.lock();
+        leading_ = false;
+        // Wake exactly who must run: each member of this batch, and the next leader.
         for (auto* p : batch) {
             p->done = true;
+            if (p != &mine) {
+                p->wake.notify_one();
+            }
         }
-        leading_ = false;
-        queue_cv_.notify_all();
+        if (!queue_.empty()) {
+            queue_.front()->wake.notify_one();
+        }
     }
     return std::move(*mine.result);
 }

@@ -43,10 +43,11 @@ public:
 
 private:
     struct Pending {
-        const wecom::InboundMessage* message;
+        const wecom::InboundMessage* message = nullptr;
         std::optional<Result<wecom::PassiveReply>> result;
         const char* outcome = "failed";
         bool done = false;
+        std::condition_variable wake;  // done, or time to lead the next batch
     };
     void RunBatch(const std::vector<Pending*>& batch);
     // Inside the batch's transaction; an exception means this delivery must be undone.
@@ -61,7 +62,6 @@ private:
     std::function<void()> on_commit_;
 
     std::mutex queue_mu_;  // guards queue_, leading_ and every Pending's result/done
-    std::condition_variable queue_cv_;
     std::deque<Pending*> queue_;
     bool leading_ = false;  // a thread is running a batch
 };
