@@ -8,7 +8,8 @@
 #   scripts/bench.sh --rss-1m   only: 1,000,000 help callbacks at full speed, then peak RSS
 #   --write / --no-write        force writing BENCHMARKS.md or not
 #   --profile                   also record `perf record -g` of wedesk during the mix run
-# Environment: CONNECTIONS (8), THREADS (server.threads, 8), REQUESTS (60000).
+# Environment: CONNECTIONS (8), THREADS (server.threads, 8), REQUESTS (60000), MIX (the main
+# run's mix, e.g. "help" or "help=20,my=20,kb=25,create=35", the default).
 # Builds Release in build-release/. The load generator runs on the same machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -183,7 +184,7 @@ if [ "$profile" = 1 ]; then
   PERF_PID=$!
 fi
 load wedesk --url "$WEDESK_URL" --pid "$WEDESK_PID" --requests "$REQUESTS" --warmup "$WARMUP" \
-  --seed 1 --dump 0
+  --seed 1 --dump 0 ${MIX:+--mix "$MIX"}
 if [ "$profile" = 1 ]; then
   kill -INT "$PERF_PID"; wait "$PERF_PID" || true
   perf report -i "$BUILD/perf.data" --no-children --sort symbol --stdio 2>/dev/null | head -60 \
@@ -198,6 +199,14 @@ start_wedesk "$RUN/rate.db"
 log "wedesk: fixed rate 1,000 callbacks/s for $RATE_REQUESTS callbacks"
 load rate --url "$WEDESK_URL" --pid "$WEDESK_PID" --requests "$RATE_REQUESTS" --rate 1000 \
   --warmup "$WARMUP" --seed 2
+stop_wedesk
+
+# The ceiling of HTTP + crypto + one committed inbound-log row: help requests only.
+seeded_db 1000 "$RUN/help.db"
+start_wedesk "$RUN/help.db"
+log "wedesk: $REQUESTS help callbacks (the lightest committed request)"
+load help --url "$WEDESK_URL" --pid "$WEDESK_PID" --requests "$REQUESTS" --mix help \
+  --warmup "$WARMUP" --seed 4
 stop_wedesk
 
 PEER_PORT=$(free_port)
@@ -224,12 +233,15 @@ done
 
 # --- report ------------------------------------------------------------------------------------
 row() {  # row NAME LABEL
-  printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$2" \
+  printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$2" \
     "$(j "$1" '.callbacks_per_s|floor')" "$(j "$1" '.p50_ms')" "$(j "$1" '.p99_ms')" \
     "$(j "$1" '.p999_ms')" "$(j "$1" '.server_cpu_us_per_callback|floor')" \
+    "$(j "$1" '(.loadgen_cpu_s / .requests * 1000000)|floor')" \
     "$(j "$1" '(.server_vmhwm_kb/1024)|floor')" "$(j "$1" '"\(.ok) / \(.non200 + .errors)"')"
 }
 ratio=$(jq -n --slurpfile w "$RUN/wedesk.json" --slurpfile p "$RUN/peer.json" \
+  '($w[0].callbacks_per_s / $p[0].callbacks_per_s * 100 | floor) / 100')
+help_ratio=$(jq -n --slurpfile w "$RUN/help.json" --slurpfile p "$RUN/peer.json" \
   '($w[0].callbacks_per_s / $p[0].callbacks_per_s * 100 | floor) / 100')
 cpu_model=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo none)
@@ -244,14 +256,15 @@ report=$RUN/report.md
     "\`$(j wedesk .mix)\` (help / my tickets / KB question + open article + solved / full" \
     "5-step create dialog), 10,000 users, log level info to a file."
   echo
-  echo "| run | callbacks/s | p50 ms | p99 ms | p99.9 ms | server CPU µs/callback | peak RSS MB | 200 / failed |"
-  echo "|---|---|---|---|---|---|---|---|"
+  echo "| run | callbacks/s | p50 ms | p99 ms | p99.9 ms | server CPU µs/callback | load generator CPU µs/callback | peak RSS MB | 200 / failed |"
+  echo "|---|---|---|---|---|---|---|---|---|"
   row wedesk "wedesk, mix, max rate ($REQUESTS, $(j wedesk .create_dialogs) create dialogs)"
   row peer "Node peer (@wecom/crypto verify + decrypt + encrypted echo), same callbacks"
+  row help "wedesk, help only, max rate ($REQUESTS: verify, decrypt, dedupe, commit, encrypted reply)"
   row rate "wedesk, mix, fixed 1,000/s ($RATE_REQUESTS, fresh server)"
   for n in $SIZES; do row "scale$n" "wedesk, mix, max rate, DB with $n tickets"; done
   echo
-  echo "wedesk / peer throughput: **${ratio}×** (target ≥ 5×). p99 at 1,000/s:" \
+  echo "wedesk / peer throughput: **${ratio}×** (target ≥ 5×); help only / peer: **${help_ratio}×**. p99 at 1,000/s:" \
     "**$(j rate .p99_ms) ms** (target < 20 ms; achieved rate $(j rate '.callbacks_per_s|floor')/s)." \
     "Tickets in the main database after the run: $tickets_created."
 } >"$report"

@@ -38,6 +38,7 @@ constexpr std::int64_t kInboundLogKeepS = 7 * 24 * 3600;
 // auto-checkpoint size) and at least every kCheckpointInterval.
 constexpr int kCheckpointPages = 1000;
 constexpr auto kCheckpointInterval = std::chrono::seconds(1);
+constexpr auto kMinCheckpointGap = std::chrono::milliseconds(250);
 
 /// Account and mobile of a WeCom user from the imported people.
 class ImportedUserLookup final : public reset::UserLookup {
@@ -208,6 +209,9 @@ void ServerApp::Impl::CheckpointLoop() {
             log::Get("app")->warn("WAL checkpoint failed: {}", e.what());
         }
         lock.lock();
+        // Each checkpoint ends with an fsync: at most one per kMinCheckpointGap, however fast
+        // the WAL grows (frames written meanwhile are copied by the next one).
+        checkpoint_cv.wait_for(lock, kMinCheckpointGap, [this] { return checkpoint_stop; });
     }
 }
 
