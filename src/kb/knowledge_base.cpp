@@ -44,6 +44,20 @@ struct SynonymTerm {
     Kind kind = Kind::kSubstring;
 };
 
+/// An article as the candidate check sees it: the positional tokens of its head (title and
+/// keywords) and of its body.
+struct ArticleTerms {
+    std::string title;
+    std::unordered_set<std::string> head;
+    std::unordered_set<std::string> body;
+};
+
+struct ArticleTermsMemo {
+    std::mutex mu;
+    std::unordered_map<std::int64_t, std::shared_ptr<const ArticleTerms>> by_id;
+    std::size_t text_bytes = 0;  // bounded: a huge knowledge base computes the rest each time
+};
+
 /// Everything Suggest needs that does not depend on the query. Immutable once built, shared by
 /// the threads that read the same KB generation.
 struct SearchSnapshot {
@@ -54,12 +68,16 @@ struct SearchSnapshot {
     std::unordered_map<std::string, std::int64_t> doc_freq;
     /// Groups with their usable terms (non-empty after normalisation and tokenising), in order.
     std::vector<std::vector<SynonymTerm>> synonym_groups;
+    /// Candidate articles' token sets, filled on first use (most of a suggestion's CPU time was
+    /// fetching and tokenising candidates again for every query).
+    std::unique_ptr<ArticleTermsMemo> terms = std::make_unique<ArticleTermsMemo>();
 };
 
 }  // namespace detail
 
 namespace {
 
+using detail::ArticleTerms;
 using detail::SearchSnapshot;
 using detail::SynonymTerm;
 using nlohmann::json;
@@ -426,33 +444,40 @@ std::set<std::string> PositionalSet(std::string_view raw) {
     return {toks.begin(), toks.end()};
 }
 
-/// PositionalSet of an article's text, memoised by the text itself (an edited article simply
-/// misses): tokenising the candidates was most of the CPU time of a suggestion (BENCHMARKS.md).
-/// Bounded, so a knowledge base that keeps changing cannot grow it without limit.
-std::shared_ptr<const std::set<std::string>> CachedPositionalSet(const std::string& raw) {
-    constexpr std::size_t kMaxTextBytes = 2 * 1024 * 1024;  // about as much again in token sets
-    static std::mutex mu;
-    static std::unordered_map<std::string, std::shared_ptr<const std::set<std::string>>> memo;
-    static std::size_t text_bytes = 0;
+/// The token sets of article `id` (nullptr when it is gone), memoised in the snapshot: an edited
+/// article changes the generation and so gets a new snapshot.
+std::shared_ptr<const ArticleTerms> TermsOf(SQLite::Database& conn, const SearchSnapshot& snap,
+                                            std::int64_t id) {
+    constexpr std::size_t kMaxTextBytes = 4 * 1024 * 1024;
+    auto& memo = *snap.terms;
     {
-        std::lock_guard lock(mu);
-        if (auto it = memo.find(raw); it != memo.end()) {
+        std::lock_guard lock(memo.mu);
+        if (auto it = memo.by_id.find(id); it != memo.by_id.end()) {
             return it->second;
         }
     }
-    auto set = std::make_shared<const std::set<std::string>>(PositionalSet(raw));
-    std::lock_guard lock(mu);
-    if (text_bytes + raw.size() > kMaxTextBytes) {
-        memo.clear();
-        text_bytes = 0;
+    SQLite::Statement get(conn, "SELECT title, answer, keywords FROM kb_articles WHERE id = ?");
+    get.bind(1, static_cast<std::int64_t>(id));
+    if (!get.executeStep()) {
+        return nullptr;
     }
-    if (memo.emplace(raw, set).second) {
-        text_bytes += raw.size();
+    auto t = std::make_shared<ArticleTerms>();
+    t->title = get.getColumn(0).getString();
+    const std::string answer = get.getColumn(1).getString();
+    const auto head =
+        PositionalSet(t->title + "\n" + KeywordText(ParseKeywords(get.getColumn(2).getString())));
+    const auto body = PositionalSet(answer);
+    t->head.insert(head.begin(), head.end());
+    t->body.insert(body.begin(), body.end());
+    std::lock_guard lock(memo.mu);
+    if (memo.text_bytes + answer.size() <= kMaxTextBytes) {
+        memo.text_bytes += answer.size();
+        memo.by_id.emplace(id, t);
     }
-    return set;
+    return t;
 }
 
-bool Contains(const std::set<std::string>& set, const TokenSeq& seq) {
+bool Contains(const std::unordered_set<std::string>& set, const TokenSeq& seq) {
     return std::all_of(seq.begin(), seq.end(), [&](const auto& t) { return set.count(t) > 0; });
 }
 
@@ -689,19 +714,13 @@ std::vector<Suggestion> KnowledgeBase::Suggest(const std::string& query, std::si
         }
 
         std::vector<Suggestion> out;
-        SQLite::Statement get(conn,
-                              "SELECT id, title, answer, keywords FROM kb_articles WHERE id = ?");
         for (const auto& [id, score] : ranked) {
-            get.reset();
-            get.bind(1, static_cast<std::int64_t>(id));
-            if (!get.executeStep()) {
+            const auto terms = TermsOf(conn, *snap, id);
+            if (!terms) {
                 continue;
             }
-            const Article a = ReadArticle(get);
-            const auto head_set = CachedPositionalSet(a.title + "\n" + KeywordText(a.keywords));
-            const auto body_set = CachedPositionalSet(a.answer);
-            const auto& head = *head_set;
-            const auto& body = *body_set;
+            const auto& head = terms->head;
+            const auto& body = terms->body;
             int strong = 0;
             int weak = 0;
             for (const auto& u : q.units) {
@@ -718,7 +737,7 @@ std::vector<Suggestion> KnowledgeBase::Suggest(const std::string& query, std::si
             if (strong == 0 && weak < 2) {
                 continue;
             }
-            out.push_back(Suggestion{id, a.title, score});
+            out.push_back(Suggestion{id, terms->title, score});
         }
         std::stable_sort(out.begin(), out.end(),
                          [](const auto& a, const auto& b) { return a.score > b.score; });
