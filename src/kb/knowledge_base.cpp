@@ -395,19 +395,18 @@ const std::string& TrigramPassSql() {
 }
 
 // Runs one MATCH (`sql` from *PassSql()) and adds share * -bm25 to each row's score.
-void RunPass(SQLite::Database& conn, const std::string& sql,
-             const std::vector<std::string>& phrases, double share,
-             std::map<std::int64_t, double>& scores) {
+void RunPass(store::Database& db, const std::string& sql, const std::vector<std::string>& phrases,
+             double share, std::map<std::int64_t, double>& scores) {
     if (phrases.empty()) {
         return;
     }
     std::vector<std::string> capped(
         phrases.begin(),
         phrases.begin() + static_cast<std::ptrdiff_t>(std::min(phrases.size(), kMaxPhrases)));
-    SQLite::Statement st(conn, sql);
-    st.bind(1, OrExpr(capped));
-    while (st.executeStep()) {
-        scores[st.getColumn(0).getInt64()] += -st.getColumn(1).getDouble() * share;
+    auto st = db.Prepare(sql);
+    st->bind(1, OrExpr(capped));
+    while (st->executeStep()) {
+        scores[st->getColumn(0).getInt64()] += -st->getColumn(1).getDouble() * share;
     }
 }
 
@@ -551,10 +550,11 @@ void ReadStats(SQLite::Database& conn, std::size_t most_failing, KbStats& s) {
 }
 
 // The KB generation (see src/store/schema_kb_generation.cpp); none before migration 7.
-std::optional<std::int64_t> ReadGeneration(SQLite::Database& conn) {
-    SQLite::Statement st(conn, "SELECT value FROM kb_counters WHERE name = 'generation'");
-    if (st.executeStep()) {
-        return st.getColumn(0).getInt64();
+std::optional<std::int64_t> ReadGeneration(store::Database& db) {
+    static const std::string kSql = "SELECT value FROM kb_counters WHERE name = 'generation'";
+    auto st = db.Prepare(kSql);
+    if (st->executeStep()) {
+        return st->getColumn(0).getInt64();
     }
     return std::nullopt;
 }
@@ -627,7 +627,7 @@ SearchSnapshot BuildSnapshot(SQLite::Database& conn, std::optional<std::int64_t>
 
 std::shared_ptr<const SearchSnapshot> KnowledgeBase::CurrentSnapshot() {
     auto& conn = db_.Conn();
-    const auto generation = ReadGeneration(conn);
+    const auto generation = ReadGeneration(db_);
     if (generation) {
         std::lock_guard lock(snapshot_mu_);
         if (snapshot_ && snapshot_->generation == generation) {
@@ -701,9 +701,9 @@ std::vector<Suggestion> KnowledgeBase::Suggest(const std::string& query, std::si
             }
         }
         std::map<std::int64_t, double> scores;
-        RunPass(conn, BigramPassSql(), phrases, 1.0, scores);
-        RunPass(conn, BigramPassSql(), q.singles, kSingleShare, scores);
-        RunPass(conn, TrigramPassSql(), q.trigrams, kTrigramShare, scores);
+        RunPass(db_, BigramPassSql(), phrases, 1.0, scores);
+        RunPass(db_, BigramPassSql(), q.singles, kSingleShare, scores);
+        RunPass(db_, TrigramPassSql(), q.trigrams, kTrigramShare, scores);
 
         std::vector<std::pair<std::int64_t, double>> ranked(scores.begin(), scores.end());
         std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {

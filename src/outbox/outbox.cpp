@@ -67,20 +67,20 @@ void Outbox::Insert(const std::string& userid, const std::string& kind, const st
     const auto now = clock_.NowSeconds();
     // No BEGIN here: the statement joins whatever transaction the caller has open on this
     // thread's connection, so the message exists exactly when the caller's change does.
-    SQLite::Statement q(db_.Conn(),
-                        "INSERT INTO outbox (userid, kind, msgtype, body, task_id, status, "
-                        "next_attempt_at, created_at, last_error) VALUES (?,?,?,?,?,?,?,?,?)");
+    auto q = db_.Prepare(
+        "INSERT INTO outbox (userid, kind, msgtype, body, task_id, status, "
+        "next_attempt_at, created_at, last_error) VALUES (?,?,?,?,?,?,?,?,?)");
     // WeCom UserIDs are case-insensitive: one spelling keeps per-user order and pacing right.
-    q.bind(1, text::AsciiLower(userid));
-    q.bind(2, kind);
-    q.bind(3, msgtype);
-    q.bind(4, body);
-    q.bind(5, task_id);
-    q.bind(6, status);
-    q.bind(7, now);
-    q.bind(8, now);
-    q.bind(9, last_error);
-    q.exec();
+    q->bind(1, text::AsciiLower(userid));
+    q->bind(2, kind);
+    q->bind(3, msgtype);
+    q->bind(4, body);
+    q->bind(5, task_id);
+    q->bind(6, status);
+    q->bind(7, now);
+    q->bind(8, now);
+    q->bind(9, last_error);
+    q->exec();
     Notify();
 }
 

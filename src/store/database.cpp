@@ -70,6 +70,60 @@ SQLite::Database& Database::Conn() {
     return *it->second;
 }
 
+struct Database::CachedStatement {
+    std::unique_ptr<SQLite::Statement> st;
+    bool in_use = false;
+};
+
+namespace {
+constexpr std::size_t kMaxCachedStatements = 256;  // per connection
+}
+
+Stmt::Stmt(SQLite::Statement* st, bool* in_use, std::unique_ptr<SQLite::Statement> owned)
+    : st_(st), in_use_(in_use), owned_(std::move(owned)) {}
+
+Stmt::Stmt(Stmt&& other) noexcept
+    : st_(other.st_), in_use_(other.in_use_), owned_(std::move(other.owned_)) {
+    other.st_ = nullptr;
+    other.in_use_ = nullptr;
+}
+
+Stmt::~Stmt() {
+    if (st_ == nullptr || in_use_ == nullptr) {
+        return;  // moved from, or a one-off statement finalised with owned_
+    }
+    // An active statement would keep its connection's read snapshot open.
+    st_->tryReset();
+    try {
+        st_->clearBindings();
+    } catch (const SQLite::Exception&) {
+        // clear_bindings cannot fail on a valid statement; nothing to undo anyway.
+    }
+    *in_use_ = false;
+}
+
+Stmt Database::Prepare(const std::string& sql) {
+    SQLite::Database& conn = Conn();
+    StatementCache* cache = nullptr;
+    {
+        std::lock_guard lock(mu_);
+        cache = &statements_[&conn];
+    }
+    auto it = cache->find(sql);
+    if (it == cache->end() && cache->size() < kMaxCachedStatements) {
+        auto entry = std::make_unique<CachedStatement>();
+        entry->st = std::make_unique<SQLite::Statement>(conn, sql);
+        it = cache->emplace(sql, std::move(entry)).first;
+    }
+    if (it == cache->end() || it->second->in_use) {
+        auto own = std::make_unique<SQLite::Statement>(conn, sql);
+        auto* raw = own.get();
+        return Stmt(raw, nullptr, std::move(own));
+    }
+    it->second->in_use = true;
+    return Stmt(it->second->st.get(), &it->second->in_use, nullptr);
+}
+
 void Database::Migrate() {
     auto& conn = Conn();
     int current = conn.execAndGet("PRAGMA user_version").getInt();

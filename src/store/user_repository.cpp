@@ -285,12 +285,13 @@ std::optional<std::string> NormalizeMobile(const std::string& raw) {
 }
 
 std::optional<User> UserRepository::Find(const std::string& userid) {
-    SQLite::Statement q(db_.Conn(), std::string(kSelectUser) + "WHERE u.userid = ?");
-    q.bind(1, text::AsciiLower(userid));
-    if (!q.executeStep()) {
+    static const std::string kSql = std::string(kSelectUser) + "WHERE u.userid = ?";
+    auto q = db_.Prepare(kSql);
+    q->bind(1, text::AsciiLower(userid));
+    if (!q->executeStep()) {
         return std::nullopt;
     }
-    return ReadUser(q);
+    return ReadUser(*q);
 }
 
 std::vector<User> UserRepository::List() { return Query("", {}, "u.userid"); }

@@ -1,0 +1,76 @@
+// store::Database: the statement cache behind Prepare().
+#include "wedesk/store/database.hpp"
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+
+#include <catch2/catch.hpp>
+#include <thread>
+
+#include "fakes/temp_dir.hpp"
+
+using namespace wedesk;
+
+TEST_CASE("a prepared statement comes back reset and unbound", "[unit][store]") {
+    testing::TempDir dir;
+    auto db = store::Database::Open(dir.File("p.db"));
+    db->Conn().exec("CREATE TABLE t (k TEXT, v INTEGER)");
+    db->Conn().exec("INSERT INTO t VALUES ('a', 1), ('b', 2)");
+    const std::string sql = "SELECT v FROM t WHERE k = ?";
+    {
+        auto q = db->Prepare(sql);
+        q->bind(1, "a");
+        REQUIRE(q->executeStep());
+        CHECK(q->getColumn(0).getInt() == 1);
+        // Left mid-result on purpose: the handle's end must reset it.
+    }
+    {
+        auto q = db->Prepare(sql);
+        // Bindings were cleared: an unbound parameter is NULL and matches nothing.
+        CHECK_FALSE(q->executeStep());
+    }
+    auto q = db->Prepare(sql);
+    q->bind(1, "b");
+    REQUIRE(q->executeStep());
+    CHECK(q->getColumn(0).getInt() == 2);
+}
+
+TEST_CASE("the same SQL used twice at once gets two statements", "[unit][store]") {
+    testing::TempDir dir;
+    auto db = store::Database::Open(dir.File("p.db"));
+    db->Conn().exec("CREATE TABLE t (v INTEGER)");
+    db->Conn().exec("INSERT INTO t VALUES (1), (2), (3)");
+    const std::string sql = "SELECT v FROM t ORDER BY v";
+    auto outer = db->Prepare(sql);
+    int pairs = 0;
+    while (outer->executeStep()) {
+        auto inner = db->Prepare(sql);
+        CHECK(&*inner != &*outer);
+        while (inner->executeStep()) {
+            ++pairs;
+        }
+    }
+    CHECK(pairs == 9);
+}
+
+TEST_CASE("a released statement does not keep an old snapshot on its connection", "[unit][store]") {
+    testing::TempDir dir;
+    auto db = store::Database::Open(dir.File("p.db"));
+    db->Conn().exec("CREATE TABLE t (v INTEGER)");
+    db->Conn().exec("INSERT INTO t VALUES (1), (2)");
+    const std::string sql = "SELECT count(*) FROM t";
+    {
+        auto q = db->Prepare(sql);
+        REQUIRE(q->executeStep());
+        CHECK(q->getColumn(0).getInt() == 2);
+    }
+    // Another thread commits through the writer connection.
+    std::thread([&] {
+        store::WriteTx tx(*db);
+        tx.Conn().exec("INSERT INTO t VALUES (3)");
+        tx.Commit();
+    }).join();
+    auto q = db->Prepare(sql);
+    REQUIRE(q->executeStep());
+    CHECK(q->getColumn(0).getInt() == 3);
+}
