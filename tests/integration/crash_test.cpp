@@ -137,6 +137,8 @@ public:
         pid_ = -1;
         return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     }
+    /// What the current (last started) process wrote.
+    std::string Log() const { return ReadFile(log_prefix_ + std::to_string(starts_) + ".log"); }
 
 private:
     std::string config_;
@@ -462,7 +464,9 @@ void Round::Run() {
     RetrySample(30);
     // Every ticket's card reaches the (emulated) WeCom API: the outbox drains after the crashes.
     CHECK(api_->WaitForMessages(expected_.size(), 60s));
-    REQUIRE(child_->Stop() == 0);
+    const int exit_status = child_->Stop();
+    INFO("the server's output:\n" << child_->Log());
+    REQUIRE(exit_status == 0);
     Verify();
     long long attempts = 0;
     for (const auto& m : messages_) {
