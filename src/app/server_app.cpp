@@ -393,6 +393,7 @@ void ServerApp::Stop() {
         impl_->checkpointer.join();
     }
     impl_->outbox_worker->Stop();  // the outbox state is in the database: nothing to flush
+    impl_->db->MoveCheckpointsOffWriter(nullptr);  // nobody writes now; the hook's target is gone
     try {
         impl_->db->Checkpoint();
     } catch (const std::exception& e) {

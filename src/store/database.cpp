@@ -179,6 +179,9 @@ SQLite::Database& Database::WriterConn() {
 
 void Database::InstallWalHook(SQLite::Database& writer) {
     if (!wal_pages_) {
+        // SQLite's defaults: checkpoints inside COMMIT from 1000 pages on.
+        sqlite3_wal_hook(writer.getHandle(), nullptr, nullptr);
+        sqlite3_wal_autocheckpoint(writer.getHandle(), 1000);
         return;
     }
     sqlite3_wal_autocheckpoint(writer.getHandle(), 0);

@@ -90,7 +90,8 @@ public:
     /// commit that grows the WAL past 1000 pages, with an fsync, while every queued delivery
     /// waits. After this call the writer never checkpoints; `wal_pages(n)` is called after
     /// each of its commits with the WAL size, so the caller can run CheckpointPassive() on
-    /// another thread. Call at start-up, before the writer is busy.
+    /// another thread. Call at start-up, before the writer is busy; an empty function restores
+    /// SQLite's automatic checkpoints (at shutdown, once no other thread writes).
     void MoveCheckpointsOffWriter(std::function<void(int wal_pages)> wal_pages);
 
 private:
