@@ -2,7 +2,6 @@
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <array>
@@ -95,42 +94,6 @@ constexpr std::size_t kCandidates = 12;
 constexpr std::size_t kFtsLimit = 50;
 constexpr std::int64_t kMinArticlesForDf = 8;
 constexpr std::uintmax_t kMaxImportFileBytes = 16u * 1024u * 1024u;
-
-// Opens a write on the calling thread's connection: a SAVEPOINT when the caller already has a
-// transaction open (the bot's WriteTx), BEGIN IMMEDIATE otherwise.
-class WriteScope final {
-public:
-    explicit WriteScope(SQLite::Database& conn)
-        : conn_(conn), nested_(sqlite3_get_autocommit(conn.getHandle()) == 0) {
-        conn_.exec(nested_ ? "SAVEPOINT kb_write" : "BEGIN IMMEDIATE");
-    }
-    ~WriteScope() {
-        if (done_) {
-            return;
-        }
-        try {
-            if (nested_) {
-                conn_.exec("ROLLBACK TO kb_write");
-                conn_.exec("RELEASE kb_write");
-            } else {
-                conn_.exec("ROLLBACK");
-            }
-        } catch (const SQLite::Exception&) {
-            // SQLite has already rolled back on its own.
-        }
-    }
-    WriteScope(const WriteScope&) = delete;
-    WriteScope& operator=(const WriteScope&) = delete;
-    void Commit() {
-        conn_.exec(nested_ ? "RELEASE kb_write" : "COMMIT");
-        done_ = true;
-    }
-
-private:
-    SQLite::Database& conn_;
-    bool nested_;
-    bool done_ = false;
-};
 
 const std::set<std::string>& LatinStopwords() {
     static const std::set<std::string> words = {
@@ -835,8 +798,8 @@ Result<ImportReport> KnowledgeBase::Upsert(const std::vector<Article>& articles)
     }
     ImportReport report;
     try {
-        auto& conn = db_.Conn();
-        WriteScope ws(conn);
+        store::StepTx ws(db_, "kb_write");
+        auto& conn = ws.Conn();
         SQLite::Statement find(
             conn, "SELECT id, title, answer, keywords FROM kb_articles WHERE title_key = ?");
         for (const auto& a : clean) {
@@ -888,8 +851,8 @@ Result<ImportReport> KnowledgeBase::Upsert(const std::vector<Article>& articles)
 
 Result<void> KnowledgeBase::Delete(std::int64_t id) {
     try {
-        auto& conn = db_.Conn();
-        WriteScope ws(conn);
+        store::StepTx ws(db_, "kb_write");
+        auto& conn = ws.Conn();
         SQLite::Statement del(conn, "DELETE FROM kb_articles WHERE id = ?");
         del.bind(1, static_cast<std::int64_t>(id));
         if (del.exec() == 0) {
@@ -913,8 +876,8 @@ void KnowledgeBase::RecordShown(const std::vector<std::int64_t>& ids) {
         return;
     }
     try {
-        auto& conn = db_.Conn();
-        WriteScope ws(conn);
+        store::StepTx ws(db_, "kb_write");
+        auto& conn = ws.Conn();
         SQLite::Statement st(conn, "UPDATE kb_articles SET shown = shown + 1 WHERE id = ?");
         for (const auto id : std::set<std::int64_t>(ids.begin(), ids.end())) {
             st.reset();
@@ -931,8 +894,8 @@ void KnowledgeBase::RecordShown(const std::vector<std::int64_t>& ids) {
 
 void KnowledgeBase::RecordOpened(std::int64_t id) {
     try {
-        auto& conn = db_.Conn();
-        WriteScope ws(conn);
+        store::StepTx ws(db_, "kb_write");
+        auto& conn = ws.Conn();
         SQLite::Statement st(conn, "UPDATE kb_articles SET opened = opened + 1 WHERE id = ?");
         st.bind(1, static_cast<std::int64_t>(id));
         st.exec();
@@ -944,8 +907,8 @@ void KnowledgeBase::RecordOpened(std::int64_t id) {
 
 void KnowledgeBase::RecordOutcome(std::int64_t id, bool solved) {
     try {
-        auto& conn = db_.Conn();
-        WriteScope ws(conn);
+        store::StepTx ws(db_, "kb_write");
+        auto& conn = ws.Conn();
         SQLite::Statement st(conn, solved
                                        ? "UPDATE kb_articles SET solved = solved + 1 WHERE id = ?"
                                        : "UPDATE kb_articles SET unsolved = unsolved + 1 "
@@ -1004,8 +967,8 @@ Result<std::int64_t> KnowledgeBase::AddSynonyms(const std::vector<std::string>& 
         return Fail("bad_input", "a synonym group needs at least two different terms");
     }
     try {
-        auto& conn = db_.Conn();
-        WriteScope ws(conn);
+        store::StepTx ws(db_, "kb_write");
+        auto& conn = ws.Conn();
         SQLite::Statement st(conn, "INSERT INTO kb_synonyms(terms) VALUES (?)");
         st.bind(1, KeywordsJson(clean));
         st.exec();
@@ -1019,8 +982,8 @@ Result<std::int64_t> KnowledgeBase::AddSynonyms(const std::vector<std::string>& 
 
 Result<void> KnowledgeBase::DeleteSynonyms(std::int64_t id) {
     try {
-        auto& conn = db_.Conn();
-        WriteScope ws(conn);
+        store::StepTx ws(db_, "kb_write");
+        auto& conn = ws.Conn();
         SQLite::Statement st(conn, "DELETE FROM kb_synonyms WHERE id = ?");
         st.bind(1, static_cast<std::int64_t>(id));
         if (st.exec() == 0) {

@@ -2,7 +2,6 @@
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
-#include <sqlite3.h>
 
 #include <optional>
 
@@ -61,29 +60,6 @@ bool ValidTokenShape(const std::string& token) {
 }
 
 std::string Minutes(int seconds) { return std::to_string(seconds >= 60 ? (seconds + 59) / 60 : 1); }
-
-/// Writes into the caller's open transaction when there is one (the bot calls us inside its
-/// WriteTx on the same connection), otherwise opens its own.
-class TxScope final {
-public:
-    explicit TxScope(store::Database& db) : conn_(&db.Conn()) {
-        if (sqlite3_get_autocommit(conn_->getHandle()) != 0) {
-            tx_.emplace(db);
-            conn_ = &tx_->Conn();  // the writer connection
-        }
-    }
-    SQLite::Database& Conn() { return *conn_; }
-    void Commit() {
-        if (tx_) {
-            tx_->Commit();
-            tx_.reset();
-        }
-    }
-
-private:
-    SQLite::Database* conn_;
-    std::optional<store::WriteTx> tx_;
-};
 
 struct Session {
     std::string id;
@@ -718,7 +694,7 @@ ChatReply ResetService::Start(const std::string& userid, Purpose purpose) {
         return {kNotSetUp, true};
     }
     try {
-        TxScope tx(impl_->db);
+        store::StepTx tx(impl_->db, "wedesk_reset");
         ChatReply reply = impl_->StartIn(tx.Conn(), userid, purpose);
         tx.Commit();
         return reply;
@@ -733,7 +709,7 @@ ChatReply ResetService::Input(const std::string& userid, const std::string& text
         return {kNotSetUp, true};
     }
     try {
-        TxScope tx(impl_->db);
+        store::StepTx tx(impl_->db, "wedesk_reset");
         ChatReply reply = impl_->InputIn(tx.Conn(), userid, text);
         tx.Commit();
         return reply;
@@ -780,7 +756,7 @@ WebPage ResetService::SubmitForm(const std::string& token, const std::string& pa
     try {
         std::optional<TokenRow> t;
         {
-            TxScope tx(im.db);
+            store::StepTx tx(im.db, "wedesk_reset");
             auto& c = tx.Conn();
             t = im.FindToken(c, token);
             if (auto p = im.TokenProblem(t); p.status != 200) {
@@ -817,7 +793,7 @@ WebPage ResetService::SubmitForm(const std::string& token, const std::string& pa
         auto acct = im.dir->Find(t->account);
         Result<void> r =
             acct ? im.dir->SetPassword(*acct, Secret(password), false) : Result<void>(acct.error());
-        TxScope tx(im.db);
+        store::StepTx tx(im.db, "wedesk_reset");
         auto& c = tx.Conn();
         if (!r) {
             const Error& e = r.error();

@@ -266,4 +266,44 @@ void WriteTx::Release() {
     }
 }
 
+namespace {
+
+// The thread's open WriteTx to join, or a new one.
+std::unique_ptr<WriteTx> OwnTxUnlessJoined(Database& db) {
+    if (sqlite3_get_autocommit(db.Conn().getHandle()) == 0) {
+        return nullptr;
+    }
+    return std::make_unique<WriteTx>(db);
+}
+
+}  // namespace
+
+StepTx::StepTx(Database& db, const char* name)
+    : tx_(OwnTxUnlessJoined(db)), conn_(tx_ ? tx_->Conn() : db.Conn()), name_(name) {
+    if (!tx_) {
+        conn_.exec("SAVEPOINT " + name_);
+    }
+}
+
+StepTx::~StepTx() {
+    if (done_ || tx_) {
+        return;  // committed, or the WriteTx rolls back in its own destructor
+    }
+    try {
+        conn_.exec("ROLLBACK TO " + name_);
+        conn_.exec("RELEASE " + name_);
+    } catch (const SQLite::Exception&) {
+        // The enclosing transaction is gone already; its owner sees the error.
+    }
+}
+
+void StepTx::Commit() {
+    if (tx_) {
+        tx_->Commit();
+    } else {
+        conn_.exec("RELEASE " + name_);
+    }
+    done_ = true;
+}
+
 }  // namespace wedesk::store

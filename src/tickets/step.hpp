@@ -5,11 +5,9 @@
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Exception.h>
-#include <sqlite3.h>
 
 #include <cstdint>
 #include <exception>
-#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -54,49 +52,21 @@ inline Error DbError(const std::exception& e) {
 template <class T, class F>
 Result<T> RunStep(store::Database& db, Notifier& notifier, std::int64_t now, F&& f) {
     try {
-        const bool joined = sqlite3_get_autocommit(db.Conn().getHandle()) == 0;
-        std::optional<store::WriteTx> tx;
-        if (joined) {
-            db.Conn().exec("SAVEPOINT wedesk_tickets");
-        } else {
-            tx.emplace(db);
+        store::StepTx tx(db, "wedesk_tickets");
+        Step step{tx.Conn(), now, {}};
+        Result<T> r = f(step);
+        if (!r.ok()) {
+            return r;  // undone when tx goes
         }
-        // The writer connection when this step opened the transaction itself.
-        SQLite::Database& conn = joined ? db.Conn() : tx->Conn();
-        auto undo_savepoint = [&] {
-            if (joined) {
-                try {
-                    conn.exec("ROLLBACK TO wedesk_tickets");
-                    conn.exec("RELEASE wedesk_tickets");
-                } catch (const SQLite::Exception&) {
-                    // The enclosing transaction is gone already; its owner sees the error.
-                }
-            }
-        };
-        try {
-            Step step{conn, now, {}};
-            Result<T> r = f(step);
-            if (!r.ok()) {
-                undo_savepoint();  // a WriteTx rolls back in its destructor
-                return r;
-            }
-            for (const auto& o : step.out) {
-                if (o.kind == Outgoing::Kind::kText) {
-                    notifier.SendText(o.to, o.body);
-                } else {
-                    notifier.SendCard(o.to, o.body);
-                }
-            }
-            if (joined) {
-                conn.exec("RELEASE wedesk_tickets");
+        for (const auto& o : step.out) {
+            if (o.kind == Outgoing::Kind::kText) {
+                notifier.SendText(o.to, o.body);
             } else {
-                tx->Commit();
+                notifier.SendCard(o.to, o.body);
             }
-            return r;
-        } catch (...) {
-            undo_savepoint();
-            throw;
         }
+        tx.Commit();
+        return r;
     } catch (const std::exception& e) {
         return DbError(e);
     }

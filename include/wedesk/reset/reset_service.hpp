@@ -6,8 +6,8 @@
 /// HMAC-SHA256(server_key, session id || code); link tokens are kept only as a keyed hash.
 /// Every step is written to the reset_audit table (no secret in it).
 ///
-/// Transactions: Start/Input may be called inside an open store::WriteTx of the calling thread
-/// (the bot does); they then write into it. Otherwise (the HTTP form) each call opens its own.
+/// Transactions: each call is a store::StepTx: inside the calling thread's open WriteTx (the
+/// bot's) it is a savepoint of it, otherwise (the HTTP form) its own transaction.
 
 #include <atomic>
 #include <cstdint>

@@ -144,6 +144,28 @@ private:
     bool done_ = false;
 };
 
+/// One step of a module's work as a unit: when the calling thread already holds a WriteTx (the
+/// pipeline's, around the bot), the step joins it as a SAVEPOINT, so it can still be undone
+/// alone; otherwise it opens its own WriteTx. Commit() releases the savepoint or commits;
+/// without Commit() the step is undone.
+class StepTx final {
+public:
+    /// `name` names the savepoint (an SQL identifier).
+    StepTx(Database& db, const char* name);
+    ~StepTx();
+    StepTx(const StepTx&) = delete;
+    StepTx& operator=(const StepTx&) = delete;
+    void Commit();
+    SQLite::Database& Conn() { return conn_; }
+    bool joined() const { return !tx_; }
+
+private:
+    std::unique_ptr<WriteTx> tx_;  // null when joined
+    SQLite::Database& conn_;
+    std::string name_;
+    bool done_ = false;
+};
+
 /// All migrations in version order (defined in src/store/migrations.cpp).
 const std::vector<Migration>& Migrations();
 

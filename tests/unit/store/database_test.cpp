@@ -74,3 +74,48 @@ TEST_CASE("a released statement does not keep an old snapshot on its connection"
     REQUIRE(q->executeStep());
     CHECK(q->getColumn(0).getInt() == 3);
 }
+
+TEST_CASE("a step joins the thread's transaction as a savepoint, or opens its own",
+          "[unit][store]") {
+    testing::TempDir dir;
+    auto db = store::Database::Open(dir.File("s.db"));
+    db->Conn().exec("CREATE TABLE t (v INTEGER)");
+    auto count = [&] { return db->Conn().execAndGet("SELECT count(*) FROM t").getInt(); };
+    {
+        store::StepTx step(*db, "s");
+        CHECK_FALSE(step.joined());
+        step.Conn().exec("INSERT INTO t VALUES (1)");
+        step.Commit();
+    }
+    CHECK(count() == 1);
+    {
+        store::StepTx step(*db, "s");
+        step.Conn().exec("INSERT INTO t VALUES (2)");
+    }  // no Commit: undone
+    CHECK(count() == 1);
+    {
+        store::WriteTx outer(*db);
+        outer.Conn().exec("INSERT INTO t VALUES (10)");
+        {
+            store::StepTx kept(*db, "s");
+            CHECK(kept.joined());
+            CHECK(&kept.Conn() == &outer.Conn());
+            kept.Conn().exec("INSERT INTO t VALUES (11)");
+            kept.Commit();
+        }
+        {
+            store::StepTx undone(*db, "s");
+            undone.Conn().exec("INSERT INTO t VALUES (12)");
+        }
+        outer.Commit();
+    }
+    CHECK(count() == 3);
+    CHECK(db->Conn().execAndGet("SELECT count(*) FROM t WHERE v = 12").getInt() == 0);
+    {
+        store::WriteTx outer(*db);
+        store::StepTx step(*db, "s");
+        step.Conn().exec("INSERT INTO t VALUES (20)");
+        step.Commit();
+    }  // the outer transaction is not committed: the step goes with it
+    CHECK(count() == 3);
+}
