@@ -268,6 +268,22 @@ Relation RelationOf(SQLite::Database& conn, const Ticket& t, const std::string& 
     return r;
 }
 
+/// The common start of an action on one ticket by its number: one step that loads the ticket
+/// (unknown numbers answer NotFound), works out how `who` relates to it, and hands both to `f`,
+/// which checks the permission its action needs and does it.
+template <class F>
+Result<Ticket> OnTicket(store::Database& db, Notifier& notifier, std::int64_t now, const Env& env,
+                        const std::string& n, const std::string& who, F&& f) {
+    return RunStep<Ticket>(db, notifier, now, [&](Step& s) -> Result<Ticket> {
+        auto t = LoadByNo(s.conn, env, n);
+        if (!t) {
+            return NotFound(n);
+        }
+        const Relation rel = RelationOf(s.conn, *t, who);
+        return f(s, *t, rel);
+    });
+}
+
 /// Refusal for someone who may not do this: not_found unless they can see the ticket.
 Error Refuse(const Relation& r, const std::string& no, const std::string& why) {
     if (!r.CanView()) {
@@ -635,71 +651,64 @@ Result<Ticket> TicketService::Urge(const std::string& no, const std::string& req
     const Env env{cfg_, calendar_, modes_};
     const std::string n = NormNo(no);
     const std::string who = NormUser(requester);
-    return RunStep<Ticket>(db_, notifier_, clock_.NowSeconds(), [&](Step& s) -> Result<Ticket> {
-        auto t = LoadByNo(s.conn, env, n);
-        if (!t) {
-            return NotFound(n);
-        }
-        const auto rel = RelationOf(s.conn, *t, who);
-        if (!rel.requester) {
-            return Refuse(rel, n, "只有报修人可以催办。");
-        }
-        if (!IsOpen(t->status)) {
-            return StateError(*t, "无需催办。");
-        }
-        std::int64_t last = 0;
-        {
-            SQLite::Statement q(s.conn, "SELECT last_urged_at FROM tickets WHERE id = ?");
-            q.bind(1, t->id);
-            if (q.executeStep()) {
-                last = q.getColumn(0).getInt64();
+    return OnTicket(
+        db_, notifier_, clock_.NowSeconds(), env, n, who,
+        [&](Step& s, const Ticket& t, const Relation& rel) -> Result<Ticket> {
+            if (!rel.requester) {
+                return Refuse(rel, n, "只有报修人可以催办。");
             }
-        }
-        if (last > 0 && s.now - last < kUrgeIntervalS) {
-            const std::int64_t wait_min = (kUrgeIntervalS - (s.now - last) + 59) / 60;
-            return Fail("too_soon", "您刚催办过工单 " + n + "，请 " + std::to_string(wait_min) +
-                                        " 分钟后再试。我们正在处理，请稍候。");
-        }
-        Exec(s, "UPDATE tickets SET last_urged_at = ?1, updated_at = ?1 WHERE id = ?2", t->id);
-        AddEvent(s, t->id, who, "urged");
-        const auto to = t->assignee.empty() ? dispatch::Escalation(s.conn, t->group)
-                                            : std::vector<std::string>{t->assignee};
-        for (const auto& u : to) {
-            s.Text(u,
-                   "报修人催办工单 " + n + "（" + Short(t->description, 45) + "），请尽快处理。");
-        }
-        return LoadById(s.conn, env, t->id);
-    });
+            if (!IsOpen(t.status)) {
+                return StateError(t, "无需催办。");
+            }
+            std::int64_t last = 0;
+            {
+                SQLite::Statement q(s.conn, "SELECT last_urged_at FROM tickets WHERE id = ?");
+                q.bind(1, t.id);
+                if (q.executeStep()) {
+                    last = q.getColumn(0).getInt64();
+                }
+            }
+            if (last > 0 && s.now - last < kUrgeIntervalS) {
+                const std::int64_t wait_min = (kUrgeIntervalS - (s.now - last) + 59) / 60;
+                return Fail("too_soon", "您刚催办过工单 " + n + "，请 " + std::to_string(wait_min) +
+                                            " 分钟后再试。我们正在处理，请稍候。");
+            }
+            Exec(s, "UPDATE tickets SET last_urged_at = ?1, updated_at = ?1 WHERE id = ?2", t.id);
+            AddEvent(s, t.id, who, "urged");
+            const auto to = t.assignee.empty() ? dispatch::Escalation(s.conn, t.group)
+                                               : std::vector<std::string>{t.assignee};
+            for (const auto& u : to) {
+                s.Text(u, "报修人催办工单 " + n + "（" + Short(t.description, 45) +
+                              "），请尽快处理。");
+            }
+            return LoadById(s.conn, env, t.id);
+        });
 }
 
 Result<Ticket> TicketService::Cancel(const std::string& no, const std::string& requester) {
     const Env env{cfg_, calendar_, modes_};
     const std::string n = NormNo(no);
     const std::string who = NormUser(requester);
-    return RunStep<Ticket>(db_, notifier_, clock_.NowSeconds(), [&](Step& s) -> Result<Ticket> {
-        auto t = LoadByNo(s.conn, env, n);
-        if (!t) {
-            return NotFound(n);
-        }
-        const auto rel = RelationOf(s.conn, *t, who);
-        if (!rel.requester) {
-            return Refuse(rel, n, "只有报修人可以取消工单。");
-        }
-        if (t->status == Status::kResolved) {
-            return StateError(*t, "不能取消；问题仍在请回复「重开 " + n + "」。");
-        }
-        if (!IsOpen(t->status)) {
-            return StateError(*t, "无需取消。");
-        }
-        if (t->status == Status::kWaiting) {
-            ClosePause(s, env, *t);
-        }
-        SetStatus(s, t->id, Status::kCancelled);
-        Exec(s, "UPDATE tickets SET closed_at = ?1 WHERE id = ?2", t->id);
-        AddEvent(s, t->id, who, "cancelled");
-        s.Text(t->assignee, "工单 " + n + " 已被报修人取消，无需继续处理。");
-        return LoadById(s.conn, env, t->id);
-    });
+    return OnTicket(db_, notifier_, clock_.NowSeconds(), env, n, who,
+                    [&](Step& s, const Ticket& t, const Relation& rel) -> Result<Ticket> {
+                        if (!rel.requester) {
+                            return Refuse(rel, n, "只有报修人可以取消工单。");
+                        }
+                        if (t.status == Status::kResolved) {
+                            return StateError(t, "不能取消；问题仍在请回复「重开 " + n + "」。");
+                        }
+                        if (!IsOpen(t.status)) {
+                            return StateError(t, "无需取消。");
+                        }
+                        if (t.status == Status::kWaiting) {
+                            ClosePause(s, env, t);
+                        }
+                        SetStatus(s, t.id, Status::kCancelled);
+                        Exec(s, "UPDATE tickets SET closed_at = ?1 WHERE id = ?2", t.id);
+                        AddEvent(s, t.id, who, "cancelled");
+                        s.Text(t.assignee, "工单 " + n + " 已被报修人取消，无需继续处理。");
+                        return LoadById(s.conn, env, t.id);
+                    });
 }
 
 Result<Ticket> TicketService::Reopen(const std::string& no, const std::string& requester,
@@ -708,47 +717,44 @@ Result<Ticket> TicketService::Reopen(const std::string& no, const std::string& r
     const std::string n = NormNo(no);
     const std::string who = NormUser(requester);
     const std::string why = CleanText(reason);
-    return RunStep<Ticket>(db_, notifier_, clock_.NowSeconds(), [&](Step& s) -> Result<Ticket> {
-        auto t = LoadByNo(s.conn, env, n);
-        if (!t) {
-            return NotFound(n);
-        }
-        const auto rel = RelationOf(s.conn, *t, who);
-        if (!rel.requester) {
-            return Refuse(rel, n, "只有报修人可以重开工单。");
-        }
-        const std::int64_t window = std::int64_t{cfg_.auto_close_days} * 86400;
-        const std::string too_late = "工单 " + n + " 已解决超过 " +
-                                     std::to_string(cfg_.auto_close_days) +
-                                     " 天，不能重开，请新建工单。";
-        if (t->status == Status::kClosed) {
-            return Fail("expired", too_late);
-        }
-        if (t->status != Status::kResolved) {
-            return StateError(*t, "无需重开。");
-        }
-        if (s.now - t->resolved_at > window) {
-            return Fail("expired", too_late);
-        }
-        // The time between resolution and reopening does not count against the SLA.
-        SQLite::Statement p(
-            s.conn, "INSERT INTO ticket_pauses(ticket_id, start_at, end_at) VALUES (?, ?, ?)");
-        p.bind(1, t->id);
-        p.bind(2, t->resolved_at);
-        p.bind(3, s.now);
-        p.exec();
-        SetStatus(s, t->id, Status::kInProgress);
-        Exec(s, "UPDATE tickets SET resolved_at = 0, updated_at = ?1 WHERE id = ?2", t->id);
-        UpdateResolveDue(s, env, *t);
-        AddEvent(s, t->id, who, "reopened", why);
-        const auto to = t->assignee.empty() ? dispatch::Escalation(s.conn, t->group)
-                                            : std::vector<std::string>{t->assignee};
-        for (const auto& u : to) {
-            s.Text(u, "报修人重开了工单 " + n + (why.empty() ? "" : "：" + Short(why, 200)) +
-                          "。请继续处理。");
-        }
-        return LoadById(s.conn, env, t->id);
-    });
+    return OnTicket(
+        db_, notifier_, clock_.NowSeconds(), env, n, who,
+        [&](Step& s, const Ticket& t, const Relation& rel) -> Result<Ticket> {
+            if (!rel.requester) {
+                return Refuse(rel, n, "只有报修人可以重开工单。");
+            }
+            const std::int64_t window = std::int64_t{cfg_.auto_close_days} * 86400;
+            const std::string too_late = "工单 " + n + " 已解决超过 " +
+                                         std::to_string(cfg_.auto_close_days) +
+                                         " 天，不能重开，请新建工单。";
+            if (t.status == Status::kClosed) {
+                return Fail("expired", too_late);
+            }
+            if (t.status != Status::kResolved) {
+                return StateError(t, "无需重开。");
+            }
+            if (s.now - t.resolved_at > window) {
+                return Fail("expired", too_late);
+            }
+            // The time between resolution and reopening does not count against the SLA.
+            SQLite::Statement p(
+                s.conn, "INSERT INTO ticket_pauses(ticket_id, start_at, end_at) VALUES (?, ?, ?)");
+            p.bind(1, t.id);
+            p.bind(2, t.resolved_at);
+            p.bind(3, s.now);
+            p.exec();
+            SetStatus(s, t.id, Status::kInProgress);
+            Exec(s, "UPDATE tickets SET resolved_at = 0, updated_at = ?1 WHERE id = ?2", t.id);
+            UpdateResolveDue(s, env, t);
+            AddEvent(s, t.id, who, "reopened", why);
+            const auto to = t.assignee.empty() ? dispatch::Escalation(s.conn, t.group)
+                                               : std::vector<std::string>{t.assignee};
+            for (const auto& u : to) {
+                s.Text(u, "报修人重开了工单 " + n + (why.empty() ? "" : "：" + Short(why, 200)) +
+                              "。请继续处理。");
+            }
+            return LoadById(s.conn, env, t.id);
+        });
 }
 
 Result<Ticket> TicketService::Rate(const std::string& no, const std::string& requester, int score,
@@ -757,43 +763,41 @@ Result<Ticket> TicketService::Rate(const std::string& no, const std::string& req
     const std::string n = NormNo(no);
     const std::string who = NormUser(requester);
     const std::string words = CleanText(comment);
-    return RunStep<Ticket>(db_, notifier_, clock_.NowSeconds(), [&](Step& s) -> Result<Ticket> {
-        auto t = LoadByNo(s.conn, env, n);
-        if (!t) {
-            return NotFound(n);
-        }
-        const auto rel = RelationOf(s.conn, *t, who);
-        if (!rel.requester) {
-            return Refuse(rel, n, "只有报修人可以评价。");
-        }
-        if (score < 1 || score > 5) {
-            return Fail("invalid", "评分请用 1 到 5 的数字（5 最满意），例如：评价 " + n + " 5");
-        }
-        if (t->status != Status::kResolved && t->status != Status::kClosed) {
-            return StateError(*t, "解决后再评价吧。");
-        }
-        if (t->rating) {
-            return Fail("already_rated", "工单 " + n + " 已经评价过了，谢谢您的反馈！");
-        }
-        SQLite::Statement q(s.conn,
-                            "UPDATE tickets SET rating = ?, rating_comment = ?, updated_at = ? "
-                            "WHERE id = ?");
-        q.bind(1, score);
-        q.bind(2, words);
-        q.bind(3, s.now);
-        q.bind(4, t->id);
-        q.exec();
-        AddEvent(s, t->id, who, "rated",
-                 std::to_string(score) + " 星" + (words.empty() ? "" : " " + words));
-        if (t->status == Status::kResolved) {
-            SetStatus(s, t->id, Status::kClosed);
-            Exec(s, "UPDATE tickets SET closed_at = ?1 WHERE id = ?2", t->id);
-            AddEvent(s, t->id, "system", "closed", "评价后关闭");
-        }
-        s.Text(t->assignee, "工单 " + n + " 收到 " + std::to_string(score) + " 星评价" +
-                                (words.empty() ? "。" : "：" + Short(words, 200)));
-        return LoadById(s.conn, env, t->id);
-    });
+    return OnTicket(
+        db_, notifier_, clock_.NowSeconds(), env, n, who,
+        [&](Step& s, const Ticket& t, const Relation& rel) -> Result<Ticket> {
+            if (!rel.requester) {
+                return Refuse(rel, n, "只有报修人可以评价。");
+            }
+            if (score < 1 || score > 5) {
+                return Fail("invalid",
+                            "评分请用 1 到 5 的数字（5 最满意），例如：评价 " + n + " 5");
+            }
+            if (t.status != Status::kResolved && t.status != Status::kClosed) {
+                return StateError(t, "解决后再评价吧。");
+            }
+            if (t.rating) {
+                return Fail("already_rated", "工单 " + n + " 已经评价过了，谢谢您的反馈！");
+            }
+            SQLite::Statement q(s.conn,
+                                "UPDATE tickets SET rating = ?, rating_comment = ?, updated_at = ? "
+                                "WHERE id = ?");
+            q.bind(1, score);
+            q.bind(2, words);
+            q.bind(3, s.now);
+            q.bind(4, t.id);
+            q.exec();
+            AddEvent(s, t.id, who, "rated",
+                     std::to_string(score) + " 星" + (words.empty() ? "" : " " + words));
+            if (t.status == Status::kResolved) {
+                SetStatus(s, t.id, Status::kClosed);
+                Exec(s, "UPDATE tickets SET closed_at = ?1 WHERE id = ?2", t.id);
+                AddEvent(s, t.id, "system", "closed", "评价后关闭");
+            }
+            s.Text(t.assignee, "工单 " + n + " 收到 " + std::to_string(score) + " 星评价" +
+                                   (words.empty() ? "。" : "：" + Short(words, 200)));
+            return LoadById(s.conn, env, t.id);
+        });
 }
 
 Result<Ticket> TicketService::AddAttachment(const std::string& no, const std::string& by,
@@ -803,37 +807,34 @@ Result<Ticket> TicketService::AddAttachment(const std::string& no, const std::st
     const std::string who = NormUser(by);
     const std::string media = text::TruncateUtf8(text::Trim(media_id), kMaxIdBytes * 2);
     const std::string kind = type.empty() ? "image" : text::TruncateUtf8(type, 32);
-    return RunStep<Ticket>(db_, notifier_, clock_.NowSeconds(), [&](Step& s) -> Result<Ticket> {
-        auto t = LoadByNo(s.conn, env, n);
-        if (!t) {
-            return NotFound(n);
-        }
-        const auto rel = RelationOf(s.conn, *t, who);
-        if (!rel.CanView()) {
-            return NotFound(n);
-        }
-        if (media.empty()) {
-            return Fail("invalid", "附件无效。");
-        }
-        if (t->status == Status::kClosed || t->status == Status::kCancelled) {
-            return StateError(*t, "不能再添加附件。");
-        }
-        SQLite::Statement a(s.conn,
+    return OnTicket(db_, notifier_, clock_.NowSeconds(), env, n, who,
+                    [&](Step& s, const Ticket& t, const Relation& rel) -> Result<Ticket> {
+                        if (!rel.CanView()) {
+                            return NotFound(n);
+                        }
+                        if (media.empty()) {
+                            return Fail("invalid", "附件无效。");
+                        }
+                        if (t.status == Status::kClosed || t.status == Status::kCancelled) {
+                            return StateError(t, "不能再添加附件。");
+                        }
+                        SQLite::Statement a(
+                            s.conn,
                             "INSERT INTO ticket_attachments(ticket_id, media_id, media_type, "
                             "added_by, added_at) VALUES (?, ?, ?, ?, ?)");
-        a.bind(1, t->id);
-        a.bind(2, media);
-        a.bind(3, kind);
-        a.bind(4, who);
-        a.bind(5, s.now);
-        a.exec();
-        Exec(s, "UPDATE tickets SET updated_at = ?1 WHERE id = ?2", t->id);
-        AddEvent(s, t->id, who, "attachment", kind);
-        if (rel.requester && !rel.assignee) {
-            s.Text(t->assignee, "报修人为工单 " + n + " 补充了附件。");
-        }
-        return LoadById(s.conn, env, t->id);
-    });
+                        a.bind(1, t.id);
+                        a.bind(2, media);
+                        a.bind(3, kind);
+                        a.bind(4, who);
+                        a.bind(5, s.now);
+                        a.exec();
+                        Exec(s, "UPDATE tickets SET updated_at = ?1 WHERE id = ?2", t.id);
+                        AddEvent(s, t.id, who, "attachment", kind);
+                        if (rel.requester && !rel.assignee) {
+                            s.Text(t.assignee, "报修人为工单 " + n + " 补充了附件。");
+                        }
+                        return LoadById(s.conn, env, t.id);
+                    });
 }
 
 Result<Ticket> TicketService::EmployeeReplied(const std::string& requester, const std::string& no,
@@ -898,57 +899,56 @@ Result<Ticket> TicketService::Accept(const std::string& no, const std::string& e
     const Env env{cfg_, calendar_, modes_};
     const std::string n = NormNo(no);
     const std::string who = NormUser(engineer);
-    return RunStep<Ticket>(db_, notifier_, clock_.NowSeconds(), [&](Step& s) -> Result<Ticket> {
-        auto t = LoadByNo(s.conn, env, n);
-        if (!t) {
-            return NotFound(n);
-        }
-        const auto rel = RelationOf(s.conn, *t, who);
-        const bool may = rel.staff && (rel.Supervises() || rel.member);
-        if (!may) {
-            return Refuse(rel, n, "只有工程师可以接单。");
-        }
-        switch (t->status) {
-            case Status::kInProgress:
-            case Status::kWaiting:
-                if (rel.assignee) {
-                    return Fail("already_accepted", "您已接过工单 " + n + "，正在处理中。");
-                }
-                return Fail("already_accepted",
-                            "工单 " + n + " 已由 " + t->assignee_name + " 接单，无需重复接单。");
-            case Status::kResolved:
-            case Status::kClosed:
-            case Status::kCancelled:
-                return StateError(*t, "无需接单。");
-            case Status::kAssigned:
-                if (!rel.Supervises()) {
-                    return Fail("forbidden",
-                                "工单 " + n + " 已分派给 " + t->assignee_name + "，无需处理。");
-                }
-                break;
-            case Status::kNew:
-                break;
-        }
-        SQLite::Statement q(s.conn,
-                            "UPDATE tickets SET assignee = ?, status = 'in_progress', "
-                            "accepted_at = CASE WHEN accepted_at = 0 THEN ? ELSE accepted_at END, "
-                            "updated_at = ? WHERE id = ?");
-        q.bind(1, who);
-        q.bind(2, s.now);
-        q.bind(3, s.now);
-        q.bind(4, t->id);
-        q.exec();
-        if (!rel.assignee) {
-            SQLite::Statement u(s.conn, "UPDATE users SET last_assigned_at = ? WHERE userid = ?");
-            u.bind(1, s.now);
-            u.bind(2, who);
-            u.exec();
-        }
-        const std::string name = dispatch::NameOf(s.conn, who);
-        AddEvent(s, t->id, who, "accepted", name);
-        s.Text(t->requester, "您的工单 " + n + " 已由 " + name + " 受理，正在处理中。");
-        return LoadById(s.conn, env, t->id);
-    });
+    return OnTicket(
+        db_, notifier_, clock_.NowSeconds(), env, n, who,
+        [&](Step& s, const Ticket& t, const Relation& rel) -> Result<Ticket> {
+            const bool may = rel.staff && (rel.Supervises() || rel.member);
+            if (!may) {
+                return Refuse(rel, n, "只有工程师可以接单。");
+            }
+            switch (t.status) {
+                case Status::kInProgress:
+                case Status::kWaiting:
+                    if (rel.assignee) {
+                        return Fail("already_accepted", "您已接过工单 " + n + "，正在处理中。");
+                    }
+                    return Fail("already_accepted",
+                                "工单 " + n + " 已由 " + t.assignee_name + " 接单，无需重复接单。");
+                case Status::kResolved:
+                case Status::kClosed:
+                case Status::kCancelled:
+                    return StateError(t, "无需接单。");
+                case Status::kAssigned:
+                    if (!rel.Supervises()) {
+                        return Fail("forbidden",
+                                    "工单 " + n + " 已分派给 " + t.assignee_name + "，无需处理。");
+                    }
+                    break;
+                case Status::kNew:
+                    break;
+            }
+            SQLite::Statement q(
+                s.conn,
+                "UPDATE tickets SET assignee = ?, status = 'in_progress', "
+                "accepted_at = CASE WHEN accepted_at = 0 THEN ? ELSE accepted_at END, "
+                "updated_at = ? WHERE id = ?");
+            q.bind(1, who);
+            q.bind(2, s.now);
+            q.bind(3, s.now);
+            q.bind(4, t.id);
+            q.exec();
+            if (!rel.assignee) {
+                SQLite::Statement u(s.conn,
+                                    "UPDATE users SET last_assigned_at = ? WHERE userid = ?");
+                u.bind(1, s.now);
+                u.bind(2, who);
+                u.exec();
+            }
+            const std::string name = dispatch::NameOf(s.conn, who);
+            AddEvent(s, t.id, who, "accepted", name);
+            s.Text(t.requester, "您的工单 " + n + " 已由 " + name + " 受理，正在处理中。");
+            return LoadById(s.conn, env, t.id);
+        });
 }
 
 Result<Ticket> TicketService::Note(const std::string& no, const std::string& engineer,
@@ -957,22 +957,19 @@ Result<Ticket> TicketService::Note(const std::string& no, const std::string& eng
     const std::string n = NormNo(no);
     const std::string who = NormUser(engineer);
     const std::string words = CleanText(note);
-    return RunStep<Ticket>(db_, notifier_, clock_.NowSeconds(), [&](Step& s) -> Result<Ticket> {
-        auto t = LoadByNo(s.conn, env, n);
-        if (!t) {
-            return NotFound(n);
-        }
-        const auto rel = RelationOf(s.conn, *t, who);
-        if (!rel.staff || !rel.Supervises()) {
-            return Refuse(rel, n, "只有处理人可以添加备注。");
-        }
-        if (words.empty()) {
-            return Fail("invalid", "备注内容不能为空，例如：备注 " + n + " 已更换硒鼓");
-        }
-        Exec(s, "UPDATE tickets SET updated_at = ?1 WHERE id = ?2", t->id);
-        AddEvent(s, t->id, who, "note", words);
-        return LoadById(s.conn, env, t->id);
-    });
+    return OnTicket(db_, notifier_, clock_.NowSeconds(), env, n, who,
+                    [&](Step& s, const Ticket& t, const Relation& rel) -> Result<Ticket> {
+                        if (!rel.staff || !rel.Supervises()) {
+                            return Refuse(rel, n, "只有处理人可以添加备注。");
+                        }
+                        if (words.empty()) {
+                            return Fail("invalid",
+                                        "备注内容不能为空，例如：备注 " + n + " 已更换硒鼓");
+                        }
+                        Exec(s, "UPDATE tickets SET updated_at = ?1 WHERE id = ?2", t.id);
+                        AddEvent(s, t.id, who, "note", words);
+                        return LoadById(s.conn, env, t.id);
+                    });
 }
 
 Result<Ticket> TicketService::Transfer(const std::string& no, const std::string& from,
@@ -981,35 +978,32 @@ Result<Ticket> TicketService::Transfer(const std::string& no, const std::string&
     const std::string n = NormNo(no);
     const std::string who = NormUser(from);
     const std::string to = NormUser(to_userid);
-    return RunStep<Ticket>(db_, notifier_, clock_.NowSeconds(), [&](Step& s) -> Result<Ticket> {
-        auto t = LoadByNo(s.conn, env, n);
-        if (!t) {
-            return NotFound(n);
-        }
-        const auto rel = RelationOf(s.conn, *t, who);
-        if (!rel.staff || !rel.Supervises()) {
-            return Refuse(rel, n, "只有处理人或组长可以转派工单。");
-        }
-        if (!IsOpen(t->status)) {
-            return StateError(*t, "不能转派。");
-        }
-        auto target = dispatch::LoadPerson(s.conn, to);
-        if (!target ||
-            (target->role != "engineer" && target->role != "lead" && target->role != "admin")) {
-            return Fail("invalid", "找不到工程师 " + Short(to, 40) + "，请检查账号。");
-        }
-        if (to == t->assignee) {
-            return Fail("invalid", "工单 " + n + " 已经由 " + t->assignee_name + " 负责。");
-        }
-        if (t->status == Status::kWaiting) {
-            ClosePause(s, env, *t);
-        }
-        const std::string to_name = target->name.empty() ? to : target->name;
-        Assign(s, *t, to, who, "transferred", Names(s.conn, t->assignee) + " → " + to_name,
-               "转派工单");
-        s.Text(t->requester, "您的工单 " + n + " 已转交 " + to_name + " 处理。");
-        return LoadById(s.conn, env, t->id);
-    });
+    return OnTicket(
+        db_, notifier_, clock_.NowSeconds(), env, n, who,
+        [&](Step& s, const Ticket& t, const Relation& rel) -> Result<Ticket> {
+            if (!rel.staff || !rel.Supervises()) {
+                return Refuse(rel, n, "只有处理人或组长可以转派工单。");
+            }
+            if (!IsOpen(t.status)) {
+                return StateError(t, "不能转派。");
+            }
+            auto target = dispatch::LoadPerson(s.conn, to);
+            if (!target ||
+                (target->role != "engineer" && target->role != "lead" && target->role != "admin")) {
+                return Fail("invalid", "找不到工程师 " + Short(to, 40) + "，请检查账号。");
+            }
+            if (to == t.assignee) {
+                return Fail("invalid", "工单 " + n + " 已经由 " + t.assignee_name + " 负责。");
+            }
+            if (t.status == Status::kWaiting) {
+                ClosePause(s, env, t);
+            }
+            const std::string to_name = target->name.empty() ? to : target->name;
+            Assign(s, t, to, who, "transferred", Names(s.conn, t.assignee) + " → " + to_name,
+                   "转派工单");
+            s.Text(t.requester, "您的工单 " + n + " 已转交 " + to_name + " 处理。");
+            return LoadById(s.conn, env, t.id);
+        });
 }
 
 Result<Ticket> TicketService::Wait(const std::string& no, const std::string& engineer,
@@ -1018,31 +1012,29 @@ Result<Ticket> TicketService::Wait(const std::string& no, const std::string& eng
     const std::string n = NormNo(no);
     const std::string who = NormUser(engineer);
     const std::string words = CleanText(question);
-    return RunStep<Ticket>(db_, notifier_, clock_.NowSeconds(), [&](Step& s) -> Result<Ticket> {
-        auto t = LoadByNo(s.conn, env, n);
-        if (!t) {
-            return NotFound(n);
-        }
-        const auto rel = RelationOf(s.conn, *t, who);
-        if (!rel.assignee) {
-            return Refuse(rel, n, "工单 " + n + " 由 " + Names(s.conn, t->assignee) + " 处理。");
-        }
-        if (t->status == Status::kAssigned || t->status == Status::kNew) {
-            return Fail("bad_state", "请先接单：接单 " + n);
-        }
-        if (t->status != Status::kInProgress) {
-            return StateError(*t, "不能挂起。");
-        }
-        if (words.empty()) {
-            return Fail("invalid", "请写明需要报修人补充什么，例如：挂起 " + n + " 请提供电脑编号");
-        }
-        OpenPause(s, t->id);
-        SetStatus(s, t->id, Status::kWaiting);
-        AddEvent(s, t->id, who, "waiting", words);
-        s.Text(t->requester,
-               "工单 " + n + " 需要您补充信息：" + Short(words, 500) + "\n请直接回复本消息。");
-        return LoadById(s.conn, env, t->id);
-    });
+    return OnTicket(
+        db_, notifier_, clock_.NowSeconds(), env, n, who,
+        [&](Step& s, const Ticket& t, const Relation& rel) -> Result<Ticket> {
+            if (!rel.assignee) {
+                return Refuse(rel, n, "工单 " + n + " 由 " + Names(s.conn, t.assignee) + " 处理。");
+            }
+            if (t.status == Status::kAssigned || t.status == Status::kNew) {
+                return Fail("bad_state", "请先接单：接单 " + n);
+            }
+            if (t.status != Status::kInProgress) {
+                return StateError(t, "不能挂起。");
+            }
+            if (words.empty()) {
+                return Fail("invalid",
+                            "请写明需要报修人补充什么，例如：挂起 " + n + " 请提供电脑编号");
+            }
+            OpenPause(s, t.id);
+            SetStatus(s, t.id, Status::kWaiting);
+            AddEvent(s, t.id, who, "waiting", words);
+            s.Text(t.requester,
+                   "工单 " + n + " 需要您补充信息：" + Short(words, 500) + "\n请直接回复本消息。");
+            return LoadById(s.conn, env, t.id);
+        });
 }
 
 Result<Ticket> TicketService::Resolve(const std::string& no, const std::string& engineer,
@@ -1051,38 +1043,35 @@ Result<Ticket> TicketService::Resolve(const std::string& no, const std::string& 
     const std::string n = NormNo(no);
     const std::string who = NormUser(engineer);
     const std::string words = CleanText(resolution);
-    return RunStep<Ticket>(db_, notifier_, clock_.NowSeconds(), [&](Step& s) -> Result<Ticket> {
-        auto t = LoadByNo(s.conn, env, n);
-        if (!t) {
-            return NotFound(n);
-        }
-        const auto rel = RelationOf(s.conn, *t, who);
-        if (!rel.staff || !rel.Supervises()) {
-            return Refuse(rel, n, "工单 " + n + " 由 " + Names(s.conn, t->assignee) + " 处理。");
-        }
-        if (t->status == Status::kAssigned || t->status == Status::kNew) {
-            return Fail("bad_state", "请先接单：接单 " + n);
-        }
-        if (t->status != Status::kInProgress && t->status != Status::kWaiting) {
-            return StateError(*t, "无需再次完成。");
-        }
-        if (t->status == Status::kWaiting) {
-            ClosePause(s, env, *t);
-        }
-        SetStatus(s, t->id, Status::kResolved);
-        SQLite::Statement q(s.conn,
-                            "UPDATE tickets SET resolved_at = ?, resolution = ? WHERE id = ?");
-        q.bind(1, s.now);
-        q.bind(2, words);
-        q.bind(3, t->id);
-        q.exec();
-        AddEvent(s, t->id, who, "resolved", words);
-        s.Text(t->requester, "您的工单 " + n + " 已解决" +
-                                 (words.empty() ? "" : "：" + Short(words, 500)) +
-                                 "\n请回复「评价 " + n + " 1-5」给我们打分（5 最满意）；" +
-                                 "问题仍在请回复「重开 " + n + "」。");
-        return LoadById(s.conn, env, t->id);
-    });
+    return OnTicket(
+        db_, notifier_, clock_.NowSeconds(), env, n, who,
+        [&](Step& s, const Ticket& t, const Relation& rel) -> Result<Ticket> {
+            if (!rel.staff || !rel.Supervises()) {
+                return Refuse(rel, n, "工单 " + n + " 由 " + Names(s.conn, t.assignee) + " 处理。");
+            }
+            if (t.status == Status::kAssigned || t.status == Status::kNew) {
+                return Fail("bad_state", "请先接单：接单 " + n);
+            }
+            if (t.status != Status::kInProgress && t.status != Status::kWaiting) {
+                return StateError(t, "无需再次完成。");
+            }
+            if (t.status == Status::kWaiting) {
+                ClosePause(s, env, t);
+            }
+            SetStatus(s, t.id, Status::kResolved);
+            SQLite::Statement q(s.conn,
+                                "UPDATE tickets SET resolved_at = ?, resolution = ? WHERE id = ?");
+            q.bind(1, s.now);
+            q.bind(2, words);
+            q.bind(3, t.id);
+            q.exec();
+            AddEvent(s, t.id, who, "resolved", words);
+            s.Text(t.requester, "您的工单 " + n + " 已解决" +
+                                    (words.empty() ? "" : "：" + Short(words, 500)) +
+                                    "\n请回复「评价 " + n + " 1-5」给我们打分（5 最满意）；" +
+                                    "问题仍在请回复「重开 " + n + "」。");
+            return LoadById(s.conn, env, t.id);
+        });
 }
 
 Result<std::vector<Ticket>> TicketService::MyTasks(const std::string& engineer) {
