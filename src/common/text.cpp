@@ -6,44 +6,6 @@ namespace wedesk::text {
 
 namespace {
 
-// Decodes one UTF-8 code point at s[i]; returns its length in bytes, or 0 if invalid.
-std::size_t DecodeOne(std::string_view s, std::size_t i, char32_t& cp) {
-    const auto b0 = static_cast<unsigned char>(s[i]);
-    std::size_t len = 0;
-    if (b0 < 0x80) {
-        cp = b0;
-        return 1;
-    }
-    if ((b0 & 0xE0) == 0xC0) {
-        len = 2;
-        cp = b0 & 0x1F;
-    } else if ((b0 & 0xF0) == 0xE0) {
-        len = 3;
-        cp = b0 & 0x0F;
-    } else if ((b0 & 0xF8) == 0xF0) {
-        len = 4;
-        cp = b0 & 0x07;
-    } else {
-        return 0;
-    }
-    if (i + len > s.size()) {
-        return 0;
-    }
-    for (std::size_t k = 1; k < len; ++k) {
-        const auto b = static_cast<unsigned char>(s[i + k]);
-        if ((b & 0xC0) != 0x80) {
-            return 0;
-        }
-        cp = (cp << 6) | (b & 0x3F);
-    }
-    // Reject overlong forms, surrogates and values past U+10FFFF.
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-        return 0;
-    }
-    return len;
-}
-
 bool IsSpaceAt(std::string_view s, std::size_t i, std::size_t& len) {
     const char c = s[i];
     if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
@@ -85,7 +47,7 @@ std::string FoldFullWidth(std::string_view s) {
     std::size_t i = 0;
     while (i < s.size()) {
         char32_t cp = 0;
-        const std::size_t n = DecodeOne(s, i, cp);
+        const std::size_t n = DecodeUtf8At(s, i, cp);
         if (n == 0) {
             out.push_back(s[i]);
             ++i;
@@ -119,7 +81,7 @@ bool IsValidUtf8(std::string_view s) {
     std::size_t i = 0;
     while (i < s.size()) {
         char32_t cp = 0;
-        const std::size_t n = DecodeOne(s, i, cp);
+        const std::size_t n = DecodeUtf8At(s, i, cp);
         if (n == 0) {
             return false;
         }
@@ -145,11 +107,48 @@ std::size_t Utf8Length(std::string_view s) {
     std::size_t i = 0;
     while (i < s.size()) {
         char32_t cp = 0;
-        const std::size_t n = DecodeOne(s, i, cp);
+        const std::size_t n = DecodeUtf8At(s, i, cp);
         i += (n == 0) ? 1 : n;
         ++count;
     }
     return count;
+}
+
+std::size_t DecodeUtf8At(std::string_view s, std::size_t i, char32_t& cp) {
+    const auto b0 = static_cast<unsigned char>(s[i]);
+    std::size_t len = 0;
+    if (b0 < 0x80) {
+        cp = b0;
+        return 1;
+    }
+    if ((b0 & 0xE0) == 0xC0) {
+        len = 2;
+        cp = b0 & 0x1F;
+    } else if ((b0 & 0xF0) == 0xE0) {
+        len = 3;
+        cp = b0 & 0x0F;
+    } else if ((b0 & 0xF8) == 0xF0) {
+        len = 4;
+        cp = b0 & 0x07;
+    } else {
+        return 0;
+    }
+    if (i + len > s.size()) {
+        return 0;
+    }
+    for (std::size_t k = 1; k < len; ++k) {
+        const auto b = static_cast<unsigned char>(s[i + k]);
+        if ((b & 0xC0) != 0x80) {
+            return 0;
+        }
+        cp = (cp << 6) | (b & 0x3F);
+    }
+    // Reject overlong forms, surrogates and values past U+10FFFF.
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+        return 0;
+    }
+    return len;
 }
 
 }  // namespace wedesk::text

@@ -9,43 +9,6 @@ namespace wedesk::kb::tok {
 
 namespace {
 
-// Decodes one UTF-8 character at s[i]; returns its length, or 0 when the byte is invalid.
-std::size_t Decode(std::string_view s, std::size_t i, char32_t& cp) {
-    const auto b0 = static_cast<unsigned char>(s[i]);
-    std::size_t len = 0;
-    if (b0 < 0x80) {
-        cp = b0;
-        return 1;
-    }
-    if ((b0 & 0xE0) == 0xC0) {
-        len = 2;
-        cp = b0 & 0x1Fu;
-    } else if ((b0 & 0xF0) == 0xE0) {
-        len = 3;
-        cp = b0 & 0x0Fu;
-    } else if ((b0 & 0xF8) == 0xF0) {
-        len = 4;
-        cp = b0 & 0x07u;
-    } else {
-        return 0;
-    }
-    if (i + len > s.size()) {
-        return 0;
-    }
-    for (std::size_t k = 1; k < len; ++k) {
-        const auto b = static_cast<unsigned char>(s[i + k]);
-        if ((b & 0xC0) != 0x80) {
-            return 0;
-        }
-        cp = (cp << 6) | (b & 0x3Fu);
-    }
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-        return 0;
-    }
-    return len;
-}
-
 bool IsCjk(char32_t c) {
     return (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x4E00 && c <= 0x9FFF) ||
            (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x20000 && c <= 0x2FA1F) ||
@@ -133,7 +96,7 @@ std::string Normalize(std::string_view raw, std::size_t max_chars) {
     std::size_t i = 0;
     while (i < s.size() && kept < max_chars) {
         char32_t cp = 0;
-        std::size_t n = Decode(s, i, cp);
+        std::size_t n = text::DecodeUtf8At(s, i, cp);
         if (n == 0) {
             cp = ' ';
             n = 1;
@@ -181,7 +144,7 @@ std::vector<Segment> Segments(std::string_view s) {
     };
     while (i < s.size()) {
         char32_t cp = 0;
-        std::size_t n = Decode(s, i, cp);
+        std::size_t n = text::DecodeUtf8At(s, i, cp);
         if (n == 0) {
             n = 1;
             cp = ' ';

@@ -22,5 +22,8 @@ bool IsValidUtf8(std::string_view s);
 std::string TruncateUtf8(std::string_view s, std::size_t max_bytes);
 /// Number of Unicode code points (invalid bytes count as one each).
 std::size_t Utf8Length(std::string_view s);
+/// Decodes the UTF-8 character at s[i] into `cp`; returns its length in bytes, or 0 when the
+/// bytes there are not valid UTF-8 (overlong forms, surrogates and values past U+10FFFF too).
+std::size_t DecodeUtf8At(std::string_view s, std::size_t i, char32_t& cp);
 
 }  // namespace wedesk::text
