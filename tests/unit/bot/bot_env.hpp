@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "fakes/fake_clock.hpp"
+#include "fakes/recording_notifier.hpp"
 #include "fakes/temp_dir.hpp"
 #include "wedesk/bot/bot.hpp"
 #include "wedesk/common/notifier.hpp"
@@ -20,42 +21,8 @@
 
 namespace wedesk::bot::testing {
 
-struct Sent {
-    std::string kind;  // "text" | "markdown" | "card"
-    std::string to;
-    std::string body;
-};
-
-class RecordingNotifier final : public Notifier {
-public:
-    void SendText(const std::string& userid, const std::string& text) override {
-        Add("text", userid, text);
-    }
-    void SendMarkdown(const std::string& userid, const std::string& markdown) override {
-        Add("markdown", userid, markdown);
-    }
-    void SendCard(const std::string& userid, const std::string& card_json) override {
-        Add("card", userid, card_json);
-    }
-    std::vector<Sent> To(const std::string& to) const {
-        std::lock_guard lock(mu_);
-        std::vector<Sent> out;
-        for (const auto& s : sent_) {
-            if (s.to == to) {
-                out.push_back(s);
-            }
-        }
-        return out;
-    }
-
-private:
-    void Add(const char* kind, const std::string& to, const std::string& body) {
-        std::lock_guard lock(mu_);
-        sent_.push_back({kind, to, body});
-    }
-    mutable std::mutex mu_;
-    std::vector<Sent> sent_;
-};
+using wedesk::testing::RecordingNotifier;
+using wedesk::testing::Sent;
 
 struct BotEnv {
     BotEnv();

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fakes/fake_clock.hpp"
+#include "fakes/recording_notifier.hpp"
 #include "fakes/temp_dir.hpp"
 #include "wedesk/common/notifier.hpp"
 #include "wedesk/config/config.hpp"
@@ -23,51 +24,8 @@
 
 namespace wedesk::tickets::testing {
 
-struct Sent {
-    std::string kind;  // "text" | "markdown" | "card"
-    std::string to;
-    std::string body;
-};
-
-/// Records every message; thread-safe.
-class RecordingNotifier final : public Notifier {
-public:
-    void SendText(const std::string& userid, const std::string& text) override {
-        Add("text", userid, text);
-    }
-    void SendMarkdown(const std::string& userid, const std::string& markdown) override {
-        Add("markdown", userid, markdown);
-    }
-    void SendCard(const std::string& userid, const std::string& card_json) override {
-        Add("card", userid, card_json);
-    }
-    std::vector<Sent> All() const {
-        std::lock_guard lock(mu_);
-        return sent_;
-    }
-    /// Messages of `kind` to `to` ("" = any recipient).
-    std::vector<Sent> To(const std::string& to, const std::string& kind = "") const {
-        std::vector<Sent> out;
-        for (const auto& s : All()) {
-            if ((to.empty() || s.to == to) && (kind.empty() || s.kind == kind)) {
-                out.push_back(s);
-            }
-        }
-        return out;
-    }
-    void Clear() {
-        std::lock_guard lock(mu_);
-        sent_.clear();
-    }
-
-private:
-    void Add(const char* kind, const std::string& to, const std::string& body) {
-        std::lock_guard lock(mu_);
-        sent_.push_back({kind, to, body});
-    }
-    mutable std::mutex mu_;
-    std::vector<Sent> sent_;
-};
+using wedesk::testing::RecordingNotifier;
+using wedesk::testing::Sent;
 
 /// Unix seconds of a local (+08:00) wall-clock time.
 std::int64_t Local(int y, unsigned m, unsigned d, int hh = 0, int mm = 0);

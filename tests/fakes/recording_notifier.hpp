@@ -1,0 +1,59 @@
+#pragma once
+// RecordingNotifier: a Notifier that keeps every message in memory, for unit tests of the
+// modules that notify (tickets, bot). Thread-safe.
+
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "wedesk/common/notifier.hpp"
+
+namespace wedesk::testing {
+
+struct Sent {
+    std::string kind;  // "text" | "markdown" | "card"
+    std::string to;
+    std::string body;
+};
+
+/// Records every message; thread-safe.
+class RecordingNotifier final : public Notifier {
+public:
+    void SendText(const std::string& userid, const std::string& text) override {
+        Add("text", userid, text);
+    }
+    void SendMarkdown(const std::string& userid, const std::string& markdown) override {
+        Add("markdown", userid, markdown);
+    }
+    void SendCard(const std::string& userid, const std::string& card_json) override {
+        Add("card", userid, card_json);
+    }
+    std::vector<Sent> All() const {
+        std::lock_guard lock(mu_);
+        return sent_;
+    }
+    /// Messages of `kind` to `to` ("" = any recipient).
+    std::vector<Sent> To(const std::string& to, const std::string& kind = "") const {
+        std::vector<Sent> out;
+        for (const auto& s : All()) {
+            if ((to.empty() || s.to == to) && (kind.empty() || s.kind == kind)) {
+                out.push_back(s);
+            }
+        }
+        return out;
+    }
+    void Clear() {
+        std::lock_guard lock(mu_);
+        sent_.clear();
+    }
+
+private:
+    void Add(const char* kind, const std::string& to, const std::string& body) {
+        std::lock_guard lock(mu_);
+        sent_.push_back({kind, to, body});
+    }
+    mutable std::mutex mu_;
+    std::vector<Sent> sent_;
+};
+
+}  // namespace wedesk::testing
