@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <stdexcept>
+#include <string_view>
 
 #include "wedesk/common/log.hpp"
 
@@ -36,7 +37,32 @@ std::unique_ptr<Database> Database::Open(const std::string& path) {
 
 Database::Database(std::string path) : path_(std::move(path)) {}
 
-Database::~Database() = default;
+Database::~Database() {
+    // SQLiteCpp closes a connection with sqlite3_close and asserts that it worked: a statement
+    // still open on it would abort the process. Finalise the cache, then name any statement
+    // someone still holds, so such an abort can be traced.
+    statements_.clear();
+    auto report = [](SQLite::Database& conn, const char* which) {
+        for (sqlite3_stmt* st = sqlite3_next_stmt(conn.getHandle(), nullptr); st != nullptr;
+             st = sqlite3_next_stmt(conn.getHandle(), st)) {
+            const std::string_view sql = sqlite3_sql(st) != nullptr ? sqlite3_sql(st) : "";
+            if (sql.find("'main'.") != std::string_view::npos) {
+                continue;  // FTS5's own statements (it names the schema): closed with its tables
+            }
+            log::Get("store")->error(
+                "closing the database with a statement still open on a {} "
+                "connection: {}",
+                which, sqlite3_sql(st));
+        }
+    };
+    std::lock_guard lock(mu_);
+    if (writer_) {
+        report(*writer_, "writer");
+    }
+    for (auto& [id, conn] : conns_) {
+        report(*conn, "read");
+    }
+}
 
 std::unique_ptr<SQLite::Database> Database::NewConnection() const {
     try {
