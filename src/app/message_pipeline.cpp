@@ -87,7 +87,17 @@ Result<wecom::PassiveReply> MessagePipeline::Handle(const wecom::InboundMessage&
             queue_.pop_front();
         }
         lock.unlock();
-        RunBatch(batch);
+        try {
+            RunBatch(batch);
+        } catch (...) {
+            // RunBatch answers every failure itself; this only keeps the queue alive (a leader
+            // that left without handing over would stall every later delivery).
+            for (auto* p : batch) {
+                if (!p->result) {
+                    p->result = Fail("internal", "processing failed");
+                }
+            }
+        }
         lock.lock();
         leading_ = false;
         // Wake exactly who must run: each member of this batch, and the next leader.
