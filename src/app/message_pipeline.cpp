@@ -126,7 +126,7 @@ void MessagePipeline::RunBatch(const std::vector<Pending*>& batch) {
             }
             conn.exec("SAVEPOINT delivery");
             try {
-                p->result = Process(*p->message, p->outcome);
+                p->result = Process(*p->message, key, p->outcome);
                 conn.exec("RELEASE delivery");
             } catch (...) {
                 // This delivery alone is undone; WeCom will deliver it again.
@@ -162,8 +162,7 @@ void MessagePipeline::RunBatch(const std::vector<Pending*>& batch) {
 }
 
 Result<wecom::PassiveReply> MessagePipeline::Process(const wecom::InboundMessage& message,
-                                                     const char*& outcome) {
-    const std::string key = message.DedupeKey();
+                                                     const std::string& key, const char*& outcome) {
     store::InboundLog log(db_);
     if (auto seen = log.Find(key)) {
         outcome = "duplicate";

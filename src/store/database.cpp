@@ -52,7 +52,7 @@ Database::~Database() {
             log::Get("store")->error(
                 "closing the database with a statement still open on a {} "
                 "connection: {}",
-                which, sqlite3_sql(st));
+                which, sql);
         }
     };
     std::lock_guard lock(mu_);

@@ -368,6 +368,14 @@ std::string CardJson(SQLite::Database& conn, const Ticket& t, std::int64_t seq,
     return card.dump();
 }
 
+/// Records that `userid` was just given a ticket (dispatch's fairness: least recently assigned).
+void MarkAssigned(Step& s, const std::string& userid) {
+    SQLite::Statement u(s.conn, "UPDATE users SET last_assigned_at = ? WHERE userid = ?");
+    u.bind(1, s.now);
+    u.bind(2, userid);
+    u.exec();
+}
+
 /// Gives `t` to `assignee` (status assigned, accept timer restarts) and sends them the card.
 void Assign(Step& s, const Ticket& t, const std::string& assignee, const std::string& actor,
             const std::string& kind, const std::string& detail, const std::string& title) {
@@ -387,10 +395,7 @@ void Assign(Step& s, const Ticket& t, const std::string& assignee, const std::st
         while (q.executeStep()) {
         }
     }
-    SQLite::Statement u(s.conn, "UPDATE users SET last_assigned_at = ? WHERE userid = ?");
-    u.bind(1, s.now);
-    u.bind(2, assignee);
-    u.exec();
+    MarkAssigned(s, assignee);
     AddEvent(s, t.id, actor, kind, detail);
     s.Card(assignee, CardJson(s.conn, t, seq, title));
 }
@@ -938,11 +943,7 @@ Result<Ticket> TicketService::Accept(const std::string& no, const std::string& e
             q.bind(4, t.id);
             q.exec();
             if (!rel.assignee) {
-                SQLite::Statement u(s.conn,
-                                    "UPDATE users SET last_assigned_at = ? WHERE userid = ?");
-                u.bind(1, s.now);
-                u.bind(2, who);
-                u.exec();
+                MarkAssigned(s, who);
             }
             const std::string name = dispatch::NameOf(s.conn, who);
             AddEvent(s, t.id, who, "accepted", name);

@@ -50,9 +50,11 @@ private:
         std::condition_variable wake;  // done, or time to lead the next batch
     };
     void RunBatch(const std::vector<Pending*>& batch);
-    // Inside the batch's transaction; an exception means this delivery must be undone.
+    // Inside the batch's transaction; `key` is the message's DedupeKey(). An exception means
+    // this delivery must be undone.
     // `outcome` is set to "processed" or "duplicate" (counted once the batch commits).
-    Result<wecom::PassiveReply> Process(const wecom::InboundMessage& message, const char*& outcome);
+    Result<wecom::PassiveReply> Process(const wecom::InboundMessage& message,
+                                        const std::string& key, const char*& outcome);
 
     store::Database& db_;
     Responder responder_;
