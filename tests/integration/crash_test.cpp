@@ -158,6 +158,17 @@ struct Message {
     int attempts = 0;
 };
 
+/// The text message `m` as WeCom delivers it (again with the same MsgId on every retry).
+wedesk::wecom::InboundMessage Delivery(const Message& m) {
+    wedesk::wecom::InboundMessage in;
+    in.from_user = m.user;
+    in.type = wedesk::wecom::MsgType::kText;
+    in.raw_type = "text";
+    in.content = m.text;
+    in.msg_id = m.msg_id;
+    return in;
+}
+
 struct UserPlan {
     std::string id;
     std::vector<std::size_t> messages;  // indexes into Round::messages, in order
@@ -322,12 +333,7 @@ void Round::Sender(std::vector<std::size_t> users, std::uint64_t seed) {
                         *crypto_, config_.wecom.agent_id, clock_, random);
                     client_epoch = epoch;
                 }
-                wedesk::wecom::InboundMessage in;
-                in.from_user = m.user;
-                in.type = wedesk::wecom::MsgType::kText;
-                in.raw_type = "text";
-                in.content = m.text;
-                in.msg_id = m.msg_id;
+                const auto in = Delivery(m);
                 ++m.attempts;
                 auto r = client->Send(in);
                 const int status = r.ok() ? r->status : 0;
@@ -394,12 +400,7 @@ void Round::RetrySample(std::size_t n) {
     auto client = MakeClient(port_, random);
     for (std::size_t k = 0; k < n && !acked.empty(); ++k) {
         const auto& m = messages_[acked[rng_() % acked.size()]];
-        wedesk::wecom::InboundMessage in;
-        in.from_user = m.user;
-        in.type = wedesk::wecom::MsgType::kText;
-        in.raw_type = "text";
-        in.content = m.text;
-        in.msg_id = m.msg_id;
+        const auto in = Delivery(m);
         auto r = client.Send(in);
         INFO("retry of " << m.msg_id);
         REQUIRE(r.ok());
