@@ -58,6 +58,7 @@ public:
     void SendText(const std::string&, const std::string&) override {}
     void SendMarkdown(const std::string&, const std::string&) override {}
     void SendCard(const std::string&, const std::string&) override {}
+    void RetireCard(const std::string&, const std::string&) override {}
 };
 
 class NoUsers final : public reset::UserLookup {

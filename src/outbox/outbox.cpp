@@ -130,6 +130,25 @@ void Outbox::UpdateCard(const std::string& userid, const std::string& task_id,
     Notify();
 }
 
+void Outbox::RetireCard(const std::string& task_id, const std::string& replace_name) {
+    constexpr std::int64_t kResponseCodeLifeS = 71 * 3600;  // WeCom: 72 h, minus a margin
+    SQLite::Statement q(db_.Conn(),
+                        "SELECT userid, status, sent_at, response_code FROM outbox WHERE "
+                        "task_id = ? AND kind = 'send' ORDER BY id DESC LIMIT 1");
+    q.bind(1, task_id);
+    if (!q.executeStep()) {
+        return;
+    }
+    const std::string userid = q.getColumn(0).getString();
+    const std::string status = q.getColumn(1).getString();
+    const bool updatable = status == "pending" ||
+                           (status == "sent" && !q.getColumn(3).getString().empty() &&
+                            clock_.NowSeconds() - q.getColumn(2).getInt64() < kResponseCodeLifeS);
+    if (updatable) {
+        UpdateCard(userid, task_id, replace_name);
+    }
+}
+
 OutboxStats Outbox::Stats() {
     OutboxStats s;
     SQLite::Statement q(db_.Conn(), "SELECT status, COUNT(*) FROM outbox GROUP BY status");

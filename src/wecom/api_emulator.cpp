@@ -248,6 +248,11 @@ bool ApiEmulator::WaitForMessages(std::size_t n, std::chrono::milliseconds timeo
     return cv_.wait_for(lock, timeout, [&] { return received_.size() >= n; });
 }
 
+bool ApiEmulator::WaitForUpdates(std::size_t n, std::chrono::milliseconds timeout) const {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return updates_.size() >= n; });
+}
+
 std::string ApiEmulator::BaseUrl() const { return "http://" + host_ + ":" + std::to_string(port_); }
 
 bool ApiEmulator::Delay() {

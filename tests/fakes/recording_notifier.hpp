@@ -11,9 +11,9 @@
 namespace wedesk::testing {
 
 struct Sent {
-    std::string kind;  // "text" | "markdown" | "card"
-    std::string to;
-    std::string body;
+    std::string kind;  // "text" | "markdown" | "card" | "retire"
+    std::string to;    // for "retire": the card's task_id
+    std::string body;  // for "retire": the button's new name
 };
 
 /// Records every message; thread-safe.
@@ -27,6 +27,9 @@ public:
     }
     void SendCard(const std::string& userid, const std::string& card_json) override {
         Add("card", userid, card_json);
+    }
+    void RetireCard(const std::string& task_id, const std::string& replace_name) override {
+        Add("retire", task_id, replace_name);
     }
     std::vector<Sent> All() const {
         std::lock_guard lock(mu_);

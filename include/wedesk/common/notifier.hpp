@@ -17,6 +17,10 @@ public:
     virtual void SendMarkdown(const std::string& userid, const std::string& markdown) = 0;
     /// A template card; `card_json` is the "template_card" object of message/send.
     virtual void SendCard(const std::string& userid, const std::string& card_json) = 0;
+    /// The card sent earlier with `task_id` no longer applies (its ticket went to someone else,
+    /// or was cancelled): grey out its buttons, showing `replace_name`. Best effort: nothing
+    /// happens for a card that is unknown, was never delivered, or is too old to update.
+    virtual void RetireCard(const std::string& task_id, const std::string& replace_name) = 0;
 };
 
 }  // namespace wedesk

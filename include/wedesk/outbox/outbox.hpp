@@ -66,6 +66,10 @@ public:
     /// otherwise the one stored when the card was sent (single-use). Delivered after the card.
     void UpdateCard(const std::string& userid, const std::string& task_id,
                     const std::string& replace_name, const std::string& response_code = "");
+    /// Notifier: an UpdateCard for whoever was sent the card `task_id`, when WeCom can still
+    /// update it: the card is queued (the update follows it) or was sent less than 71 h ago
+    /// (response_code lives 72 h) with its response_code unspent. Otherwise nothing is queued.
+    void RetireCard(const std::string& task_id, const std::string& replace_name) override;
 
     /// Called after every enqueue (e.g. OutboxWorker::Kick). Runs before the caller commits, so
     /// the worker also polls; app/ may Kick again after its commit.

@@ -109,6 +109,8 @@ public:
 
     /// Blocks until at least `n` messages were accepted or `timeout` passed; true when reached.
     bool WaitForMessages(std::size_t n, std::chrono::milliseconds timeout) const;
+    /// The same for accepted card updates (Updates()).
+    bool WaitForUpdates(std::size_t n, std::chrono::milliseconds timeout) const;
 
 private:
     struct Delivered {

@@ -277,6 +277,36 @@ TEST_CASE("outbox: a card keeps its response_code and a queued update uses it on
     CHECK(env.emu.Updates().size() == 1);
 }
 
+TEST_CASE("outbox: a retired card is greyed out for whoever got it, while WeCom still can",
+          "[unit]") {
+    Env env;
+    auto worker = env.Worker();
+    // Queued and retired before it went out: the update follows the card.
+    Commit(env, [](Outbox& o) {
+        o.SendCard("lisi", Card("IT20261127-0001").dump());
+        o.RetireCard("inc-IT20261127-0001", "已转派");
+    });
+    CHECK(worker->RunOnce().sent == 2);
+    REQUIRE(env.emu.Updates().size() == 1);
+    CHECK(env.emu.Updates()[0].body["userids"] == json::array({"lisi"}));
+    CHECK(env.emu.Updates()[0].body["button"]["replace_name"] == "已转派");
+    CHECK(env.emu.Updates()[0].body["response_code"] == env.emu.Received()[0].response_code);
+
+    // Spent code, unknown card, or a card older than the code's 72 h: nothing is queued.
+    Commit(env, [](Outbox& o) {
+        o.RetireCard("inc-IT20261127-0001", "已取消");
+        o.RetireCard("no-such-card", "已取消");
+        o.SendCard("wangwu", Card("IT20261127-0002").dump());
+    });
+    CHECK(worker->RunOnce().sent == 1);
+    env.clock.Advance(std::chrono::hours(72));
+    Commit(env, [](Outbox& o) { o.RetireCard("inc-IT20261127-0002", "已转派"); });
+    Outbox outbox(*env.db, env.clock);
+    CHECK(outbox.Stats().pending == 0);
+    CHECK(worker->RunOnce().sent == 0);
+    CHECK(env.emu.Updates().size() == 1);
+}
+
 TEST_CASE("outbox: a card that is not JSON is stored parked", "[unit]") {
     Env env;
     Commit(env, [](Outbox& o) { o.SendCard("lisi", "{not json"); });

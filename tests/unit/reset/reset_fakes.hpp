@@ -126,6 +126,7 @@ public:
     void SendCard(const std::string& userid, const std::string& card) override {
         texts.emplace_back(userid, card);
     }
+    void RetireCard(const std::string&, const std::string&) override {}
 };
 
 class FakeUserLookup final : public reset::UserLookup {
