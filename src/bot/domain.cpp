@@ -33,6 +33,21 @@ bool LooksLikeCode(const std::string& s) {
     return digits == 6;
 }
 
+// The shape of a WeCom UserID: 1-64 of letters, digits, '_', '-', '.', '@'.
+bool LooksLikeUserId(const std::string& s) {
+    if (s.empty() || s.size() > 64) {
+        return false;
+    }
+    for (char c : s) {
+        const bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+                        (c >= 'A' && c <= 'Z') || c == '_' || c == '-' || c == '.' || c == '@';
+        if (!ok) {
+            return false;
+        }
+    }
+    return true;
+}
+
 // Whether the text has anything to search for or to describe a problem with: a letter or digit
 // (ASCII, Latin/Greek/Cyrillic, kana, CJK, Hangul), not only punctuation, symbols or emoji.
 bool HasWords(const std::string& raw) {
@@ -61,9 +76,10 @@ bool Bot::Impl::IsEngineer(const std::string& user) {
 }
 
 bool Bot::Impl::FlowTakesText(const Turn& turn) const {
-    // Steps whose answer is free text: a command word inside it is part of the answer.
+    // Steps whose answer is free text: a command word inside it is part of the answer. (The
+    // transfer flow wants a UserID, so a command there leaves it.)
     return (turn.state.flow == "create" && turn.state.step == "description") ||
-           turn.state.flow == "reset" || turn.state.flow == "transfer";
+           turn.state.flow == "reset";
 }
 
 std::string Bot::Impl::OnFlowText(Turn& turn, const std::string& raw) {
@@ -101,6 +117,12 @@ std::string Bot::Impl::OnFlowText(Turn& turn, const std::string& raw) {
     if (flow == "transfer") {
         const std::string no = Data(turn).value("no", "");
         const std::string target = text::AsciiLower(text::Trim(text::FoldFullWidth(raw)));
+        if (!LooksLikeUserId(target)) {
+            return "请回复要转派给的同事的 UserID（字母、数字等，例如 lisi），或回复 取消 放弃。";
+        }
+        if (!IsEngineer(target)) {
+            return "找不到工程师 " + target + "，请检查后重新回复 UserID，或回复 取消 放弃。";
+        }
         LeaveFlow(turn);
         Command c;
         c.kind = CommandKind::kTransfer;
@@ -341,7 +363,7 @@ std::string Bot::Impl::OnMedia(Turn& turn, const wecom::InboundMessage& m) {
         if (waiting.ok() && waiting->has_value()) {
             auto r = deps.tickets->AddAttachment((*waiting)->no, turn.user, m.media_id, type);
             if (r.ok()) {
-                return "已将附件添加到工单 " + (*waiting)->no + "。";
+                return "已将附件添加到工单 " + (*waiting)->no + " 并转给工程师，请耐心等待处理。";
             }
         }
     }

@@ -20,10 +20,10 @@
 namespace wedesk::tickets {
 
 struct Outgoing {
-    enum class Kind { kText, kCard };
+    enum class Kind { kText, kCard, kRetireCard };
     Kind kind;
-    std::string to;
-    std::string body;
+    std::string to;    // kRetireCard: the card's task_id
+    std::string body;  // kRetireCard: the button's new name
 };
 
 struct Step {
@@ -40,6 +40,10 @@ struct Step {
         if (!to.empty()) {
             out.push_back({Outgoing::Kind::kCard, to, std::move(card_json)});
         }
+    }
+    /// The card `task_id` no longer applies: its buttons are greyed out showing `replace_name`.
+    void RetireCard(std::string task_id, std::string replace_name) {
+        out.push_back({Outgoing::Kind::kRetireCard, std::move(task_id), std::move(replace_name)});
     }
 };
 
@@ -59,10 +63,16 @@ Result<T> RunStep(store::Database& db, Notifier& notifier, std::int64_t now, F&&
             return r;  // undone when tx goes
         }
         for (const auto& o : step.out) {
-            if (o.kind == Outgoing::Kind::kText) {
-                notifier.SendText(o.to, o.body);
-            } else {
-                notifier.SendCard(o.to, o.body);
+            switch (o.kind) {
+                case Outgoing::Kind::kText:
+                    notifier.SendText(o.to, o.body);
+                    break;
+                case Outgoing::Kind::kCard:
+                    notifier.SendCard(o.to, o.body);
+                    break;
+                case Outgoing::Kind::kRetireCard:
+                    notifier.RetireCard(o.to, o.body);
+                    break;
             }
         }
         tx.Commit();

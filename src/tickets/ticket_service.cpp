@@ -347,6 +347,11 @@ void ClosePause(Step& s, const Env& env, const Ticket& t) {
     UpdateResolveDue(s, env, t);
 }
 
+/// A ticket's cards are numbered: each assignment sends a new one (tickets.card_seq).
+std::string CardTaskId(const std::string& no, std::int64_t seq) {
+    return "t-" + no + "-" + std::to_string(seq);
+}
+
 std::string CardJson(SQLite::Database& conn, const Ticket& t, std::int64_t seq,
                      const std::string& title) {
     nlohmann::json card = {
@@ -360,7 +365,7 @@ std::string CardJson(SQLite::Database& conn, const Ticket& t, std::int64_t seq,
          nlohmann::json::array(
              {{{"keyname", "报修人"}, {"value", dispatch::NameOf(conn, t.requester)}},
               {{"keyname", "优先级"}, {"value", t.priority}}})},
-        {"task_id", "t-" + t.no + "-" + std::to_string(seq)},
+        {"task_id", CardTaskId(t.no, seq)},
         {"button_list",
          nlohmann::json::array(
              {{{"type", 0}, {"text", "接单"}, {"style", 1}, {"key", "ticket_accept:" + t.no}},
@@ -397,6 +402,9 @@ void Assign(Step& s, const Ticket& t, const std::string& assignee, const std::st
     }
     MarkAssigned(s, assignee);
     AddEvent(s, t.id, actor, kind, detail);
+    if (seq > 1) {
+        s.RetireCard(CardTaskId(t.no, seq - 1), "已转派");  // its buttons would mislead
+    }
     s.Card(assignee, CardJson(s.conn, t, seq, title));
 }
 
@@ -708,6 +716,15 @@ Result<Ticket> TicketService::Cancel(const std::string& no, const std::string& r
                         if (t.status == Status::kWaiting) {
                             ClosePause(s, env, t);
                         }
+                        if (t.status == Status::kAssigned) {
+                            // Not accepted yet: the engineer's card still offers 接单.
+                            SQLite::Statement q(s.conn,
+                                                "SELECT card_seq FROM tickets WHERE id = ?");
+                            q.bind(1, t.id);
+                            if (q.executeStep() && q.getColumn(0).getInt64() > 0) {
+                                s.RetireCard(CardTaskId(t.no, q.getColumn(0).getInt64()), "已取消");
+                            }
+                        }
                         SetStatus(s, t.id, Status::kCancelled);
                         Exec(s, "UPDATE tickets SET closed_at = ?1 WHERE id = ?2", t.id);
                         AddEvent(s, t.id, who, "cancelled");
@@ -835,7 +852,13 @@ Result<Ticket> TicketService::AddAttachment(const std::string& no, const std::st
                         a.exec();
                         Exec(s, "UPDATE tickets SET updated_at = ?1 WHERE id = ?2", t.id);
                         AddEvent(s, t.id, who, "attachment", kind);
-                        if (rel.requester && !rel.assignee) {
+                        if (rel.requester && t.status == Status::kWaiting) {
+                            // The engineer asked for something; a photo can be the answer.
+                            ClosePause(s, env, t);
+                            SetStatus(s, t.id, Status::kInProgress);
+                            AddEvent(s, t.id, who, "replied", "[" + kind + "]");
+                            s.Text(t.assignee, "工单 " + t.no + " 报修人补充了附件，已恢复处理。");
+                        } else if (rel.requester && !rel.assignee) {
                             s.Text(t.assignee, "报修人为工单 " + n + " 补充了附件。");
                         }
                         return LoadById(s.conn, env, t.id);

@@ -121,6 +121,10 @@ TEST_CASE("transfer by command and by the 转派 button; a second accept is refu
         CHECK(click.msg_type == "update_button");
         CHECK(click.content == "转派中");
         WaitText(s, "eng1", "UserID");
+        // Words that are no UserID, or nobody's, are asked for again; a command leaves.
+        CHECK_THAT(Say(s, "eng1", "转给赵工"), Catch::Contains("请回复要转派给的同事的 UserID"));
+        CHECK_THAT(Say(s, "eng1", "zhaogong"), Catch::Contains("找不到工程师 zhaogong"));
+        CHECK(TicketCol(s, no, "assignee") == "eng1");
         CHECK_THAT(Say(s, "eng1", "eng2"), Catch::Contains("已转派给 eng2"));
         CHECK(s.Count("dialogs", "userid = 'eng1'") == 0);
     }
@@ -129,6 +133,12 @@ TEST_CASE("transfer by command and by the 转派 button; a second accept is refu
     WaitText(s, "zhangsan", "已转交 赵工");
     const auto card2 = WaitCard(s, "eng2", no);
     CHECK(TaskId(card2) != TaskId(first_card));
+    // eng1's card is greyed out at WeCom with the code WeCom gave when it was sent.
+    REQUIRE(s.api().WaitForUpdates(1, std::chrono::seconds(10)));
+    const auto retired = s.api().Updates().front();
+    CHECK(retired.body["userids"] == nlohmann::json::array({"eng1"}));
+    CHECK(retired.body["button"]["replace_name"] == "已转派");
+    CHECK(retired.body["response_code"] == first_card.response_code);
 
     // Someone outside the group cannot take it; the new assignee can.
     CHECK_THAT(Say(s, "neteng", "接单 " + no), Catch::Contains("没有找到工单"));
@@ -281,6 +291,16 @@ TEST_CASE("挂起 waits for the employee; their next message resumes the ticket"
     WaitText(s, "eng1", "报修人回复：资产编号 A12345");
     // The next message is ordinary again.
     CHECK_THAT(Say(s, "zhangsan", "资产编号 A12345"), !Catch::Contains("转给工程师"));
+
+    // Asked again, the employee answers with a photo: that resumes the ticket too.
+    CHECK_THAT(Say(s, "eng1", "挂起 " + no + " 请拍一下资产标签"), Catch::Contains("已挂起"));
+    auto photo = s.client().SendImage("zhangsan", "MEDIA_asset_tag");
+    REQUIRE(photo.ok());
+    CHECK_THAT(photo->content, Catch::Contains("已将附件添加到工单 " + no + " 并转给工程师"));
+    CHECK(TicketCol(s, no, "status") == "in_progress");
+    CHECK(TicketCol(s, no, "paused_since") == "0");
+    CHECK(s.Count("ticket_attachments", "media_id = 'MEDIA_asset_tag'") == 1);
+    WaitText(s, "eng1", "报修人补充了附件，已恢复处理");
 }
 
 TEST_CASE("上班 and 下班 steer dispatch; 我的任务 lists the engineer's open tickets",

@@ -167,6 +167,8 @@ public:
     Result<Ticket> Rate(const std::string& no, const std::string& requester, int score,
                         const std::string& comment = "");
     /// Attaches a media id (requester, assignee, lead or admin; ticket not closed/cancelled).
+    /// From the requester on a ticket waiting for them, it is their answer: the ticket resumes
+    /// as with EmployeeReplied.
     Result<Ticket> AddAttachment(const std::string& no, const std::string& by,
                                  const std::string& media_id, const std::string& type = "image");
     /// The requester answered a ticket that waits for them: resumes the resolution clock and

@@ -213,8 +213,70 @@ TEST_CASE("card buttons: accept, transfer, stale or unknown keys", "[unit]") {
 
     CHECK(click("eng1", "ticket_transfer:" + t->no).text == "转派中");
     CHECK(env.State("eng1").flow == "transfer");
-    CHECK_THAT(env.Say("eng1", "nobody"), Catch::Contains("找不到工程师"));
+    // An unknown or malformed UserID is asked for again; nothing changes.
+    CHECK_THAT(env.Say("eng1", "nobody"), Catch::Contains("找不到工程师 nobody"));
+    CHECK(env.State("eng1").flow == "transfer");
+    CHECK_THAT(env.Say("eng1", "给李四吧"), Catch::Contains("请回复要转派给的同事的 UserID"));
+    CHECK(env.State("eng1").flow == "transfer");
+    CHECK(env.tickets->AdminGet(t->no)->ticket.assignee == "eng1");
+    // A command leaves the flow and runs, instead of being taken for a UserID.
+    CHECK_THAT(env.Say("eng1", "我的任务"), Catch::Contains(t->no));
     CHECK(env.State("eng1").flow.empty());
+}
+
+TEST_CASE("transfer from the card: the colleague gets a new card and the old one is retired",
+          "[unit]") {
+    BotEnv env;
+    env.Import(std::string(kPeople) + "eng2,李工,13800138012,eng2,IT,engineer,desktop\n");
+    REQUIRE(env.tickets->SetDuty("eng1", true).ok());
+    auto t = env.tickets->Create("zhangsan", "pc", "电脑坏了", "P3");
+    REQUIRE(t.ok());
+    REQUIRE(t->assignee == "eng1");
+    wedesk::wecom::InboundMessage m;
+    m.from_user = "eng1";
+    m.type = wedesk::wecom::MsgType::kEvent;
+    m.raw_type = "event";
+    m.event = "template_card_event";
+    m.event_type = wedesk::wecom::EventType::kTemplateCardEvent;
+    m.event_key = "ticket_transfer:" + t->no;
+    m.task_id = "t-" + t->no + "-1";
+    REQUIRE(env.Handle(m).passive.text == "转派中");
+    env.notifier.Clear();
+    CHECK_THAT(env.Say("eng1", "ENG2"), Catch::Contains("已转派给 eng2"));
+    CHECK(env.State("eng1").flow.empty());
+    CHECK(env.tickets->AdminGet(t->no)->ticket.assignee == "eng2");
+    const auto retired = env.notifier.To("t-" + t->no + "-1", "retire");
+    REQUIRE(retired.size() == 1);
+    CHECK(retired[0].body == "已转派");
+    const auto cards = env.notifier.To("eng2", "card");
+    REQUIRE(cards.size() == 1);
+    CHECK_THAT(cards[0].body, Catch::Contains("t-" + t->no + "-2"));
+}
+
+TEST_CASE("an image answers a ticket waiting for the employee and resumes it", "[unit]") {
+    BotEnv env;
+    env.Import(kPeople);
+    REQUIRE(env.tickets->SetDuty("eng1", true).ok());
+    auto t = env.tickets->Create("zhangsan", "pc", "电脑坏了", "P3");
+    REQUIRE(t.ok());
+    REQUIRE(env.tickets->Accept(t->no, "eng1").ok());
+    REQUIRE(env.tickets->Wait(t->no, "eng1", "请拍一下资产标签").ok());
+    REQUIRE(env.tickets->AdminGet(t->no)->ticket.status == wedesk::tickets::Status::kWaiting);
+    env.notifier.Clear();
+    wedesk::wecom::InboundMessage m;
+    m.from_user = "zhangsan";
+    m.type = wedesk::wecom::MsgType::kImage;
+    m.raw_type = "image";
+    m.media_id = "MEDIA_asset_tag";
+    CHECK_THAT(env.Handle(m).passive.text, Catch::Contains("并转给工程师"));
+    const auto d = env.tickets->AdminGet(t->no);
+    REQUIRE(d.ok());
+    CHECK(d->ticket.status == wedesk::tickets::Status::kInProgress);
+    CHECK_FALSE(d->ticket.paused);
+    CHECK(d->ticket.attachments.size() == 1);
+    const auto told = env.notifier.To("eng1", "text");
+    REQUIRE(told.size() == 1);
+    CHECK_THAT(told[0].body, Catch::Contains("已恢复处理"));
 }
 
 TEST_CASE("engineer commands are refused to employees", "[unit]") {

@@ -119,6 +119,10 @@ TEST_CASE("accept timeout re-dispatches to the next engineer and tells the lead"
     auto cards = env.notifier.To("eng_b", "card");
     REQUIRE(cards.size() == 1);
     CHECK(nlohmann::json::parse(cards[0].body)["task_id"] == "t-" + t.no + "-2");
+    // eng_a's card is greyed out rather than left offering 接单.
+    auto retired = env.notifier.To("t-" + t.no + "-1", "retire");
+    REQUIRE(retired.size() == 1);
+    CHECK(retired[0].body == "已转派");
     auto lead = env.notifier.To("lead_d", "text");
     REQUIRE(lead.size() == 1);
     CHECK_THAT(lead[0].body, Catch::Contains(t.no) && Catch::Contains("未接单"));

@@ -211,6 +211,17 @@ TEST_CASE("cancel: own, not yet resolved; the assignee is told", "[unit]") {
     CHECK(n.status == Status::kNew);
     CHECK(n.assignee.empty());
     CHECK(env.svc->Cancel(n.no, "emp1")->status == Status::kCancelled);
+    CHECK(env.notifier.To("", "retire").empty());  // accepted or never dispatched: no 接单 left
+}
+
+TEST_CASE("cancel before anyone accepted retires the engineer's card", "[unit]") {
+    Env env;
+    Ticket t = env.Create();
+    REQUIRE(t.status == Status::kAssigned);
+    REQUIRE(env.svc->Cancel(t.no, "emp1").ok());
+    auto retired = env.notifier.To("t-" + t.no + "-1", "retire");
+    REQUIRE(retired.size() == 1);
+    CHECK(retired[0].body == "已取消");
 }
 
 TEST_CASE("nobody can see or change another employee's ticket", "[unit]") {
@@ -383,6 +394,7 @@ TEST_CASE("transfer hands the ticket to another engineer who must accept", "[uni
     REQUIRE(cards.size() == 1);
     CHECK(nlohmann::json::parse(cards[0].body)["task_id"] == "t-" + t.no + "-2");
     CHECK_THAT(env.notifier.To("emp1", "text").back().body, Catch::Contains("转交"));
+    CHECK(env.notifier.To("t-" + t.no + "-1", "retire").size() == 1);
 
     // The previous engineer lost it.
     CHECK(env.svc->Resolve(t.no, eng, "").error().code == "not_found");
@@ -403,6 +415,19 @@ TEST_CASE("attachments can be added by the requester and the assignee", "[unit]"
     CHECK(env.notifier.To(t.assignee, "text").size() == 1);
     CHECK(env.svc->AddAttachment(t.no, t.assignee, "log-1", "file")->attachments.size() == 2);
     CHECK(env.svc->AddAttachment(t.no, "emp1", " ").error().code == "invalid");
+    CHECK(r->status == Status::kInProgress);  // not waiting: the status is left alone
+
+    // On a ticket that waits for the requester, their attachment is the answer.
+    REQUIRE(env.svc->Wait(t.no, t.assignee, "请拍一下报错窗口")->status == Status::kWaiting);
+    env.notifier.Clear();
+    auto answer = env.svc->AddAttachment(t.no, "emp1", "media-10");
+    REQUIRE(answer.ok());
+    CHECK(answer->status == Status::kInProgress);
+    CHECK_FALSE(answer->paused);
+    CHECK_THAT(env.notifier.To(t.assignee, "text").back().body, Catch::Contains("已恢复处理"));
+    // The assignee's own attachment does not answer for the requester.
+    REQUIRE(env.svc->Wait(t.no, t.assignee, "还需要序列号")->status == Status::kWaiting);
+    CHECK(env.svc->AddAttachment(t.no, t.assignee, "log-2", "file")->status == Status::kWaiting);
 }
 
 TEST_CASE("duty: only staff can go on and off duty", "[unit]") {
