@@ -6,6 +6,7 @@
 
 #include "app/commands.hpp"
 #include "wedesk/app/server_app.hpp"
+#include "wedesk/common/fatal_signal.hpp"
 #include "wedesk/common/log.hpp"
 
 namespace wedesk::app {
@@ -46,6 +47,7 @@ int Serve(const CliContext& ctx) {
         std::cerr << "wedesk: config error: log.level/log.format invalid\n";
         return 2;
     }
+    InstallFatalSignalReport();
     // Block the stop signals in every thread; the main thread waits for them below.
     sigset_t stop_signals;
     sigemptyset(&stop_signals);
