@@ -339,19 +339,10 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& confi
 void ServerApp::SetBackgroundThreads(bool enabled) { impl_->background_threads = enabled; }
 
 Result<int> ServerApp::Start() {
-    const int port = impl_->http->Start(impl_->config.server.host, impl_->config.server.port);
-    if (port < 0) {
-        return Fail("listen", "cannot listen on " + impl_->config.server.host + ":" +
-                                  std::to_string(impl_->config.server.port));
-    }
+    // Workers and the checkpoint hook first: the hook's target is set before any request can
+    // reach the writer, and a failed listen is undone by Stop() like any other start.
     impl_->running = true;
     if (impl_->background_threads) {
-        impl_->outbox_worker->Start();
-        impl_->ticker_stop = false;
-        impl_->ticker = std::thread([raw = impl_.get()] {
-            SetThreadName("wd-ticker");
-            raw->TickerLoop();
-        });
         impl_->checkpoint_stop = false;
         impl_->db->MoveCheckpointsOffWriter([raw = impl_.get()](int wal_pages) {
             if (wal_pages >= kCheckpointPages) {
@@ -366,6 +357,18 @@ Result<int> ServerApp::Start() {
             SetThreadName("wd-checkpoint");
             raw->CheckpointLoop();
         });
+        impl_->outbox_worker->Start();
+        impl_->ticker_stop = false;
+        impl_->ticker = std::thread([raw = impl_.get()] {
+            SetThreadName("wd-ticker");
+            raw->TickerLoop();
+        });
+    }
+    const int port = impl_->http->Start(impl_->config.server.host, impl_->config.server.port);
+    if (port < 0) {
+        Stop();
+        return Fail("listen", "cannot listen on " + impl_->config.server.host + ":" +
+                                  std::to_string(impl_->config.server.port));
     }
     return port;
 }
