@@ -23,6 +23,7 @@ using nlohmann::json;
 
 constexpr std::int64_t kMaxDuplicateInterval = 4 * 3600;  // WeCom's maximum
 constexpr std::int64_t kDuplicateMargin = 300;
+constexpr std::int64_t kFirstSendDuplicateInterval = 60;
 constexpr std::size_t kMaxErrorText = 300;
 // Bound of the paced-member cache; dropping it only costs queries (the database is the truth).
 constexpr std::size_t kMaxPacedUsers = 100000;
@@ -413,12 +414,16 @@ PassResult OutboxWorker::RunOnce() {
         Result<wecom::SendResult> sent = wecom::SendResult{};
         if (r.kind == "send") {
             body["touser"] = r.userid;
-            if (r.attempts > 0) {
-                body["enable_duplicate_check"] = 1;
-                body["duplicate_check_interval"] =
-                    std::clamp<std::int64_t>(now - first_attempt_at + kDuplicateMargin,
-                                             kDuplicateMargin, kMaxDuplicateInterval);
-            }
+            // Every send asks WeCom to drop a copy. A resend (an earlier attempt may have
+            // arrived) covers the time since the first attempt. A first send covers a short
+            // window too: after a crash, the lost first attempt can still reach WeCom *after*
+            // the resend, and then it is the copy that must be dropped.
+            body["enable_duplicate_check"] = 1;
+            body["duplicate_check_interval"] =
+                r.attempts > 0
+                    ? std::clamp<std::int64_t>(now - first_attempt_at + kDuplicateMargin,
+                                               kDuplicateMargin, kMaxDuplicateInterval)
+                    : kFirstSendDuplicateInterval;
             sent = api_.SendRaw(std::move(body));
         } else {
             body["userids"] = json::array({r.userid});

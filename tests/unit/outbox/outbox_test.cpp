@@ -83,13 +83,28 @@ TEST_CASE("outbox: a committed message is delivered once", "[unit]") {
     REQUIRE(got.size() == 1);
     CHECK(got[0].touser == "zhangsan");
     CHECK(got[0].body["text"]["content"] == "工单 IT20261127-0001 已创建");
-    CHECK_FALSE(got[0].body.contains("enable_duplicate_check"));
+    // A first send asks for a short duplicate check: see the next test.
+    CHECK(got[0].body["enable_duplicate_check"] == 1);
+    CHECK(got[0].body["duplicate_check_interval"] == 60);
     const auto s = outbox.Stats();
     CHECK(s.sent == 1);
     CHECK(s.pending == 0);
     const auto sent = outbox.List("sent");
     REQUIRE(sent.size() == 1);
     CHECK(sent[0].msgid == got[0].msgid);
+}
+
+TEST_CASE("outbox: a lost first attempt that reaches WeCom after the resend is dropped",
+          "[unit]") {
+    // After a crash, the resend (attempts > 0) can reach WeCom before the first attempt, which
+    // was still on its way. Both carry the duplicate check, so whichever comes second is dropped.
+    Env env;
+    Commit(env, [](Outbox& o) { o.SendText("lisi", "工单 IT20261127-0001 报修人回复了。"); });
+    CHECK(env.Worker()->RunOnce().sent == 1);
+    auto r = env.api.SendRaw(env.emu.Received().at(0).body);  // the same request again
+    REQUIRE(r.ok());
+    CHECK(env.emu.DuplicatesDropped() == 1);
+    CHECK(env.emu.Received().size() == 1);
 }
 
 TEST_CASE("outbox: errcode -1 backs off and delivers exactly once after recovery", "[unit]") {
