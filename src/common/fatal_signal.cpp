@@ -8,8 +8,18 @@
 #include <cstring>
 #include <initializer_list>
 
+// The sanitizers install their own handlers, which give a better report: keep out of their way.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define WEDESK_UNDER_SANITIZER 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define WEDESK_UNDER_SANITIZER 1
+#endif
+#endif
+
 namespace wedesk {
 
+#ifndef WEDESK_UNDER_SANITIZER
 namespace {
 
 // Only async-signal-safe calls below (write, backtrace after it was warmed up, raise).
@@ -52,11 +62,10 @@ void OnFatalSignal(int sig) {
 }
 
 }  // namespace
+#endif
 
 void InstallFatalSignalReport() {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-    return;  // the sanitizer's own handlers give a better report
-#else
+#ifndef WEDESK_UNDER_SANITIZER
     void* warm[1];
     backtrace(warm, 1);  // loads libgcc's unwinder now, not inside a signal handler
     struct sigaction sa {};

@@ -12,7 +12,7 @@
 
 #include "wedesk/common/fatal_signal.hpp"
 
-#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)  // see fatal_signal.cpp
 TEST_CASE("a fatal signal is reported with a backtrace and still ends the process", "[unit]") {
     int fds[2];
     REQUIRE(pipe(fds) == 0);
