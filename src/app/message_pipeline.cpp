@@ -111,6 +111,8 @@ Result<wecom::PassiveReply> MessagePipeline::Handle(const wecom::InboundMessage&
             queue_.front()->wake.notify_one();
         }
     }
+    lock.unlock();
+    store::Database::RunActions(mine.after_commit);
     return std::move(*mine.result);
 }
 
@@ -124,11 +126,14 @@ void MessagePipeline::RunBatch(const std::vector<Pending*>& batch) {
                 // SQLite ended the transaction after an error: nothing more can join it.
                 throw std::runtime_error("transaction ended early");
             }
+            const auto actions_mark = db_.AfterCommitMark();
             conn.exec("SAVEPOINT delivery");
             try {
                 p->result = Process(*p->message, key, p->outcome);
                 conn.exec("RELEASE delivery");
+                p->after_commit = db_.TakeAfterCommit(actions_mark);
             } catch (...) {
+                db_.DropAfterCommit(actions_mark);
                 // This delivery alone is undone; WeCom will deliver it again.
                 log::Get("pipeline")->error("processing {} failed: {}", key, CurrentError());
                 p->result = Fail("internal", "processing failed");
@@ -149,6 +154,7 @@ void MessagePipeline::RunBatch(const std::vector<Pending*>& batch) {
         for (auto* p : batch) {
             p->result = Fail("internal", "processing failed");
             p->outcome = "failed";
+            p->after_commit.clear();
         }
     }
     bool wrote = false;

@@ -189,6 +189,44 @@ void Database::Backup(const std::string& dest) {
     }
 }
 
+void Database::AfterCommit(std::function<void()> fn) {
+    if (write_owner_.load() != std::this_thread::get_id()) {
+        std::vector<std::function<void()>> now{std::move(fn)};
+        RunActions(now);  // no write transaction on this thread: nothing to wait for
+        return;
+    }
+    after_commit_.push_back(std::move(fn));
+}
+
+std::vector<std::function<void()>> Database::TakeAfterCommit(std::size_t mark) {
+    std::vector<std::function<void()>> out;
+    if (mark < after_commit_.size()) {
+        out.assign(std::make_move_iterator(after_commit_.begin() + static_cast<std::ptrdiff_t>(mark)),
+                   std::make_move_iterator(after_commit_.end()));
+        after_commit_.resize(mark);
+    }
+    return out;
+}
+
+void Database::DropAfterCommit(std::size_t mark) {
+    if (mark < after_commit_.size()) {
+        after_commit_.resize(mark);
+    }
+}
+
+void Database::RunActions(std::vector<std::function<void()>>& actions) {
+    for (auto& fn : actions) {
+        try {
+            fn();
+        } catch (const std::exception& e) {
+            log::Get("store")->error("an action after commit failed: {}", e.what());
+        } catch (...) {
+            log::Get("store")->error("an action after commit failed");
+        }
+    }
+    actions.clear();
+}
+
 void Database::Checkpoint() { Conn().exec("PRAGMA wal_checkpoint(TRUNCATE)"); }
 
 SQLite::Database& Database::WriterConn() {
@@ -270,6 +308,7 @@ WriteTx::WriteTx(Database& db)
 
 WriteTx::~WriteTx() {
     if (!done_) {
+        db_.after_commit_.clear();  // nothing was committed: nothing follows it
         try {
             conn_.exec("ROLLBACK");
         } catch (const SQLite::Exception&) {
@@ -282,7 +321,10 @@ WriteTx::~WriteTx() {
 void WriteTx::Commit() {
     conn_.exec("COMMIT");
     done_ = true;
+    auto actions = std::move(db_.after_commit_);
+    db_.after_commit_.clear();
     Release();
+    Database::RunActions(actions);  // outside the writer lock
 }
 
 void WriteTx::Release() {
@@ -305,8 +347,9 @@ std::unique_ptr<WriteTx> OwnTxUnlessJoined(Database& db) {
 }  // namespace
 
 StepTx::StepTx(Database& db, const char* name)
-    : tx_(OwnTxUnlessJoined(db)), conn_(tx_ ? tx_->Conn() : db.Conn()), name_(name) {
+    : db_(db), tx_(OwnTxUnlessJoined(db)), conn_(tx_ ? tx_->Conn() : db.Conn()), name_(name) {
     if (!tx_) {
+        actions_mark_ = db_.after_commit_.size();
         conn_.exec("SAVEPOINT " + name_);
     }
 }
@@ -315,6 +358,7 @@ StepTx::~StepTx() {
     if (done_ || tx_) {
         return;  // committed, or the WriteTx rolls back in its own destructor
     }
+    db_.DropAfterCommit(actions_mark_);
     try {
         conn_.exec("ROLLBACK TO " + name_);
         conn_.exec("RELEASE " + name_);

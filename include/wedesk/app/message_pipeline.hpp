@@ -48,6 +48,9 @@ private:
         const char* outcome = "failed";
         bool done = false;
         std::condition_variable wake;  // done, or time to lead the next batch
+        // Database::AfterCommit actions of this delivery: run by its own thread once the batch
+        // committed, before the reply goes out (an SMS is sent without holding the writer).
+        std::vector<std::function<void()>> after_commit;
     };
     void RunBatch(const std::vector<Pending*>& batch);
     // Inside the batch's transaction; `key` is the message's DedupeKey(). An exception means

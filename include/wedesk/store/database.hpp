@@ -94,6 +94,20 @@ public:
     /// SQLite's automatic checkpoints (at shutdown, once no other thread writes).
     void MoveCheckpointsOffWriter(std::function<void(int wal_pages)> wal_pages);
 
+    /// Runs `fn` once the calling thread's write transaction has committed, outside the writer
+    /// lock: for calls to other systems (an SMS provider) that must not hold every other write
+    /// up. Dropped when that transaction, or the StepTx savepoint it was registered in, rolls
+    /// back. Without a write transaction on this thread, `fn` runs at once. An action that
+    /// throws is logged and the others still run.
+    void AfterCommit(std::function<void()> fn);
+    /// For a caller that commits many units of work at once (MessagePipeline): the actions
+    /// registered since `AfterCommitMark()` are taken out (to be run by the unit's own thread
+    /// with RunActions) or dropped (the unit was undone). Writer-owner only.
+    std::size_t AfterCommitMark() const { return after_commit_.size(); }
+    std::vector<std::function<void()>> TakeAfterCommit(std::size_t mark);
+    void DropAfterCommit(std::size_t mark);
+    static void RunActions(std::vector<std::function<void()>>& actions);
+
 private:
     explicit Database(std::string path);
     std::unique_ptr<SQLite::Database> NewConnection() const;
@@ -102,6 +116,7 @@ private:
     void Migrate();
 
     friend class WriteTx;
+    friend class StepTx;
 
     std::string path_;
     std::mutex mu_;  // guards conns_ and writer_
@@ -114,6 +129,8 @@ private:
     // Used only by the thread holding write_mu_ (":memory:" uses its single connection).
     std::unique_ptr<SQLite::Database> writer_;
     std::function<void(int)> wal_pages_;  // set once at start-up, then read by the writer only
+    // AfterCommit actions of the open write transaction; used by the write_mu_ owner only.
+    std::vector<std::function<void()>> after_commit_;
     // Per connection: SQL -> statement. Guarded by mu_ for lookup of a connection's map; a map
     // itself is used only by whoever uses its connection. Declared last: destroyed before the
     // connections whose statements it holds.
@@ -160,9 +177,11 @@ public:
     bool joined() const { return !tx_; }
 
 private:
+    Database& db_;
     std::unique_ptr<WriteTx> tx_;  // null when joined
     SQLite::Database& conn_;
     std::string name_;
+    std::size_t actions_mark_ = 0;  // joined: Database::after_commit_ size at the savepoint
     bool done_ = false;
 };
 

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <future>
+#include <map>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -51,6 +52,10 @@ struct Fixture {
     std::vector<std::string> answered;  // contents the responder saw, in order
     std::atomic<int> commits{0};
     std::unique_ptr<app::MessagePipeline> pipeline;
+    // AfterCommit actions that ran: content -> (thread, effect already committed and visible to
+    // a fresh connection). Handle() callers: content -> thread.
+    std::map<std::string, std::pair<std::thread::id, bool>> after;
+    std::map<std::string, std::thread::id> handlers;
 
     Fixture() {
         db->Conn().exec("CREATE TABLE effects (content TEXT NOT NULL)");
@@ -69,6 +74,16 @@ struct Fixture {
         SQLite::Statement ins(db->Conn(), "INSERT INTO effects (content) VALUES (?)");
         ins.bind(1, m.content);
         ins.exec();
+        db->AfterCommit([this, content = m.content] {
+            bool visible = false;
+            std::thread([&] {  // a thread of its own reads through its own connection
+                SQLite::Statement q(db->Conn(), "SELECT count(*) FROM effects WHERE content = ?");
+                q.bind(1, content);
+                visible = q.executeStep() && q.getColumn(0).getInt() == 1;
+            }).join();
+            std::lock_guard lock(mu);
+            after[content] = {std::this_thread::get_id(), visible};
+        });
         if (m.content == "first") {
             entered.set_value();
             released.wait();
@@ -87,10 +102,17 @@ struct Fixture {
         const std::vector<wecom::InboundMessage>& others) {
         std::vector<std::optional<Result<wecom::PassiveReply>>> results(others.size() + 1);
         std::vector<std::thread> threads;
-        threads.emplace_back([&] { results[0] = pipeline->Handle(Text("m-first", "first")); });
+        auto handle = [this](const wecom::InboundMessage& m) {
+            {
+                std::lock_guard lock(mu);
+                handlers[m.content] = std::this_thread::get_id();
+            }
+            return pipeline->Handle(m);
+        };
+        threads.emplace_back([&] { results[0] = handle(Text("m-first", "first")); });
         entered.get_future().wait();
         for (std::size_t i = 0; i < others.size(); ++i) {
-            threads.emplace_back([&, i] { results[i + 1] = pipeline->Handle(others[i]); });
+            threads.emplace_back([&, i] { results[i + 1] = handle(others[i]); });
             // Await this one in the queue (no fixed sleep), so the arrival order is known.
             while (pipeline->Queued() < i + 1) {
                 std::this_thread::yield();
@@ -148,6 +170,21 @@ TEST_CASE("a delivery that fails is undone alone; the rest of its batch commits"
     CHECK(Count(*f.db, "SELECT count(*) FROM inbound_messages") == 3);
     CHECK(Count(*f.db, "SELECT count(*) FROM inbound_messages WHERE dedupe_key LIKE '%m-boom%'") ==
           0);
+}
+
+TEST_CASE("after-commit actions run on each delivery's own thread once its batch committed",
+          "[unit][pipeline]") {
+    Fixture f;
+    f.RunBatchBehindFirst({Text("m-a", "before"), Text("m-boom", "boom"), Text("m-b", "after")});
+    std::lock_guard lock(f.mu);
+    REQUIRE(f.after.size() == 3);
+    CHECK(f.after.count("boom") == 0);  // the undone delivery's action is dropped
+    for (const char* content : {"first", "before", "after"}) {
+        INFO(content);
+        REQUIRE(f.after.count(content) == 1);
+        CHECK(f.after[content].second);                          // committed before it ran
+        CHECK(f.after[content].first == f.handlers[content]);  // by the delivery's thread
+    }
 }
 
 TEST_CASE("the same delivery twice in one batch is processed once and answered twice alike",

@@ -1,4 +1,4 @@
-// store::Database: the statement cache behind Prepare().
+// store::Database: the statement cache behind Prepare(), StepTx and AfterCommit actions.
 #include "wedesk/store/database.hpp"
 
 #include <SQLiteCpp/Database.h>
@@ -118,4 +118,59 @@ TEST_CASE("a step joins the thread's transaction as a savepoint, or opens its ow
         step.Commit();
     }  // the outer transaction is not committed: the step goes with it
     CHECK(count() == 3);
+}
+
+TEST_CASE("after-commit actions run once the transaction committed, outside the writer lock",
+          "[unit][store]") {
+    testing::TempDir dir;
+    auto db = store::Database::Open(dir.File("a.db"));
+    db->Conn().exec("CREATE TABLE t (x INTEGER)");
+    std::vector<std::string> ran;
+    // No transaction on this thread: at once.
+    db->AfterCommit([&] { ran.push_back("now"); });
+    CHECK(ran == std::vector<std::string>{"now"});
+
+    {
+        store::WriteTx tx(*db);
+        tx.Conn().exec("INSERT INTO t VALUES (1)");
+        db->AfterCommit([&] {
+            // Committed, and this thread may write again: the writer lock is free.
+            store::WriteTx again(*db);
+            again.Conn().exec("INSERT INTO t VALUES (2)");
+            again.Commit();
+            ran.push_back("after commit");
+        });
+        CHECK(ran.size() == 1);  // not before the commit
+        tx.Commit();
+    }
+    CHECK(ran.back() == "after commit");
+    CHECK(db->Conn().execAndGet("SELECT count(*) FROM t").getInt() == 2);
+
+    {
+        store::WriteTx tx(*db);
+        db->AfterCommit([&] { ran.push_back("rolled back"); });
+    }  // no Commit: rolled back, the action is dropped
+    {
+        store::WriteTx tx(*db);
+        {
+            store::StepTx kept(*db, "kept");
+            db->AfterCommit([&] { ran.push_back("kept step"); });
+            kept.Commit();
+        }
+        {
+            store::StepTx undone(*db, "undone");
+            db->AfterCommit([&] { ran.push_back("undone step"); });
+        }  // the savepoint rolls back, with its action
+        tx.Commit();
+    }
+    CHECK(ran == std::vector<std::string>{"now", "after commit", "kept step"});
+
+    // An action that throws is logged; the next one still runs.
+    {
+        store::WriteTx tx(*db);
+        db->AfterCommit([] { throw std::runtime_error("provider down"); });
+        db->AfterCommit([&] { ran.push_back("second"); });
+        tx.Commit();
+    }
+    CHECK(ran.back() == "second");
 }
