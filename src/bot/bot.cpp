@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bot/flows.hpp"
+#include "wedesk/reset/reset_service.hpp"
 #include "wedesk/bot/command.hpp"
 #include "wedesk/common/log.hpp"
 #include "wedesk/common/text.hpp"
@@ -62,6 +63,11 @@ BotReply Bot::Impl::Handle(const wecom::InboundMessage& m) {
         log::Get("bot")->info("dialog of {} expired in flow {}", turn.user, turn.state.flow);
         turn.state = store::DialogState{};
         turn.expired = true;
+    }
+    // A reset flow whose session ended outside the chat (its SMS could not be sent, the user
+    // was told by message): the next message starts fresh rather than hitting a dead session.
+    if (turn.state.flow == "reset" && deps.reset != nullptr && !deps.reset->InFlow(turn.user)) {
+        LeaveFlow(turn);
     }
     std::string reply;
     switch (m.type) {

@@ -290,10 +290,20 @@ struct ResetService::Impl {
 
     // ------------------------------------------------------------------ chat flow
 
-    // Sends a fresh code for `session_id`; on success returns its hash, on failure the user text.
-    Result<std::string> SendCode(SQLite::Database& c, const std::string& session_id,
-                                 const std::string& userid, const std::string& account,
-                                 const std::string& phone, Purpose purpose) {
+    // A fresh code for `session_id`: returns its hash. The send counts against cool-down and
+    // caps now; the SMS itself goes out once this step has committed, outside the write lock,
+    // so a slow provider does not hold up every other message (Database::AfterCommit). The
+    // code lives only in that action's memory.
+    // For a resend, `previous` is the code it replaces: if the new one cannot be sent, the
+    // previous one stays valid.
+    struct PreviousCode {
+        std::string hash;
+        std::int64_t expires_at = 0;
+    };
+    std::string QueueCode(SQLite::Database& c, const std::string& session_id,
+                          const std::string& userid, const std::string& account,
+                          const std::string& phone, Purpose purpose,
+                          std::optional<PreviousCode> previous = std::nullopt) {
         sms::SmsMessage m;
         m.phone_e164 = phone;
         m.purpose = PurposeKey(purpose);
@@ -302,6 +312,22 @@ struct ResetService::Impl {
         std::string hash = CodeHash(session_id, code);
         m.code = Secret(code);
         WipeString(code);
+        RecordSend(c, userid, phone);
+        const std::int64_t send_id = c.getLastInsertRowid();
+        db.AfterCommit(
+            [this, m = std::move(m), session_id, userid, account, send_id, hash, previous] {
+                SendQueued(m, session_id, userid, account, send_id, hash, previous);
+            });
+        return hash;
+    }
+
+    // After the step that queued the code committed: the SMS, then its outcome in a short
+    // step of its own. A failed send does not count against the caps and is told to the user
+    // by app message (their chat reply already went out); it ends a new session, while a
+    // failed resend leaves the previous code valid.
+    void SendQueued(const sms::SmsMessage& m, const std::string& session_id,
+                    const std::string& userid, const std::string& account, std::int64_t send_id,
+                    const std::string& hash, const std::optional<PreviousCode>& previous) {
         auto sent = sms->Send(m);
         if (!sent) {
             ++sms_failed;
@@ -311,16 +337,49 @@ struct ResetService::Impl {
                     "configuration",
                     sms->Name(), sent.error().message);
             }
-            AuditLog(c, userid, account, "code_sent", "failed",
-                     sms->Name() + " " + sent.error().code);
-            return Fail(sent.error().code, SmsText(sent.error()));
+        } else {
+            ++sms_sent;
         }
-        ++sms_sent;
-        RecordSend(c, userid, phone);
-        AuditLog(c, userid, account, "code_sent", "ok",
-                 std::string(PurposeKey(purpose)) + " to " + sms::MaskPhone(phone) + " via " +
-                     sms->Name());
-        return hash;
+        try {
+            store::StepTx tx(db, "wedesk_reset_sms");
+            auto& c = tx.Conn();
+            if (sent) {
+                AuditLog(c, userid, account, "code_sent", "ok",
+                         std::string(m.purpose) + " to " + sms::MaskPhone(m.phone_e164) + " via " +
+                             sms->Name());
+            } else {
+                AuditLog(c, userid, account, "code_sent", "failed",
+                         sms->Name() + " " + sent.error().code);
+                SQLite::Statement del(c, "DELETE FROM reset_sends WHERE id = ?");
+                del.bind(1, send_id);
+                del.exec();
+                // Only while the session still waits for this very code.
+                SQLite::Statement st(c,
+                                     previous ? "UPDATE reset_sessions SET code_hash = ?4, "
+                                                "code_expires_at = ?5, updated_at = ?1 WHERE "
+                                                "id = ?2 AND state = 'code_sent' AND code_hash = ?3"
+                                              : "UPDATE reset_sessions SET state = 'send_failed', "
+                                                "code_hash = '', updated_at = ?1 WHERE id = ?2 AND "
+                                                "state = 'code_sent' AND code_hash = ?3");
+                st.bind(1, static_cast<std::int64_t>(Now()));
+                st.bind(2, session_id);
+                st.bind(3, hash);
+                if (previous) {
+                    st.bind(4, previous->hash);
+                    st.bind(5, previous->expires_at);
+                }
+                if (st.exec() == 1) {
+                    notifier.SendText(
+                        userid, SmsText(sent.error()) +
+                                    (previous ? "之前收到的验证码在有效期内仍可使用；也可稍后回复 "
+                                                "重发 再试，回复 取消 退出。"
+                                              : "需要时请再次发送 重置密码 或 解锁账号。"));
+                }
+            }
+            tx.Commit();
+        } catch (const std::exception& e) {
+            log->error("recording the SMS outcome for {} failed: {}", userid, e.what());
+        }
     }
 
     // Cool-down and caps; the user text when refused.
@@ -404,10 +463,7 @@ struct ResetService::Impl {
             return {*refusal, true};
         }
         const std::string session_id = random.Alnum(24);
-        auto hash = SendCode(c, session_id, userid, user.account, *phone, purpose);
-        if (!hash) {
-            return {hash.error().message, true};
-        }
+        const std::string hash = QueueCode(c, session_id, userid, user.account, *phone, purpose);
         if (active) {
             SetState(c, active->id, "superseded");
         }
@@ -420,7 +476,7 @@ struct ResetService::Impl {
         st.bind(3, user.account);
         st.bind(4, PurposeKey(purpose));
         st.bind(5, *phone);
-        st.bind(6, *hash);
+        st.bind(6, hash);
         st.bind(7, static_cast<std::int64_t>(now + cfg.code_ttl_s));
         st.bind(8, SessionEnd(now));
         st.bind(9, static_cast<std::int64_t>(now));
@@ -464,15 +520,13 @@ struct ResetService::Impl {
             SetState(c, s.id, "cancelled");
             return {*refusal, true};
         }
-        auto hash = SendCode(c, s.id, s.userid, s.account, s.phone, purpose);
-        if (!hash) {
-            return {hash.error().message + "你可以稍后回复 重发 再试，回复 取消 退出。", false};
-        }
+        const std::string hash = QueueCode(c, s.id, s.userid, s.account, s.phone, purpose,
+                                           PreviousCode{s.code_hash, s.code_expires_at});
         const std::int64_t now = Now();
         SQLite::Statement st(c,
                              "UPDATE reset_sessions SET code_hash = ?, code_expires_at = ?, "
                              "expires_at = ?, updated_at = ? WHERE id = ?");
-        st.bind(1, *hash);
+        st.bind(1, hash);
         st.bind(2, static_cast<std::int64_t>(now + cfg.code_ttl_s));
         st.bind(3, SessionEnd(now));
         st.bind(4, static_cast<std::int64_t>(now));

@@ -2,6 +2,7 @@
 // Test doubles for the reset flow: directory, SMS sender (records codes), notifier, user lookup,
 // and a deterministic random source with a long period (session ids must not repeat).
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -102,8 +103,12 @@ public:
     };
     std::vector<Sent> sent;
     std::optional<Error> fail;
+    std::function<void()> on_send;  // runs first in every Send
 
     Result<void> Send(const sms::SmsMessage& m) override {
+        if (on_send) {
+            on_send();
+        }
         if (fail) {
             return *fail;
         }

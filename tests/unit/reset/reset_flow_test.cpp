@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <thread>
+
 #include "reset_env.hpp"
 #include "wedesk/reset/password_policy.hpp"
 
@@ -272,25 +274,70 @@ TEST_CASE("reset: directory unavailable is a clear answer and changes nothing", 
     CHECK(env.svc->Counters().directory_errors == 2);
 }
 
-TEST_CASE("reset: SMS provider down is a clear answer and nothing is recorded as sent", "[unit]") {
+TEST_CASE("reset: SMS provider down - the employee is told by message and nothing counts as sent",
+          "[unit]") {
+    // The SMS goes out after the step committed (outside the write lock), so the chat reply
+    // cannot know the outcome: a failure is reported by app message and ends the session.
     ResetEnv env;
     env.sms.fail = Fail("unavailable", "timeout");
     auto r = env.svc->Start("alice", Purpose::kResetPassword);
-    CHECK(r.flow_done);
-    CHECK(Contains(r.text, "短信发送失败"));
+    CHECK(Contains(r.text, "验证码已发送"));
     CHECK_FALSE(env.svc->InFlow("alice"));
+    REQUIRE(env.notifier.texts.size() == 1);
+    CHECK(env.notifier.texts[0].first == "alice");
+    CHECK(Contains(env.notifier.texts[0].second, "短信发送失败"));
+    CHECK(Contains(env.svc->Input("alice", "123456").text, "当前没有进行中的验证"));
     env.sms.fail = Fail("rate_limited", "LimitExceeded.PhoneNumberDailyLimit");
-    auto limited = env.svc->Start("alice", Purpose::kResetPassword);
-    CHECK(Contains(limited.text, "过于频繁"));
+    (void)env.svc->Start("alice", Purpose::kResetPassword);
+    REQUIRE(env.notifier.texts.size() == 2);
+    CHECK(Contains(env.notifier.texts[1].second, "过于频繁"));
     // Nothing counted as sent: no cool-down, the next try goes straight out.
     env.sms.fail.reset();
     CHECK_FALSE(env.svc->Start("alice", Purpose::kResetPassword).flow_done);
     CHECK(env.sms.sent.size() == 1);
+    CHECK(env.svc->InFlow("alice"));
     CHECK(env.directory.Unchanged());
     const auto c = env.svc->Counters();
     CHECK(c.sms_failed == 2);
     CHECK(c.sms_sent == 1);
     CHECK(env.HasAudit("code_sent", "failed"));
+}
+
+TEST_CASE("reset: a resend that cannot be sent leaves the previous code valid", "[unit]") {
+    ResetEnv env;
+    REQUIRE_FALSE(env.svc->Start("alice", Purpose::kResetPassword).flow_done);
+    const std::string first = env.sms.LastCode();
+    env.Advance(61);
+    env.sms.fail = Fail("unavailable", "timeout");
+    CHECK(Contains(env.svc->Input("alice", "重发").text, "新的验证码已发送"));
+    REQUIRE(env.notifier.texts.size() == 1);
+    CHECK(Contains(env.notifier.texts[0].second, "之前收到的验证码在有效期内仍可使用"));
+    CHECK(env.svc->InFlow("alice"));
+    CHECK(Contains(env.svc->Input("alice", first).text, "/reset/"));
+}
+
+TEST_CASE("reset: the SMS is sent after the step committed, with no write lock held", "[unit]") {
+    ResetEnv env;
+    bool lock_free = false;
+    bool session_committed = false;
+    env.sms.on_send = [&] {
+        // Another write can start now: a slow provider holds no other message up.
+        store::WriteTx probe(*env.db);
+        probe.Commit();
+        lock_free = true;
+        std::thread([&] { session_committed = env.svc->InFlow("alice"); }).join();
+    };
+    auto r = env.svc->Start("alice", Purpose::kResetPassword);
+    CHECK_FALSE(r.flow_done);
+    CHECK(lock_free);
+    CHECK(session_committed);  // seen from another connection: the step was committed first
+    REQUIRE(env.sms.sent.size() == 1);
+    // A resend goes the same way.
+    lock_free = false;
+    env.Advance(61);
+    CHECK(Contains(env.svc->Input("alice", "重发").text, "新的验证码已发送"));
+    CHECK(lock_free);
+    CHECK(env.sms.sent.size() == 2);
 }
 
 TEST_CASE("reset: not set up without a directory or an SMS sender", "[unit]") {
