@@ -7,6 +7,9 @@
 /// provider refuses the number), "rejected" (configuration: credentials, template, signature,
 /// quota or balance — will not succeed on retry, IT must act), "unavailable" (network, timeout,
 /// 5xx, API throttling: try later). Error messages never contain the code.
+///
+/// Send is called from several threads at once (each employee's request sends its own code,
+/// outside any transaction): implementations keep no per-call state in members.
 
 #include <memory>
 #include <string>
