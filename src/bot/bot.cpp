@@ -3,10 +3,10 @@
 #include <nlohmann/json.hpp>
 
 #include "bot/flows.hpp"
-#include "wedesk/reset/reset_service.hpp"
 #include "wedesk/bot/command.hpp"
 #include "wedesk/common/log.hpp"
 #include "wedesk/common/text.hpp"
+#include "wedesk/reset/reset_service.hpp"
 #include "wedesk/store/dialog_repository.hpp"
 
 namespace wedesk::bot {

@@ -420,10 +420,9 @@ PassResult OutboxWorker::RunOnce() {
             // the resend, and then it is the copy that must be dropped.
             body["enable_duplicate_check"] = 1;
             body["duplicate_check_interval"] =
-                r.attempts > 0
-                    ? std::clamp<std::int64_t>(now - first_attempt_at + kDuplicateMargin,
-                                               kDuplicateMargin, kMaxDuplicateInterval)
-                    : kFirstSendDuplicateInterval;
+                r.attempts > 0 ? std::clamp<std::int64_t>(now - first_attempt_at + kDuplicateMargin,
+                                                          kDuplicateMargin, kMaxDuplicateInterval)
+                               : kFirstSendDuplicateInterval;
             sent = api_.SendRaw(std::move(body));
         } else {
             body["userids"] = json::array({r.userid});

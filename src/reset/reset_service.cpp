@@ -354,13 +354,13 @@ struct ResetService::Impl {
                 del.bind(1, send_id);
                 del.exec();
                 // Only while the session still waits for this very code.
-                SQLite::Statement st(c,
-                                     previous ? "UPDATE reset_sessions SET code_hash = ?4, "
-                                                "code_expires_at = ?5, updated_at = ?1 WHERE "
-                                                "id = ?2 AND state = 'code_sent' AND code_hash = ?3"
-                                              : "UPDATE reset_sessions SET state = 'send_failed', "
-                                                "code_hash = '', updated_at = ?1 WHERE id = ?2 AND "
-                                                "state = 'code_sent' AND code_hash = ?3");
+                SQLite::Statement st(c, previous
+                                            ? "UPDATE reset_sessions SET code_hash = ?4, "
+                                              "code_expires_at = ?5, updated_at = ?1 WHERE "
+                                              "id = ?2 AND state = 'code_sent' AND code_hash = ?3"
+                                            : "UPDATE reset_sessions SET state = 'send_failed', "
+                                              "code_hash = '', updated_at = ?1 WHERE id = ?2 AND "
+                                              "state = 'code_sent' AND code_hash = ?3");
                 st.bind(1, static_cast<std::int64_t>(Now()));
                 st.bind(2, session_id);
                 st.bind(3, hash);

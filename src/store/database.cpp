@@ -201,8 +201,9 @@ void Database::AfterCommit(std::function<void()> fn) {
 std::vector<std::function<void()>> Database::TakeAfterCommit(std::size_t mark) {
     std::vector<std::function<void()>> out;
     if (mark < after_commit_.size()) {
-        out.assign(std::make_move_iterator(after_commit_.begin() + static_cast<std::ptrdiff_t>(mark)),
-                   std::make_move_iterator(after_commit_.end()));
+        out.assign(
+            std::make_move_iterator(after_commit_.begin() + static_cast<std::ptrdiff_t>(mark)),
+            std::make_move_iterator(after_commit_.end()));
         after_commit_.resize(mark);
     }
     return out;

@@ -80,7 +80,8 @@ struct Fixture {
                 SQLite::Statement q(db->Conn(), "SELECT count(*) FROM effects WHERE content = ?");
                 q.bind(1, content);
                 visible = q.executeStep() && q.getColumn(0).getInt() == 1;
-            }).join();
+            })
+                .join();
             std::lock_guard lock(mu);
             after[content] = {std::this_thread::get_id(), visible};
         });
@@ -182,7 +183,7 @@ TEST_CASE("after-commit actions run on each delivery's own thread once its batch
     for (const char* content : {"first", "before", "after"}) {
         INFO(content);
         REQUIRE(f.after.count(content) == 1);
-        CHECK(f.after[content].second);                          // committed before it ran
+        CHECK(f.after[content].second);                        // committed before it ran
         CHECK(f.after[content].first == f.handlers[content]);  // by the delivery's thread
     }
 }

@@ -94,8 +94,7 @@ TEST_CASE("outbox: a committed message is delivered once", "[unit]") {
     CHECK(sent[0].msgid == got[0].msgid);
 }
 
-TEST_CASE("outbox: a lost first attempt that reaches WeCom after the resend is dropped",
-          "[unit]") {
+TEST_CASE("outbox: a lost first attempt that reaches WeCom after the resend is dropped", "[unit]") {
     // After a crash, the resend (attempts > 0) can reach WeCom before the first attempt, which
     // was still on its way. Both carry the duplicate check, so whichever comes second is dropped.
     Env env;
