@@ -43,8 +43,10 @@ Database::~Database() {
     // someone still holds, so such an abort can be traced.
     statements_.clear();
     auto report = [](SQLite::Database& conn, const char* which) {
-        for (sqlite3_stmt* st = sqlite3_next_stmt(conn.getHandle(), nullptr); st != nullptr;
-             st = sqlite3_next_stmt(conn.getHandle(), st)) {
+        // Bounded: a statement list damaged by a bug must not turn into an endless log.
+        int left = 32;
+        for (sqlite3_stmt* st = sqlite3_next_stmt(conn.getHandle(), nullptr);
+             st != nullptr && left-- > 0; st = sqlite3_next_stmt(conn.getHandle(), st)) {
             const std::string_view sql = sqlite3_sql(st) != nullptr ? sqlite3_sql(st) : "";
             if (sql.find("'main'.") != std::string_view::npos) {
                 continue;  // FTS5's own statements (it names the schema): closed with its tables
