@@ -4,6 +4,7 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
+#include <pthread.h>
 #include <sqlite3.h>
 
 #include <filesystem>
@@ -66,6 +67,39 @@ Database::~Database() {
     }
 }
 
+struct Database::ConnOwner {
+    const Database* db;
+    bool writer;
+    std::thread::id owner;  // read connections
+    std::atomic<bool> reported{false};
+};
+
+void Database::WatchOwner(SQLite::Database& conn, bool writer, std::thread::id owner) {
+    auto ctx = std::make_unique<ConnOwner>();
+    ctx->db = this;
+    ctx->writer = writer;
+    ctx->owner = owner;
+    sqlite3_trace_v2(
+        conn.getHandle(), SQLITE_TRACE_STMT,
+        [](unsigned, void* c, void* stmt, void*) -> int {
+            auto* o = static_cast<ConnOwner*>(c);
+            const auto me = std::this_thread::get_id();
+            const bool ok = o->writer ? o->db->write_owner_.load() == me : o->owner == me;
+            if (!ok && !o->reported.exchange(true)) {
+                char thread[16] = "?";
+                pthread_getname_np(pthread_self(), thread, sizeof thread);
+                const char* sql = sqlite3_sql(static_cast<sqlite3_stmt*>(stmt));
+                log::Get("store")->error(
+                    "bug: thread {} runs SQL on {} connection: {}", thread,
+                    o->writer ? "the writer without holding it" : "another thread's read",
+                    sql != nullptr ? sql : "");
+            }
+            return 0;
+        },
+        ctx.get());
+    owners_.push_back(std::move(ctx));
+}
+
 std::unique_ptr<SQLite::Database> Database::NewConnection() const {
     try {
         // FULLMUTEX: SQLite locks each connection per call. By design a read connection
@@ -96,6 +130,9 @@ SQLite::Database& Database::Conn() {
     auto it = conns_.find(key);
     if (it == conns_.end()) {
         it = conns_.emplace(key, NewConnection()).first;
+        if (path_ != ":memory:") {
+            WatchOwner(*it->second, false, key);
+        }
     }
     return *it->second;
 }
@@ -241,6 +278,7 @@ SQLite::Database& Database::WriterConn() {
     std::lock_guard lock(mu_);
     if (!writer_) {
         writer_ = NewConnection();
+        WatchOwner(*writer_, true, {});
         InstallWalHook(*writer_);
     }
     return *writer_;

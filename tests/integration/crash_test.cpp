@@ -139,6 +139,14 @@ public:
     }
     /// What the current (last started) process wrote.
     std::string Log() const { return ReadFile(log_prefix_ + std::to_string(starts_) + ".log"); }
+    /// What every process started so far wrote, in order.
+    std::string AllLogs() const {
+        std::string all;
+        for (int i = 1; i <= starts_; ++i) {
+            all += ReadFile(log_prefix_ + std::to_string(i) + ".log");
+        }
+        return all;
+    }
 
 private:
     std::string config_;
@@ -468,6 +476,13 @@ void Round::Run() {
     const int exit_status = child_->Stop();
     INFO("the server's output:\n" << child_->Log());
     REQUIRE(exit_status == 0);
+    {
+        // No process reported a misuse of a database connection (store::Database::WatchOwner).
+        const std::string logs = child_->AllLogs();
+        const auto bug = logs.find("bug: ");
+        INFO((bug == std::string::npos ? std::string() : logs.substr(bug, 400)));
+        CHECK(bug == std::string::npos);
+    }
     Verify();
     long long attempts = 0;
     for (const auto& m : messages_) {

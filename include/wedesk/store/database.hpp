@@ -111,6 +111,11 @@ public:
 private:
     explicit Database(std::string path);
     std::unique_ptr<SQLite::Database> NewConnection() const;
+    /// Logs (once per connection) SQL run on a connection by a thread that must not use it: a
+    /// read connection's own thread, the writer's current owner. A check for a bug class that
+    /// SQLite itself does not report; the cost is one callback per statement run.
+    void WatchOwner(SQLite::Database& conn, bool writer, std::thread::id owner);
+    struct ConnOwner;
     SQLite::Database& WriterConn();
     void InstallWalHook(SQLite::Database& writer);
     void Migrate();
@@ -125,6 +130,8 @@ private:
     // commit queue into 100+ ms tail latency; a mutex hands the lock over at once.
     std::mutex write_mu_;
     std::atomic<std::thread::id> write_owner_{};  // a nested WriteTx fails in SQLite, not here
+    // WatchOwner contexts (guarded by mu_); declared before the connections that use them.
+    std::vector<std::unique_ptr<ConnOwner>> owners_;
     std::unordered_map<std::thread::id, std::unique_ptr<SQLite::Database>> conns_;
     // Used only by the thread holding write_mu_ (":memory:" uses its single connection).
     std::unique_ptr<SQLite::Database> writer_;

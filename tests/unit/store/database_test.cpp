@@ -4,10 +4,15 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 
+#include <spdlog/spdlog.h>
+
 #include <catch2/catch.hpp>
+#include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "fakes/temp_dir.hpp"
+#include "wedesk/common/log.hpp"
 
 using namespace wedesk;
 
@@ -173,4 +178,24 @@ TEST_CASE("after-commit actions run once the transaction committed, outside the 
         tx.Commit();
     }
     CHECK(ran.back() == "second");
+}
+
+TEST_CASE("SQL run on a connection by a thread that must not use it is reported", "[unit][store]") {
+    testing::TempDir dir;
+    auto db = store::Database::Open(dir.File("o.db"));
+    const std::string log_file = dir.File("wedesk.log");
+    REQUIRE(log::Setup("warn", "text", log_file));
+    auto read_log = [&] {
+        spdlog::apply_all([](const std::shared_ptr<spdlog::logger>& l) { l->flush(); });
+        std::ifstream in(log_file);
+        return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    };
+    SQLite::Database& mine = db->Conn();  // this thread's read connection
+    mine.exec("SELECT 1");
+    CHECK(read_log().find("bug:") == std::string::npos);  // its own thread: fine
+    std::thread([&] { mine.exec("SELECT 2"); }).join();
+    const auto logged = read_log();
+    CHECK(logged.find("runs SQL on another thread's read connection: SELECT 2") !=
+          std::string::npos);
+    log::Setup("warn", "text");
 }
