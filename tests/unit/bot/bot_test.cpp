@@ -32,6 +32,20 @@ std::string OnlyTicket(BotEnv& env, const std::string& user) {
     return list->front().no;
 }
 
+/// A click on a button of the template card `task_id`, as WeCom delivers it.
+wedesk::wecom::InboundMessage CardClick(const std::string& user, const std::string& task_id,
+                                        const std::string& key) {
+    wedesk::wecom::InboundMessage m;
+    m.from_user = user;
+    m.type = wedesk::wecom::MsgType::kEvent;
+    m.raw_type = "event";
+    m.event = "template_card_event";
+    m.event_type = wedesk::wecom::EventType::kTemplateCardEvent;
+    m.event_key = key;
+    m.task_id = task_id;
+    return m;
+}
+
 }  // namespace
 
 TEST_CASE("the create flow walks category, description, urgency, confirm", "[unit]") {
@@ -192,15 +206,7 @@ TEST_CASE("card buttons: accept, transfer, stale or unknown keys", "[unit]") {
     auto t = env.tickets->Create("zhangsan", "pc", "电脑坏了", "P3");
     REQUIRE(t.ok());
     auto click = [&](const std::string& user, const std::string& key) {
-        wedesk::wecom::InboundMessage m;
-        m.from_user = user;
-        m.type = wedesk::wecom::MsgType::kEvent;
-        m.raw_type = "event";
-        m.event = "template_card_event";
-        m.event_type = wedesk::wecom::EventType::kTemplateCardEvent;
-        m.event_key = key;
-        m.task_id = "t-" + t->no + "-1";
-        return env.Handle(m).passive;
+        return env.Handle(CardClick(user, "t-" + t->no + "-1", key)).passive;
     };
     CHECK(click("eng1", "nonsense").text == "已失效");
     CHECK(click("eng1", "ticket_accept:").text == "已失效");
@@ -232,15 +238,8 @@ TEST_CASE("transfer from the card: the colleague gets a new card and the old one
     auto t = env.tickets->Create("zhangsan", "pc", "电脑坏了", "P3");
     REQUIRE(t.ok());
     REQUIRE(t->assignee == "eng1");
-    wedesk::wecom::InboundMessage m;
-    m.from_user = "eng1";
-    m.type = wedesk::wecom::MsgType::kEvent;
-    m.raw_type = "event";
-    m.event = "template_card_event";
-    m.event_type = wedesk::wecom::EventType::kTemplateCardEvent;
-    m.event_key = "ticket_transfer:" + t->no;
-    m.task_id = "t-" + t->no + "-1";
-    REQUIRE(env.Handle(m).passive.text == "转派中");
+    REQUIRE(env.Handle(CardClick("eng1", "t-" + t->no + "-1", "ticket_transfer:" + t->no))
+                .passive.text == "转派中");
     env.notifier.Clear();
     CHECK_THAT(env.Say("eng1", "ENG2"), Catch::Contains("已转派给 eng2"));
     CHECK(env.State("eng1").flow.empty());
