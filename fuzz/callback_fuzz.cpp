@@ -72,16 +72,17 @@ public:
     int calls = 0;
     std::optional<InboundMessage> last;
 
-    Result<PassiveReply> Handle(const InboundMessage& message) override {
+    void Submit(InboundMessage message, Done done) override {
         ++calls;
-        last = message;
+        last = std::move(message);
         if (fail) {
-            return wedesk::Fail("busy", "handler failure requested by the fuzzer");
+            done(wedesk::Fail("busy", "handler failure requested by the fuzzer"));
+            return;
         }
         PassiveReply r;
         r.kind = kind;
         r.text = std::string(kReplyText);
-        return r;
+        done(std::move(r));
     }
 };
 

@@ -10,7 +10,7 @@ PKGS=(
   # clang + libFuzzer runtime + llvm-symbolizer for scripts/fuzz.sh
   clang libclang-rt-14-dev llvm
   # libraries
-  libcpp-httplib-dev libssl-dev nlohmann-json3-dev libsqlitecpp-dev libsqlite3-dev
+  libboost-dev libcpp-httplib-dev libssl-dev nlohmann-json3-dev libsqlitecpp-dev libsqlite3-dev
   catch2 libpugixml-dev libspdlog-dev libfmt-dev libcli11-dev libldap-dev
   # tools used by tests and scripts
   sqlite3 openssl nodejs npm tmux

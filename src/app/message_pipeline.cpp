@@ -4,12 +4,14 @@
 #include <SQLiteCpp/Exception.h>
 #include <sqlite3.h>
 
+#include <map>
 #include <stdexcept>
 #include <string_view>
 
 #include "wedesk/common/log.hpp"
 #include "wedesk/common/metrics.hpp"
 #include "wedesk/common/text.hpp"
+#include "wedesk/common/thread_name.hpp"
 #include "wedesk/store/inbound_log.hpp"
 
 namespace wedesk::app {
@@ -40,11 +42,27 @@ wecom::PassiveReply::Kind KindFrom(const std::string& s) {
     return wecom::PassiveReply::Kind::kNone;
 }
 
-void Count(const std::string& outcome) {
-    metrics::Global()
-        .GetCounter("wedesk_messages_total", "Decrypted messages by processing outcome",
-                    {{"outcome", outcome}})
-        .Inc();
+void Count(const char* outcome) {
+    // One registry lookup per outcome and thread; the hot path then only increments an atomic.
+    thread_local std::map<std::string, metrics::Counter*, std::less<>> cache;
+    auto it = cache.find(std::string_view(outcome));
+    if (it == cache.end()) {
+        it = cache
+                 .emplace(outcome,
+                          &metrics::Global().GetCounter("wedesk_messages_total",
+                                                        "Decrypted messages by processing outcome",
+                                                        {{"outcome", outcome}}))
+                 .first;
+    }
+    it->second->Inc();
+}
+
+metrics::Histogram& QueueWait() {
+    static auto& h = metrics::Global().GetHistogram(
+        "wedesk_pipeline_queue_wait_seconds",
+        "Time a decrypted delivery waited for the writer before its batch started",
+        {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1});
+    return h;
 }
 
 // The message of the exception being handled (call inside a catch block).
@@ -61,67 +79,128 @@ std::string CurrentError() {
 }  // namespace
 
 MessagePipeline::MessagePipeline(store::Database& db, Responder responder, const Sealer& sealer,
-                                 const Clock& clock, Random& random)
-    : db_(db), responder_(std::move(responder)), sealer_(sealer), clock_(clock), random_(random) {}
+                                 const Clock& clock, Random& random, Executor external)
+    : db_(db),
+      responder_(std::move(responder)),
+      sealer_(sealer),
+      clock_(clock),
+      random_(random),
+      external_(std::move(external)),
+      writer_([this] {
+          SetThreadName("wd-writer");
+          WriterLoop();
+      }) {}
+
+MessagePipeline::~MessagePipeline() {
+    {
+        std::lock_guard lock(queue_mu_);
+        stop_ = true;
+    }
+    queue_cv_.notify_all();
+    writer_.join();
+}
+
+void MessagePipeline::SetOnCommit(std::function<void()> fn) {
+    std::lock_guard lock(queue_mu_);
+    on_commit_ = std::move(fn);
+}
 
 std::size_t MessagePipeline::Queued() {
     std::lock_guard lock(queue_mu_);
     return queue_.size();
 }
 
-Result<wecom::PassiveReply> MessagePipeline::Handle(const wecom::InboundMessage& message) {
-    Pending mine;
-    mine.message = &message;
-    std::unique_lock lock(queue_mu_);
-    queue_.push_back(&mine);
-    while (!mine.done) {
-        if (leading_) {
-            mine.wake.wait(lock);
-            continue;
+double MessagePipeline::OldestWaitSeconds() {
+    std::optional<TimePoint> oldest;
+    {
+        std::lock_guard lock(queue_mu_);
+        oldest = batch_since_;
+        if (!oldest && !queue_.empty()) {
+            oldest = queue_.front().queued_at;
         }
-        // Lead: take what is queued (in arrival order), process it without the queue lock.
-        leading_ = true;
-        std::vector<Pending*> batch;
+    }
+    if (!oldest) {
+        return 0;
+    }
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - *oldest).count();
+}
+
+void MessagePipeline::Submit(wecom::InboundMessage message, Done done) {
+    {
+        std::lock_guard lock(queue_mu_);
+        if (queue_.size() < kMaxQueue && !stop_) {
+            auto& p = queue_.emplace_back();
+            p.message = std::move(message);
+            p.done = std::move(done);
+            p.queued_at = std::chrono::steady_clock::now();
+            queue_cv_.notify_one();
+            return;
+        }
+    }
+    Count("overloaded");
+    done(Fail("overloaded", "too many deliveries queued"));
+}
+
+void MessagePipeline::WriterLoop() {
+    std::unique_lock lock(queue_mu_);
+    for (;;) {
+        queue_cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+        if (queue_.empty()) {
+            return;  // stop_ and nothing left to process
+        }
+        std::vector<Pending> batch;
         while (!queue_.empty() && batch.size() < kMaxBatch) {
-            batch.push_back(queue_.front());
+            batch.push_back(std::move(queue_.front()));
             queue_.pop_front();
         }
+        batch_since_ = batch.front().queued_at;
         lock.unlock();
+        const auto started = std::chrono::steady_clock::now();
+        for (const auto& p : batch) {
+            QueueWait().Observe(std::chrono::duration<double>(started - p.queued_at).count());
+        }
         try {
             RunBatch(batch);
         } catch (...) {
-            // RunBatch answers every failure itself; this only keeps the queue alive (a leader
-            // that left without handing over would stall every later delivery).
-            for (auto* p : batch) {
-                if (!p->result) {
-                    p->result = Fail("internal", "processing failed");
+            // RunBatch answers every failure itself; this only keeps the writer alive.
+            for (auto& p : batch) {
+                if (!p.result) {
+                    p.result = Fail("internal", "processing failed");
                 }
             }
         }
-        lock.lock();
-        leading_ = false;
-        // Wake exactly who must run: each member of this batch, and the next leader.
-        for (auto* p : batch) {
-            p->done = true;
-            if (p != &mine) {
-                p->wake.notify_one();
+        bool wrote = false;
+        for (auto& p : batch) {
+            Count(p.outcome);
+            wrote = wrote || std::string_view(p.outcome) == "processed";
+            if (!p.after_commit.empty()) {
+                if (external_) {
+                    external_([actions = std::move(p.after_commit)]() mutable {
+                        store::Database::RunActions(actions);
+                    });
+                } else {
+                    store::Database::RunActions(p.after_commit);
+                }
             }
+            p.done(std::move(*p.result));
         }
-        if (!queue_.empty()) {
-            queue_.front()->wake.notify_one();
+        lock.lock();
+        batch_since_.reset();
+        if (wrote && on_commit_) {
+            auto on_commit = on_commit_;
+            lock.unlock();
+            on_commit();
+            lock.lock();
         }
     }
-    lock.unlock();
-    store::Database::RunActions(mine.after_commit);
-    return std::move(*mine.result);
 }
 
-void MessagePipeline::RunBatch(const std::vector<Pending*>& batch) {
+void MessagePipeline::RunBatch(std::vector<Pending>& batch) {
     try {
         store::WriteTx tx(db_);
         auto& conn = tx.Conn();
-        for (auto* p : batch) {
-            const std::string key = p->message->DedupeKey();
+        for (auto& p : batch) {
+            const std::string key = p.message.DedupeKey();
             if (sqlite3_get_autocommit(conn.getHandle()) != 0) {
                 // SQLite ended the transaction after an error: nothing more can join it.
                 throw std::runtime_error("transaction ended early");
@@ -129,15 +208,15 @@ void MessagePipeline::RunBatch(const std::vector<Pending*>& batch) {
             const auto actions_mark = db_.AfterCommitMark();
             conn.exec("SAVEPOINT delivery");
             try {
-                p->result = Process(*p->message, key, p->outcome);
+                p.result = Process(p.message, key, p.outcome);
                 conn.exec("RELEASE delivery");
-                p->after_commit = db_.TakeAfterCommit(actions_mark);
+                p.after_commit = db_.TakeAfterCommit(actions_mark);
             } catch (...) {
                 db_.DropAfterCommit(actions_mark);
                 // This delivery alone is undone; WeCom will deliver it again.
                 log::Get("pipeline")->error("processing {} failed: {}", key, CurrentError());
-                p->result = Fail("internal", "processing failed");
-                p->outcome = "failed";
+                p.result = Fail("internal", "processing failed");
+                p.outcome = "failed";
                 try {
                     conn.exec("ROLLBACK TO delivery");
                     conn.exec("RELEASE delivery");
@@ -151,19 +230,11 @@ void MessagePipeline::RunBatch(const std::vector<Pending*>& batch) {
         // Nothing was committed: WeCom will deliver every message of the batch again.
         log::Get("pipeline")
             ->error("a batch of {} deliveries failed: {}", batch.size(), CurrentError());
-        for (auto* p : batch) {
-            p->result = Fail("internal", "processing failed");
-            p->outcome = "failed";
-            p->after_commit.clear();
+        for (auto& p : batch) {
+            p.result = Fail("internal", "processing failed");
+            p.outcome = "failed";
+            p.after_commit.clear();
         }
-    }
-    bool wrote = false;
-    for (auto* p : batch) {
-        Count(p->outcome);
-        wrote = wrote || std::string_view(p->outcome) == "processed";
-    }
-    if (wrote && on_commit_) {
-        on_commit_();
     }
 }
 

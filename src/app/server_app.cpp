@@ -1,5 +1,10 @@
 #include "wedesk/app/server_app.hpp"
 
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <fmt/format.h>
+
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -56,6 +61,11 @@ public:
 private:
     store::Database& db_;
 };
+
+constexpr int kExternalThreads = 8;
+// /healthz reports failure when a delivery has waited longer than this: WeCom gives up on a
+// callback after 5 s.
+constexpr double kMaxHealthyWaitS = 5.0;
 
 constexpr const char* kResetGauge = "wedesk_reset_events";
 // Gauges whose callbacks read this app's objects (removed when the app dies).
@@ -139,6 +149,12 @@ struct ServerApp::Impl {
     std::unique_ptr<ImportedUserLookup> user_lookup;
     std::unique_ptr<reset::ResetService> reset;
     std::unique_ptr<bot::Bot> bot;
+    // After-commit actions (SMS sends) and other calls to slow outside services: off the
+    // writer and off the event loop.
+    boost::asio::thread_pool external{kExternalThreads};
+    std::mutex external_mu;  // guards external_pending
+    std::condition_variable external_cv;
+    int external_pending = 0;
     std::unique_ptr<MessagePipeline> pipeline;
     std::unique_ptr<wecom::CallbackHandler> callback;
     std::unique_ptr<http::HttpServer> http;
@@ -151,6 +167,8 @@ struct ServerApp::Impl {
     std::condition_variable ticker_cv;
     bool ticker_stop = false;
     std::atomic<bool> ticker_healthy{true};
+    // The last integrity check of the database (run by the ticker, not per /healthz call).
+    std::atomic<bool> db_healthy{true};
     // The checkpointer thread: WAL checkpoints off the writer's commit path.
     std::thread checkpointer;
     std::mutex checkpoint_mu;
@@ -164,6 +182,7 @@ struct ServerApp::Impl {
 };
 
 void ServerApp::Impl::TickOnce() {
+    db_healthy = db->Healthy();
     auto r = tickets->Tick();
     if (!r.ok()) {
         ticker_healthy = false;
@@ -219,6 +238,12 @@ ServerApp::ServerApp(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 ServerApp::~ServerApp() {
     Stop();
+    if (impl_) {
+        // The pipeline answers what is still queued through the callback handler and the HTTP
+        // server's (stopped) loop: it goes first, while both still exist.
+        impl_->pipeline.reset();
+        impl_->external.join();  // SMS sends already handed over finish (each has its deadline)
+    }
     // The registry is process-wide: its gauges must not outlive the objects they read.
     for (const char* gauge : kAppGauges) {
         metrics::Global().RemoveGauge(gauge);
@@ -295,7 +320,22 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& confi
     impl->bot = std::make_unique<bot::Bot>(deps);
     impl->pipeline = std::make_unique<MessagePipeline>(
         db, [bot = impl->bot.get()](const wecom::InboundMessage& m) { return bot->Handle(m); },
-        *impl->sealer, clk, impl->random);
+        *impl->sealer, clk, impl->random,
+        [raw = impl.get()](std::function<void()> job) {
+            {
+                std::lock_guard lock(raw->external_mu);
+                ++raw->external_pending;
+            }
+            boost::asio::post(raw->external, [raw, job = std::move(job)] {
+                thread_local const bool named = (SetThreadName("wd-ext"), true);
+                (void)named;
+                job();  // RunActions: catches and logs whatever an action throws
+                std::lock_guard lock(raw->external_mu);
+                if (--raw->external_pending == 0) {
+                    raw->external_cv.notify_all();
+                }
+            });
+        });
     auto* worker = impl->outbox_worker.get();
     impl->pipeline->SetOnCommit([worker] { worker->Kick(); });
 
@@ -309,14 +349,19 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& confi
     routes.callback_path = cfg.wecom.callback_path;
     routes.callback = impl->callback.get();
     auto* raw = impl.get();
-    routes.health = [raw]() -> std::string {
-        if (!raw->db->Healthy()) {
-            return "database";
+    routes.health = [raw]() {
+        http::Health h;
+        const double wait = raw->pipeline->OldestWaitSeconds();
+        h.detail = fmt::format(R"("oldest_delivery_wait_s":{:.3f},"queued_deliveries":{})", wait,
+                               raw->pipeline->Queued());
+        if (!raw->db_healthy) {
+            h.failing = "database";
+        } else if (wait > kMaxHealthyWaitS) {
+            h.failing = "message pipeline";
+        } else if (!raw->ticker_healthy) {
+            h.failing = "ticket timers";
         }
-        if (!raw->ticker_healthy) {
-            return "ticket timers";
-        }
-        return "";
+        return h;
     };
     if (impl->reset) {
         auto* reset = impl->reset.get();
@@ -331,8 +376,12 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& confi
             return http::Page{p.status, p.html};
         };
     }
-    impl->http = std::make_unique<http::HttpServer>(std::move(routes), cfg.server.threads,
-                                                    cfg.server.max_body_bytes);
+    http::Limits limits;
+    limits.max_body_bytes = cfg.server.max_body_bytes;
+    limits.max_connections = static_cast<std::size_t>(cfg.server.max_connections);
+    limits.keepalive_timeout = std::chrono::seconds(cfg.server.keepalive_timeout_s);
+    limits.request_timeout = std::chrono::seconds(cfg.server.request_timeout_s);
+    impl->http = std::make_unique<http::HttpServer>(std::move(routes), cfg.server.threads, limits);
     return std::unique_ptr<ServerApp>(new ServerApp(std::move(impl)));
 }
 
@@ -402,6 +451,12 @@ void ServerApp::Stop() {
     } catch (const std::exception& e) {
         log::Get("app")->warn("WAL checkpoint at shutdown failed: {}", e.what());
     }
+}
+
+bool ServerApp::WaitForExternalCalls(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(impl_->external_mu);
+    return impl_->external_cv.wait_for(lock, timeout,
+                                       [this] { return impl_->external_pending == 0; });
 }
 
 void ServerApp::RunBackgroundOnce() {

@@ -456,6 +456,9 @@ void ReadServer(ObjReader& r, ServerConfig& s) {
         s.public_url = StripTrailingSlashes(s.public_url);
     }
     r.Int("max_body_bytes", s.max_body_bytes, 1, std::int64_t{1} << 30);
+    r.Int("max_connections", s.max_connections, 1, 1'000'000);
+    r.Int("keepalive_timeout_s", s.keepalive_timeout_s, 1, 3600);
+    r.Int("request_timeout_s", s.request_timeout_s, 1, 600);
     r.Bool("demo", s.demo);
     r.Finish();
 }

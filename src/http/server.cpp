@@ -1,25 +1,40 @@
 #include "wedesk/http/server.hpp"
 
-#include <httplib.h>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 
-#include <chrono>
+#include <array>
+#include <atomic>
+#include <condition_variable>
 #include <map>
+#include <mutex>
+#include <optional>
+#include <regex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
 
+#include "query.hpp"
 #include "wedesk/common/log.hpp"
 #include "wedesk/common/metrics.hpp"
 #include "wedesk/common/thread_name.hpp"
 
 namespace wedesk::http {
 
-namespace {
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using tcp = net::ip::tcp;
+using Clock = std::chrono::steady_clock;
 
-std::map<std::string, std::string> QueryOf(const httplib::Request& req) {
-    std::map<std::string, std::string> q;
-    for (const auto& [k, v] : req.params) {
-        q.emplace(k, v);  // first value wins; httplib decoded each exactly once
-    }
-    return q;
-}
+namespace {
 
 metrics::Histogram& CallbackLatency() {
     static auto& h = metrics::Global().GetHistogram(
@@ -28,142 +43,610 @@ metrics::Histogram& CallbackLatency() {
     return h;
 }
 
-void CountCallback(const std::string& method, const std::string& outcome) {
-    metrics::Global()
-        .GetCounter("wedesk_callbacks_total", "WeCom callbacks by method and outcome",
-                    {{"method", method}, {"outcome", outcome}})
-        .Inc();
+/// A labelled counter looked up once per thread and label set; afterwards an atomic increment.
+void Count(const char* name, const char* help, const std::string& k1, const std::string& v1,
+           const std::string& k2 = {}, const std::string& v2 = {}) {
+    thread_local std::map<std::string, metrics::Counter*> cache;
+    const std::string key = std::string(name) + '\0' + v1 + '\0' + v2;
+    auto it = cache.find(key);
+    if (it == cache.end()) {
+        metrics::Labels labels{{k1, v1}};
+        if (!k2.empty()) {
+            labels.emplace(k2, v2);
+        }
+        it = cache.emplace(key, &metrics::Global().GetCounter(name, help, labels)).first;
+    }
+    it->second->Inc();
 }
 
-/// httplib's pool, with its threads named "wd-http" for top -H and perf.
-class NamedPool final : public httplib::TaskQueue {
-public:
-    explicit NamedPool(std::size_t n) : pool_(n) {}
-    void enqueue(std::function<void()> fn) override {
-        pool_.enqueue([fn = std::move(fn)] {
-            thread_local const bool named = (SetThreadName("wd-http"), true);
-            (void)named;
-            fn();
-        });
-    }
-    void shutdown() override { pool_.shutdown(); }
+void CountCallback(const std::string& method, const std::string& outcome) {
+    Count("wedesk_callbacks_total", "WeCom callbacks by method and outcome", "method", method,
+          "outcome", outcome);
+}
 
-private:
-    httplib::ThreadPool pool_;
+void CountRefused(const char* reason) {
+    Count("wedesk_http_refused_total",
+          "Requests or connections refused by the server's limits, by reason", "reason", reason);
+}
+
+const std::regex& ResetPath() {
+    static const std::regex re(R"(^/reset/([A-Za-z0-9_-]{1,128})$)");
+    return re;
+}
+
+struct Response {
+    int status = 200;
+    std::string content_type = "text/plain";
+    std::string body;
+    bool no_store = false;
+    bool close = false;  ///< close the connection after this response
 };
+
+Response Plain(int status, std::string body) {
+    Response r;
+    r.status = status;
+    r.body = std::move(body);
+    return r;
+}
+
+std::string JsonEscape(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+        if (c == '"' || c == '\\') {
+            out.push_back('\\');
+        }
+        if (static_cast<unsigned char>(c) >= 0x20) {
+            out.push_back(c);
+        }
+    }
+    return out;
+}
 
 }  // namespace
 
-HttpServer::HttpServer(Routes routes, int threads, std::size_t max_body_bytes)
-    : routes_(std::move(routes)), server_(std::make_unique<httplib::Server>()) {
-    const auto n = static_cast<std::size_t>(threads > 0 ? threads : 1);
-    server_->new_task_queue = [n] { return new NamedPool(n); };
-    server_->set_payload_max_length(max_body_bytes);
-    server_->set_read_timeout(10, 0);
-    server_->set_write_timeout(10, 0);
-    server_->set_keep_alive_max_count(1000);
-    // Headers and body go out in two writes: without TCP_NODELAY the body waits for the client's
-    // delayed ACK (40 ms on Linux) on every keep-alive request.
-    server_->set_tcp_nodelay(true);
-    Install();
-}
+class Session;
 
-HttpServer::~HttpServer() { Stop(); }
+struct HttpServer::Impl {
+    Impl(Routes r, int n_threads, Limits l)
+        : routes(std::move(r)),
+          limits(l),
+          loop_threads(n_threads > 0 ? n_threads : 1),
+          work(static_cast<std::size_t>(l.work_threads > 0 ? l.work_threads : 1)) {}
 
-void HttpServer::Install() {
-    auto& srv = *server_;
-    if (routes_.callback != nullptr) {
-        auto* cb = routes_.callback;
-        auto respond = [](httplib::Response& res, const wecom::HttpAnswer& a,
-                          const std::string& method, std::chrono::steady_clock::time_point start) {
-            res.status = a.status;
-            res.set_content(a.body, a.content_type.c_str());
-            CountCallback(method, a.outcome);
-            CallbackLatency().Observe(
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-        };
-        srv.Get(routes_.callback_path,
-                [cb, respond](const httplib::Request& req, httplib::Response& res) {
-                    const auto start = std::chrono::steady_clock::now();
-                    respond(res, cb->Verify(QueryOf(req)), "GET", start);
-                });
-        srv.Post(routes_.callback_path,
-                 [cb, respond](const httplib::Request& req, httplib::Response& res) {
-                     const auto start = std::chrono::steady_clock::now();
-                     respond(res, cb->Receive(QueryOf(req), req.body), "POST", start);
-                 });
+    Routes routes;
+    Limits limits;
+    int loop_threads;
+    // Every open connection, for shedding and for closing idle ones at Stop. (Declared before
+    // the io_context: handlers it still holds at destruction unregister their sessions.)
+    mutable std::mutex sessions_mu;
+    std::unordered_map<Session*, std::weak_ptr<Session>> sessions;
+    std::atomic<std::size_t> work_queued{0};
+    std::atomic<bool> stopping{false};
+    // Requests being handled (read complete, response not yet written); Stop waits for 0.
+    std::mutex drain_mu;
+    std::condition_variable drain_cv;
+    int in_flight = 0;
+    net::thread_pool work;
+    net::io_context ioc;
+    std::optional<tcp::acceptor> acceptor;
+    std::vector<std::thread> threads;
+
+    void RequestStarted() {
+        std::lock_guard lock(drain_mu);
+        ++in_flight;
     }
-    srv.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
-        const std::string failing = routes_.health ? routes_.health() : "";
-        if (failing.empty()) {
-            res.set_content(R"({"status":"ok","version":")" WEDESK_VERSION R"("})",
-                            "application/json");
-        } else {
-            res.status = 503;
-            res.set_content(R"({"status":"unavailable","failing":")" + failing + R"("})",
-                            "application/json");
+    void RequestDone() {
+        std::lock_guard lock(drain_mu);
+        if (--in_flight == 0) {
+            drain_cv.notify_all();
         }
-    });
-    srv.Get("/metrics", [](const httplib::Request&, httplib::Response& res) {
-        res.set_content(metrics::Global().RenderPrometheus(), "text/plain; version=0.0.4");
-    });
-    srv.Get(R"(/reset/([A-Za-z0-9_-]{1,128}))",
-            [this](const httplib::Request& req, httplib::Response& res) {
-                if (!routes_.reset_show) {
-                    res.status = 404;
-                    return;
-                }
-                const Page p = routes_.reset_show(req.matches[1].str());
-                res.status = p.status;
-                res.set_content(p.html, "text/html; charset=utf-8");
+    }
+
+    void Accept();
+    void OnAccept(beast::error_code ec, tcp::socket socket);
+    /// Closes the connection that has been idle longest; false when none is idle.
+    bool ShedOne();
+    void Register(const std::shared_ptr<Session>& s);
+    void Unregister(Session* s);
+    /// Runs `job` on the work pool; false (nothing queued) when the pool's queue is full.
+    bool OnWorkPool(std::function<void()> job);
+};
+
+/// One TCP connection: wait for a request (idle), read its headers and body under deadlines,
+/// dispatch it, write the response, repeat while keep-alive.
+class Session final : public std::enable_shared_from_this<Session> {
+public:
+    Session(tcp::socket socket, HttpServer::Impl& server)
+        : stream_(std::move(socket)), server_(server) {}
+    ~Session() { server_.Unregister(this); }
+
+    void Start() {
+        net::dispatch(stream_.get_executor(),
+                      [self = shared_from_this()] { self->WaitForRequest(); });
+    }
+
+    /// Idle since (steady clock ticks), or -1 while a request is in progress.
+    std::int64_t IdleSince() const { return idle_since_.load(std::memory_order_relaxed); }
+
+    /// Closes the connection from any thread (runs on the connection's strand).
+    void Close() {
+        MarkIdle(false);  // not a candidate for shedding again
+        net::post(stream_.get_executor(), [self = shared_from_this()] {
+            beast::error_code ec;
+            self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+            self->stream_.close();
+        });
+    }
+
+private:
+    void MarkIdle(bool idle) {
+        idle_since_.store(idle ? Clock::now().time_since_epoch().count() : -1,
+                          std::memory_order_relaxed);
+    }
+
+    // Keep-alive wait: nothing buffered yet. Holds no thread; closed after keepalive_timeout.
+    void WaitForRequest() {
+        if (server_.stopping) {
+            return Shutdown();
+        }
+        if (buffer_.size() > 0) {
+            return ReadHeader();  // a pipelined request is already here
+        }
+        MarkIdle(true);
+        stream_.expires_after(server_.limits.keepalive_timeout);
+        stream_.async_read_some(buffer_.prepare(4096),
+                                [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                                    self->buffer_.commit(n);
+                                    if (ec || n == 0) {
+                                        return self->Shutdown();  // closed, idle too long, or shed
+                                    }
+                                    self->ReadHeader();
+                                });
+    }
+
+    void ReadHeader() {
+        MarkIdle(false);
+        header_.emplace();
+        header_->header_limit(static_cast<std::uint32_t>(server_.limits.max_header_bytes));
+        // Judged in OnHeader, with a clear status. (Not boost::none: Beast 1.74 compares the
+        // length with an empty optional and refuses every body.)
+        header_->body_limit(std::numeric_limits<std::uint64_t>::max());
+        stream_.expires_after(server_.limits.request_timeout);
+        bhttp::async_read_header(
+            stream_, buffer_, *header_,
+            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnHeader(ec); });
+    }
+
+    void OnHeader(beast::error_code ec) {
+        if (ec == bhttp::error::header_limit) {
+            CountRefused("header_too_large");
+            return Refuse(431, "header too large");
+        }
+        if (ec) {
+            if (ec == beast::error::timeout) {
+                CountRefused("header_timeout");
+            }
+            return Shutdown();  // timeout, reset, or a request that is not HTTP
+        }
+        const auto& req = header_->get();
+        std::size_t fields = 0;
+        for (auto it = req.begin(); it != req.end(); ++it) {
+            ++fields;
+        }
+        if (fields > server_.limits.max_header_fields) {
+            CountRefused("too_many_headers");
+            return Refuse(431, "too many header fields");
+        }
+        if (header_->is_done()) {
+            return Dispatch(std::string());  // no body
+        }
+        // A body is coming: refuse what we would have to read in full to judge.
+        if (header_->chunked() || !header_->content_length()) {
+            CountRefused("length_required");
+            return Refuse(411, "length required");
+        }
+        const auto enc = req[bhttp::field::content_encoding];
+        if (!enc.empty() && !beast::iequals(enc, "identity")) {
+            CountRefused("content_encoding");
+            return Refuse(415, "content encoding not accepted");
+        }
+        if (*header_->content_length() > server_.limits.max_body_bytes) {
+            CountRefused("body_too_large");
+            return Refuse(413, "too large");
+        }
+        body_.emplace(std::move(*header_));
+        body_->body_limit(server_.limits.max_body_bytes);
+        stream_.expires_after(server_.limits.request_timeout);
+        bhttp::async_read(stream_, buffer_, *body_,
+                          [self = shared_from_this()](beast::error_code ec2, std::size_t) {
+                              if (ec2) {
+                                  if (ec2 == beast::error::timeout) {
+                                      CountRefused("body_timeout");
+                                  }
+                                  log::Get("http")->debug("reading a body failed: {}",
+                                                          ec2.message());
+                                  return self->Shutdown();
+                              }
+                              self->Dispatch(std::move(self->body_->get().body()));
+                          });
+    }
+
+    /// A refusal before the body was read: answer and close (the body is not consumed).
+    void Refuse(int status, const char* body) {
+        Response r = Plain(status, body);
+        r.close = true;
+        keep_alive_ = false;
+        Write(std::move(r));
+    }
+
+    void Dispatch(std::string body) {
+        const bhttp::request_header<>& req = body_ ? body_->get().base() : header_->get().base();
+        keep_alive_ = (body_ ? body_->keep_alive() : header_->keep_alive()) && !server_.stopping;
+        const auto method = req.method();
+        const std::string target(req.target());
+        const auto qpos = target.find('?');
+        const std::string path = target.substr(0, qpos);
+        const std::string query = qpos == std::string::npos ? "" : target.substr(qpos + 1);
+        in_request_ = true;
+        server_.RequestStarted();
+        const auto& routes = server_.routes;
+
+        if (routes.callback != nullptr && path == routes.callback_path) {
+            const auto start = Clock::now();
+            if (method == bhttp::verb::get) {
+                auto a = routes.callback->Verify(ParseQuery(query));
+                return AnswerCallback("GET", a, start);
+            }
+            if (method == bhttp::verb::post) {
+                // The reply is written when the delivery commits: nothing waits meanwhile.
+                routes.callback->ReceiveAsync(
+                    ParseQuery(query), body,
+                    [self = shared_from_this(), start](wecom::HttpAnswer a) {
+                        net::post(self->stream_.get_executor(), [self, start, a = std::move(a)] {
+                            self->AnswerCallback("POST", a, start);
+                        });
+                    });
+                return;
+            }
+            return Write(Plain(405, "method not allowed"));
+        }
+        if (path == "/healthz" && method == bhttp::verb::get) {
+            return Write(Healthz());
+        }
+        if (path == "/metrics" && method == bhttp::verb::get) {
+            return OnWorkPool([] {
+                Response r;
+                r.content_type = "text/plain; version=0.0.4";
+                r.body = metrics::Global().RenderPrometheus();
+                return r;
             });
-    srv.Post(R"(/reset/([A-Za-z0-9_-]{1,128}))", [this](const httplib::Request& req,
-                                                        httplib::Response& res) {
-        if (!routes_.reset_submit) {
-            res.status = 404;
-            return;
         }
-        const Page p = routes_.reset_submit(req.matches[1].str(), req.get_param_value("password"),
-                                            req.get_param_value("confirm"));
-        res.status = p.status;
-        res.set_header("Cache-Control", "no-store");
-        res.set_content(p.html, "text/html; charset=utf-8");
-    });
-    srv.set_exception_handler(
-        [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+        std::smatch m;
+        if (std::regex_match(path, m, ResetPath())) {
+            const std::string token = m[1].str();
+            if (method == bhttp::verb::get && routes.reset_show) {
+                return OnWorkPool(
+                    [show = routes.reset_show, token] { return PageResponse(show(token)); });
+            }
+            if (method == bhttp::verb::post && routes.reset_submit) {
+                auto form = ParseQuery(body);
+                return OnWorkPool([submit = routes.reset_submit, token, form = std::move(form)] {
+                    auto field = [&form](const char* k) {
+                        auto it = form.find(k);
+                        return it == form.end() ? std::string() : it->second;
+                    };
+                    return PageResponse(submit(token, field("password"), field("confirm")));
+                });
+            }
+        }
+        return Write(Plain(404, "not found"));
+    }
+
+    static Response PageResponse(const Page& p) {
+        Response r;
+        r.status = p.status;
+        r.content_type = "text/html; charset=utf-8";
+        r.body = p.html;
+        r.no_store = true;
+        return r;
+    }
+
+    Response Healthz() const {
+        const Health h = server_.routes.health ? server_.routes.health() : Health{};
+        Response r;
+        r.content_type = "application/json";
+        std::string extra = h.detail.empty() ? "" : "," + h.detail;
+        if (h.failing.empty()) {
+            r.body = R"({"status":"ok","version":")" WEDESK_VERSION R"(")" + extra + "}";
+        } else {
+            r.status = 503;
+            r.body = R"({"status":"unavailable","failing":")" + JsonEscape(h.failing) + '"' +
+                     extra + "}";
+        }
+        return r;
+    }
+
+    void AnswerCallback(const std::string& method, const wecom::HttpAnswer& a,
+                        Clock::time_point start) {
+        CountCallback(method, a.outcome);
+        CallbackLatency().Observe(std::chrono::duration<double>(Clock::now() - start).count());
+        Response r;
+        r.status = a.status;
+        r.content_type = a.content_type;
+        r.body = a.body;
+        Write(std::move(r));
+    }
+
+    /// Runs a blocking handler on the work pool and writes its response from the loop.
+    template <class F>
+    void OnWorkPool(F handler) {
+        auto self = shared_from_this();
+        const bool queued = server_.OnWorkPool([self, handler = std::move(handler)] {
+            Response r;
             try {
-                if (ep) {
-                    std::rethrow_exception(ep);
-                }
+                r = handler();
             } catch (const std::exception& e) {
                 log::Get("http")->error("handler failed: {}", e.what());
-            } catch (...) {
-                log::Get("http")->error("handler failed");
+                r = Plain(500, "try again");
             }
-            res.status = 500;
-            res.set_content("try again", "text/plain");
+            net::post(self->stream_.get_executor(),
+                      [self, r = std::move(r)]() mutable { self->Write(std::move(r)); });
         });
+        if (!queued) {
+            CountRefused("work_queue_full");
+            Write(Plain(503, "busy, try again"));
+        }
+    }
+
+    void Write(Response r) {
+        auto res = std::make_shared<bhttp::response<bhttp::string_body>>(
+            static_cast<bhttp::status>(r.status), 11);
+        res->set(bhttp::field::content_type, r.content_type);
+        if (r.no_store) {
+            res->set(bhttp::field::cache_control, "no-store");
+        }
+        res->body() = std::move(r.body);
+        if (r.close || server_.stopping) {
+            keep_alive_ = false;
+        }
+        res->keep_alive(keep_alive_);
+        res->prepare_payload();
+        stream_.expires_after(server_.limits.write_timeout);
+        bhttp::async_write(stream_, *res,
+                           [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+                               self->OnWritten(ec);
+                           });
+    }
+
+    void OnWritten(beast::error_code ec) {
+        if (in_request_) {
+            in_request_ = false;
+            server_.RequestDone();
+        }
+        header_.reset();
+        body_.reset();
+        if (ec || !keep_alive_) {
+            return Shutdown();
+        }
+        WaitForRequest();
+    }
+
+    // Lingering close: send FIN, then read and discard what the client still sends (a body we
+    // refused to read) for a moment, so the kernel does not answer it with a reset that could
+    // destroy our response before the client read it.
+    void Shutdown() {
+        MarkIdle(false);
+        beast::error_code ec;
+        stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+        if (ec) {
+            stream_.close();
+            return;
+        }
+        stream_.expires_after(std::chrono::seconds(1));
+        Discard();
+    }
+    void Discard() {
+        stream_.async_read_some(net::buffer(scratch_),
+                                [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                    if (ec) {
+                                        self->stream_.close();
+                                        return;
+                                    }
+                                    self->Discard();
+                                });
+    }
+
+    beast::tcp_stream stream_;
+    HttpServer::Impl& server_;
+    beast::flat_buffer buffer_;
+    std::optional<bhttp::request_parser<bhttp::empty_body>> header_;
+    std::optional<bhttp::request_parser<bhttp::string_body>> body_;
+    std::array<char, 4096> scratch_{};
+    bool keep_alive_ = true;
+    bool in_request_ = false;
+    std::atomic<std::int64_t> idle_since_{-1};
+};
+
+void HttpServer::Impl::Register(const std::shared_ptr<Session>& s) {
+    std::lock_guard lock(sessions_mu);
+    sessions.emplace(s.get(), s);
+}
+
+void HttpServer::Impl::Unregister(Session* s) {
+    std::lock_guard lock(sessions_mu);
+    sessions.erase(s);
+}
+
+bool HttpServer::Impl::ShedOne() {
+    std::shared_ptr<Session> victim;
+    {
+        std::lock_guard lock(sessions_mu);
+        std::int64_t oldest = std::numeric_limits<std::int64_t>::max();
+        for (const auto& [raw, weak] : sessions) {
+            const auto since = raw->IdleSince();
+            if (since >= 0 && since < oldest) {
+                if (auto s = weak.lock()) {
+                    oldest = since;
+                    victim = std::move(s);
+                }
+            }
+        }
+    }
+    if (!victim) {
+        return false;
+    }
+    victim->Close();
+    return true;
+}
+
+bool HttpServer::Impl::OnWorkPool(std::function<void()> job) {
+    if (work_queued.fetch_add(1) >= limits.work_queue) {
+        --work_queued;
+        return false;
+    }
+    net::post(work, [this, job = std::move(job)] {
+        thread_local const bool named = (SetThreadName("wd-work"), true);
+        (void)named;
+        --work_queued;
+        job();
+    });
+    return true;
+}
+
+void HttpServer::Impl::Accept() {
+    acceptor->async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
+        OnAccept(ec, std::move(s));
+    });
+}
+
+void HttpServer::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
+    if (ec == net::error::operation_aborted || stopping) {
+        return;
+    }
+    if (!ec) {
+        beast::error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
+        std::size_t open = 0;
+        {
+            std::lock_guard lock(sessions_mu);
+            open = sessions.size();
+        }
+        if (open >= limits.max_connections && !ShedOne()) {
+            // Every connection is busy with a request: this one is told so and closed.
+            CountRefused("connection_limit");
+            static constexpr std::string_view kBusy =
+                "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: "
+                "close\r\n\r\n";
+            net::write(socket, net::buffer(kBusy.data(), kBusy.size()), ignored);
+            socket.shutdown(tcp::socket::shutdown_both, ignored);
+        } else {
+            if (open >= limits.max_connections) {
+                CountRefused("shed_idle");
+            }
+            auto session = std::make_shared<Session>(std::move(socket), *this);
+            Register(session);
+            session->Start();
+        }
+    } else {
+        log::Get("http")->warn("accept failed: {}", ec.message());
+    }
+    Accept();
+}
+
+HttpServer::HttpServer(Routes routes, int threads, Limits limits)
+    : impl_(std::make_unique<Impl>(std::move(routes), threads, limits)) {
+    metrics::Global().AddGaugeCallback("wedesk_http_connections", "Open HTTP connections",
+                                       [impl = impl_.get()] {
+                                           return std::vector<std::pair<metrics::Labels, double>>{
+                                               {{}, static_cast<double>([impl] {
+                                                    std::lock_guard lock(impl->sessions_mu);
+                                                    return impl->sessions.size();
+                                                }())}};
+                                       });
+}
+
+HttpServer::~HttpServer() {
+    Stop();
+    metrics::Global().RemoveGauge("wedesk_http_connections");
+}
+
+std::size_t HttpServer::Connections() const {
+    std::lock_guard lock(impl_->sessions_mu);
+    return impl_->sessions.size();
 }
 
 int HttpServer::Start(const std::string& host, int port) {
-    const int bound = port == 0 ? server_->bind_to_any_port(host)
-                                : (server_->bind_to_port(host, port) ? port : -1);
-    if (bound < 0) {
+    beast::error_code ec;
+    const auto address = net::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
+    if (ec) {
+        log::Get("http")->error("cannot listen on {}: {}", host, ec.message());
         return -1;
     }
-    // The socket is already listening: clients connecting now wait in the backlog.
-    thread_ = std::thread([this] {
-        SetThreadName("wd-listen");
-        server_->listen_after_bind();
-    });
+    tcp::endpoint ep(address, static_cast<unsigned short>(port));
+    auto& acc = impl_->acceptor.emplace(impl_->ioc);
+    acc.open(ep.protocol(), ec);
+    if (!ec) {
+        acc.set_option(net::socket_base::reuse_address(true), ec);
+        acc.bind(ep, ec);
+    }
+    if (!ec) {
+        acc.listen(net::socket_base::max_listen_connections, ec);
+    }
+    if (ec) {
+        log::Get("http")->error("cannot listen on {}:{}: {}", host, port, ec.message());
+        impl_->acceptor.reset();
+        return -1;
+    }
+    const int bound = acc.local_endpoint().port();
+    impl_->stopping = false;
+    impl_->Accept();
+    for (int i = 0; i < impl_->loop_threads; ++i) {
+        impl_->threads.emplace_back([this] {
+            SetThreadName("wd-http");
+            impl_->ioc.run();
+        });
+    }
     return bound;
 }
 
-void HttpServer::Stop() {
-    if (thread_.joinable()) {
-        server_->stop();
-        thread_.join();  // listen_after_bind returns after the pool drained in-flight requests
+void HttpServer::Stop(std::chrono::milliseconds drain) {
+    if (impl_->threads.empty()) {
+        return;
     }
+    impl_->stopping = true;
+    net::post(impl_->ioc, [impl = impl_.get()] {
+        beast::error_code ec;
+        impl->acceptor->close(ec);
+    });
+    // Idle connections close now; busy ones close after their response (keep-alive off).
+    while (impl_->ShedOne()) {
+    }
+    {
+        std::unique_lock lock(impl_->drain_mu);
+        if (!impl_->drain_cv.wait_for(lock, drain, [this] { return impl_->in_flight == 0; })) {
+            log::Get("http")->warn("stopping with {} requests still in progress", impl_->in_flight);
+        }
+    }
+    std::vector<std::shared_ptr<Session>> open;  // released outside the lock: ~Session takes it
+    {
+        std::lock_guard lock(impl_->sessions_mu);
+        for (const auto& [raw, weak] : impl_->sessions) {
+            if (auto s = weak.lock()) {
+                open.push_back(std::move(s));
+            }
+        }
+    }
+    for (auto& s : open) {
+        s->Close();
+    }
+    open.clear();
+    impl_->ioc.stop();
+    for (auto& t : impl_->threads) {
+        t.join();
+    }
+    impl_->threads.clear();
+    impl_->work.join();
+    impl_->acceptor.reset();
 }
 
 }  // namespace wedesk::http

@@ -1,6 +1,7 @@
 #include "wedesk/wecom/callback.hpp"
 
 #include <charconv>
+#include <future>
 
 #include "wedesk/common/log.hpp"
 
@@ -92,34 +93,46 @@ HttpAnswer CallbackHandler::Verify(const std::map<std::string, std::string>& que
     return a;
 }
 
-HttpAnswer CallbackHandler::Receive(const std::map<std::string, std::string>& query,
-                                    std::string_view body) const {
+CallbackHandler::Opened CallbackHandler::Open(const std::map<std::string, std::string>& query,
+                                              std::string_view body) const {
+    Opened o;
     if (body.size() > options_.max_body_bytes) {
-        return Refuse(413, "too_large", std::to_string(body.size()) + " bytes");
+        o.refusal = Refuse(413, "too_large", std::to_string(body.size()) + " bytes");
+        return o;
     }
     const auto sig = Param(query, "msg_signature");
     const auto ts = Param(query, "timestamp");
     const auto nonce = Param(query, "nonce");
     if (sig.empty() || ts.empty() || nonce.empty()) {
-        return Refuse(400, "missing_params", "message without signature parameters");
+        o.refusal = Refuse(400, "missing_params", "message without signature parameters");
+        return o;
     }
     if (!Fresh(ts)) {
-        return Refuse(403, "stale", "timestamp outside max_clock_skew_s");
+        o.refusal = Refuse(403, "stale", "timestamp outside max_clock_skew_s");
+        return o;
     }
     auto encrypted = ExtractEncrypt(body);
     if (!encrypted.ok()) {
-        return Refuse(400, "bad_xml", encrypted.error().message);
+        o.refusal = Refuse(400, "bad_xml", encrypted.error().message);
+        return o;
     }
     auto inner = crypto_.VerifyAndDecrypt(sig, ts, nonce, *encrypted);
     if (!inner.ok()) {
         auto [status, outcome] = Classify(inner.error());
-        return Refuse(status, outcome, inner.error().message);
+        o.refusal = Refuse(status, outcome, inner.error().message);
+        return o;
     }
     auto message = ParseInbound(*inner);
     if (!message.ok()) {
-        return Refuse(400, "bad_xml", message.error().message);
+        o.refusal = Refuse(400, "bad_xml", message.error().message);
+        return o;
     }
-    auto reply = handler_.Handle(*message);
+    o.message = std::move(message.value());
+    return o;
+}
+
+HttpAnswer CallbackHandler::Answer(const std::string& to_user,
+                                   const Result<PassiveReply>& reply) const {
     if (!reply.ok()) {
         return Refuse(500, "error", reply.error().message);
     }
@@ -131,13 +144,43 @@ HttpAnswer CallbackHandler::Receive(const std::map<std::string, std::string>& qu
     const auto now = clock_.NowSeconds();
     const std::string inner_xml =
         reply->kind == PassiveReply::Kind::kText
-            ? BuildTextReply(message->from_user, crypto_.corp_id(), now, reply->text)
-            : BuildUpdateButtonReply(message->from_user, crypto_.corp_id(), now, reply->text);
+            ? BuildTextReply(to_user, crypto_.corp_id(), now, reply->text)
+            : BuildUpdateButtonReply(to_user, crypto_.corp_id(), now, reply->text);
     // Our own TimeStamp (seconds) and a fresh nonce for the reply signature.
     a.content_type = "text/xml";
     a.body =
         crypto_.BuildEncryptedReply(inner_xml, std::to_string(now), random_.Digits(10), random_);
     return a;
+}
+
+void CallbackHandler::ReceiveAsync(const std::map<std::string, std::string>& query,
+                                   std::string_view body,
+                                   std::function<void(HttpAnswer)> done) const {
+    Opened o = Open(query, body);
+    if (!o.message) {
+        done(std::move(o.refusal));
+        return;
+    }
+    std::string to_user = o.message->from_user;
+    handler_.Submit(std::move(*o.message),
+                    [this, to_user = std::move(to_user), done = std::move(done)](
+                        Result<PassiveReply> reply) { done(Answer(to_user, reply)); });
+}
+
+HttpAnswer CallbackHandler::Receive(const std::map<std::string, std::string>& query,
+                                    std::string_view body) const {
+    Opened o = Open(query, body);
+    if (!o.message) {
+        return o.refusal;
+    }
+    return Answer(o.message->from_user, handler_.Handle(*o.message));
+}
+
+Result<PassiveReply> MessageHandler::Handle(const InboundMessage& message) {
+    std::promise<Result<PassiveReply>> p;
+    auto f = p.get_future();
+    Submit(message, [&p](Result<PassiveReply> r) { p.set_value(std::move(r)); });
+    return f.get();
 }
 
 }  // namespace wedesk::wecom

@@ -321,6 +321,8 @@ std::string Say(TestServer& s, const std::string& user, const std::string& text)
     auto r = s.client().SendText(user, text);
     REQUIRE(r.ok());
     REQUIRE(r->status == 200);
+    // The reply does not wait for the SMS the step queued after its commit: await it here.
+    REQUIRE(s.app().WaitForExternalCalls());
     return r->content;
 }
 

@@ -4,17 +4,20 @@
 /// only after COMMIT does the callback answer 200. A crash before commit leaves nothing, so
 /// WeCom's retry processes the message as new.
 ///
-/// Group commit: deliveries that arrive while a transaction is being processed wait in a queue;
-/// the next HTTP thread to find no batch running becomes the leader, processes up to
-/// kMaxBatch of them in one write transaction (each inside its own SAVEPOINT, so a failing
-/// delivery is undone alone), commits once and hands every waiting thread its reply. Under
-/// light load a batch is one delivery and nothing waits.
+/// Group commit on one writer thread ("wd-writer"): Submit() queues a delivery and returns at
+/// once; the writer takes up to kMaxBatch queued deliveries, processes them in one write
+/// transaction (each inside its own SAVEPOINT, so a failing delivery is undone alone), commits
+/// once and calls each delivery's `done` with its reply. No thread waits per delivery: the HTTP
+/// event loop writes the reply from `done`. After-commit actions (an SMS to send) are handed to
+/// the `external` executor, so a slow provider delays nobody's reply.
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <thread>
 
 #include "wedesk/bot/bot.hpp"
 #include "wedesk/common/clock.hpp"
@@ -29,30 +32,44 @@ class MessagePipeline final : public wecom::MessageHandler {
 public:
     /// What answers one delivery (the bot, in the server), inside the delivery's transaction.
     using Responder = std::function<bot::BotReply(const wecom::InboundMessage&)>;
+    /// Runs a job somewhere else (a bounded pool). Empty: jobs run on the writer thread.
+    using Executor = std::function<void(std::function<void()>)>;
 
+    /// Starts the writer thread.
     MessagePipeline(store::Database& db, Responder responder, const Sealer& sealer,
-                    const Clock& clock, Random& random);
-    Result<wecom::PassiveReply> Handle(const wecom::InboundMessage& message) override;
-    /// Called after each commit (wakes the outbox worker so queued messages go out now).
-    void SetOnCommit(std::function<void()> fn) { on_commit_ = std::move(fn); }
+                    const Clock& clock, Random& random, Executor external = {});
+    /// Processes what is still queued, then stops the writer thread.
+    ~MessagePipeline() override;
+    MessagePipeline(const MessagePipeline&) = delete;
+    MessagePipeline& operator=(const MessagePipeline&) = delete;
 
-    /// Deliveries waiting for the batch in progress to finish.
+    void Submit(wecom::InboundMessage message, Done done) override;
+    /// Called after each commit that wrote something (wakes the outbox worker).
+    void SetOnCommit(std::function<void()> fn);
+
+    /// Deliveries waiting for the writer.
     std::size_t Queued();
+    /// Seconds the oldest delivery not yet answered has waited (queued or in the running
+    /// batch); 0 when none.
+    double OldestWaitSeconds();
     /// Most deliveries committed together.
     static constexpr std::size_t kMaxBatch = 64;
+    /// More queued deliveries than this are refused at once (500: WeCom retries later).
+    static constexpr std::size_t kMaxQueue = 20'000;
 
 private:
+    using TimePoint = std::chrono::steady_clock::time_point;
     struct Pending {
-        const wecom::InboundMessage* message = nullptr;
+        wecom::InboundMessage message;
+        Done done;
+        TimePoint queued_at;
         std::optional<Result<wecom::PassiveReply>> result;
         const char* outcome = "failed";
-        bool done = false;
-        std::condition_variable wake;  // done, or time to lead the next batch
-        // Database::AfterCommit actions of this delivery: run by its own thread once the batch
-        // committed, before the reply goes out (an SMS is sent without holding the writer).
+        // Database::AfterCommit actions of this delivery, run once the batch committed.
         std::vector<std::function<void()>> after_commit;
     };
-    void RunBatch(const std::vector<Pending*>& batch);
+    void WriterLoop();
+    void RunBatch(std::vector<Pending>& batch);
     // Inside the batch's transaction; `key` is the message's DedupeKey(). An exception means
     // this delivery must be undone.
     // `outcome` is set to "processed" or "duplicate" (counted once the batch commits).
@@ -64,11 +81,15 @@ private:
     const Sealer& sealer_;
     const Clock& clock_;
     Random& random_;
-    std::function<void()> on_commit_;
+    Executor external_;
 
-    std::mutex queue_mu_;  // guards queue_, leading_ and every Pending's result/done
-    std::deque<Pending*> queue_;
-    bool leading_ = false;  // a thread is running a batch
+    std::mutex queue_mu_;  // guards everything below
+    std::condition_variable queue_cv_;
+    std::deque<Pending> queue_;
+    std::optional<TimePoint> batch_since_;  // oldest queued_at of the running batch
+    std::function<void()> on_commit_;
+    bool stop_ = false;
+    std::thread writer_;  // last: starts after every member above exists
 };
 
 }  // namespace wedesk::app

@@ -4,6 +4,7 @@
 /// knows every concrete class. Used by `wedesk serve` and by the integration tests, which start
 /// it on port 0 and talk to it over loopback HTTP.
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -32,6 +33,10 @@ public:
     /// Runs one round of background work now (outbox, ticket timers) — for tests with a fake
     /// clock; the workers do this on their own in production.
     void RunBackgroundOnce();
+    /// Waits until every after-commit action handed to the external pool so far (an SMS to
+    /// send) has finished; false when `timeout` passed first. For tests and tools: the reply to
+    /// a chat step does not wait for these.
+    bool WaitForExternalCalls(std::chrono::milliseconds timeout = std::chrono::seconds(30));
     /// With `false`, Start() does not start the background threads (tests drive them with
     /// RunBackgroundOnce so a fake clock decides what is due).
     void SetBackgroundThreads(bool enabled);

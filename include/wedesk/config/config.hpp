@@ -18,10 +18,13 @@ namespace wedesk::config {
 struct ServerConfig {
     std::string host = "127.0.0.1";
     int port = 8080;
-    int threads = 8;
+    int threads = 2;                                   ///< event-loop threads of the HTTP server
     std::string public_url = "http://127.0.0.1:8080";  ///< base of links sent to users
     std::size_t max_body_bytes = 64 * 1024;
-    bool demo = false;  ///< allows console SMS and the local directory, loudly
+    int max_connections = 1024;    ///< past this the connection idle longest is closed
+    int keepalive_timeout_s = 60;  ///< an idle keep-alive connection is closed after this
+    int request_timeout_s = 10;    ///< deadline for a request's headers, and again its body
+    bool demo = false;             ///< allows console SMS and the local directory, loudly
 };
 
 struct WecomConfig {

@@ -6,7 +6,9 @@
 /// or decrypted is ever echoed. http/ binds this to routes; tests may call it directly.
 
 #include <cstddef>
+#include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -25,12 +27,16 @@ struct PassiveReply {
     std::string text;  ///< message text, or the button's replace name
 };
 
-/// Processes one decrypted message exactly once and returns its reply. An Error means nothing
-/// was committed: the callback answers 500 so WeCom delivers it again.
+/// Processes one decrypted message exactly once and hands its reply to `done`, possibly on
+/// another thread and later. An Error means nothing was committed: the callback answers 500 so
+/// WeCom delivers it again.
 class MessageHandler {
 public:
+    using Done = std::function<void(Result<PassiveReply>)>;
     virtual ~MessageHandler() = default;
-    virtual Result<PassiveReply> Handle(const InboundMessage& message) = 0;
+    virtual void Submit(InboundMessage message, Done done) = 0;
+    /// Submit and wait (tests, tools): blocks the calling thread until `done` ran.
+    Result<PassiveReply> Handle(const InboundMessage& message);
 };
 
 struct HttpAnswer {
@@ -52,11 +58,24 @@ public:
 
     /// GET: query has msg_signature, timestamp, nonce, echostr (already URL-decoded once).
     HttpAnswer Verify(const std::map<std::string, std::string>& query) const;
-    /// POST: query has msg_signature, timestamp, nonce.
+    /// POST: query has msg_signature, timestamp, nonce. `done` gets the answer once the
+    /// message is processed (at once for a refusal), on whatever thread finished it.
+    void ReceiveAsync(const std::map<std::string, std::string>& query, std::string_view body,
+                      std::function<void(HttpAnswer)> done) const;
+    /// The same, waiting for the answer (tests, fuzzing).
     HttpAnswer Receive(const std::map<std::string, std::string>& query,
                        std::string_view body) const;
 
 private:
+    struct Opened {
+        std::optional<InboundMessage> message;
+        HttpAnswer refusal;  ///< when there is no message
+    };
+    /// Checks, verifies, decrypts and parses a POST (steps 1-5 of docs/architecture.md).
+    Opened Open(const std::map<std::string, std::string>& query, std::string_view body) const;
+    /// The encrypted passive reply to `to_user` for a processed message.
+    HttpAnswer Answer(const std::string& to_user, const Result<PassiveReply>& reply) const;
+
     HttpAnswer Refuse(int status, std::string outcome, const std::string& detail) const;
     bool Fresh(std::string_view timestamp) const;
 

@@ -56,12 +56,20 @@ struct Fixture {
     // a fresh connection). Handle() callers: content -> thread.
     std::map<std::string, std::pair<std::thread::id, bool>> after;
     std::map<std::string, std::thread::id> handlers;
+    // Jobs the pipeline handed to its external executor (run by the test itself).
+    std::vector<std::function<void()>> handed_over;
+    std::thread::id writer_thread;
 
     Fixture() {
         db->Conn().exec("CREATE TABLE effects (content TEXT NOT NULL)");
         pipeline = std::make_unique<app::MessagePipeline>(
             *db, [this](const wecom::InboundMessage& m) { return Respond(m); }, sealer, clock,
-            random);
+            random,
+            [this](std::function<void()> job) {
+                std::lock_guard lock(mu);
+                writer_thread = std::this_thread::get_id();
+                handed_over.push_back(std::move(job));
+            });
         pipeline->SetOnCommit([this] { ++commits; });
     }
 
@@ -173,19 +181,73 @@ TEST_CASE("a delivery that fails is undone alone; the rest of its batch commits"
           0);
 }
 
-TEST_CASE("after-commit actions run on each delivery's own thread once its batch committed",
+TEST_CASE("after-commit actions are handed over once their batch committed, not run by the writer",
           "[unit][pipeline]") {
     Fixture f;
     f.RunBatchBehindFirst({Text("m-a", "before"), Text("m-boom", "boom"), Text("m-b", "after")});
+    std::vector<std::function<void()>> jobs;
+    {
+        std::lock_guard lock(f.mu);
+        CHECK(f.after.empty());  // nothing ran on the writer: a slow SMS delays no reply
+        jobs.swap(f.handed_over);
+    }
+    REQUIRE(jobs.size() == 3);  // the undone delivery's action is dropped
+    for (auto& job : jobs) {
+        job();  // here, on the test's thread
+    }
     std::lock_guard lock(f.mu);
     REQUIRE(f.after.size() == 3);
-    CHECK(f.after.count("boom") == 0);  // the undone delivery's action is dropped
+    CHECK(f.after.count("boom") == 0);
     for (const char* content : {"first", "before", "after"}) {
         INFO(content);
         REQUIRE(f.after.count(content) == 1);
-        CHECK(f.after[content].second);                        // committed before it ran
-        CHECK(f.after[content].first == f.handlers[content]);  // by the delivery's thread
+        CHECK(f.after[content].second);  // committed before it ran
+        CHECK(f.after[content].first != f.writer_thread);
     }
+}
+
+TEST_CASE("without an external executor, after-commit actions run before the reply is handed on",
+          "[unit][pipeline]") {
+    testing::TempDir dir;
+    auto db = store::Database::Open(dir.File("wedesk.db"));
+    testing::FakeClock clock;
+    testing::FakeRandom random;
+    Sealer sealer{Secret(std::string(32, 'k')), "inbound-log"};
+    std::atomic<bool> ran{false};
+    app::MessagePipeline pipeline(
+        *db,
+        [&](const wecom::InboundMessage&) {
+            db->AfterCommit([&] { ran = true; });
+            return bot::BotReply{};
+        },
+        sealer, clock, random);
+    REQUIRE(pipeline.Handle(Text("m-1", "hi")).ok());
+    CHECK(ran);
+}
+
+TEST_CASE("a delivery queued past the limit is refused at once, nothing stored",
+          "[unit][pipeline]") {
+    Fixture f;
+    // Hold the writer on "first"; queue kMaxQueue more; the next is refused without waiting.
+    std::thread first([&] { (void)f.pipeline->Handle(Text("m-first", "first")); });
+    f.entered.get_future().wait();
+    std::atomic<int> answered{0};
+    for (std::size_t i = 0; i < app::MessagePipeline::kMaxQueue; ++i) {
+        f.pipeline->Submit(Text("m-q" + std::to_string(i), "q"),
+                           [&](Result<wecom::PassiveReply>) { ++answered; });
+    }
+    std::optional<Result<wecom::PassiveReply>> refused;
+    f.pipeline->Submit(Text("m-over", "over"),
+                       [&](Result<wecom::PassiveReply> r) { refused = std::move(r); });
+    REQUIRE(refused.has_value());  // answered synchronously, before the writer moved
+    REQUIRE_FALSE(refused->ok());
+    CHECK(refused->error().code == "overloaded");
+    f.release.set_value();
+    first.join();
+    f.pipeline.reset();  // drains the queue
+    CHECK(answered == static_cast<int>(app::MessagePipeline::kMaxQueue));
+    CHECK(Count(*f.db, "SELECT count(*) FROM inbound_messages WHERE dedupe_key LIKE '%m-over%'") ==
+          0);
 }
 
 TEST_CASE("the same delivery twice in one batch is processed once and answered twice alike",
