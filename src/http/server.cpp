@@ -237,14 +237,16 @@ private:
             CountRefused("too_many_headers");
             return Refuse(431, "too many header fields");
         }
-        if (header_->is_done()) {
-            return Dispatch(std::string());  // no body
-        }
-        // A body is coming: refuse what we would have to read in full to judge.
-        if (header_->chunked() || !header_->content_length()) {
+        if (header_->chunked() ||
+            (req.method() == bhttp::verb::post && !header_->content_length())) {
+            // A POST says how long its body is; chunked bodies are refused unread.
             CountRefused("length_required");
             return Refuse(411, "length required");
         }
+        if (header_->is_done()) {
+            return Dispatch(std::string());  // no body
+        }
+        // A body of a known length is coming: refuse what we would have to inflate to judge.
         const auto enc = req[bhttp::field::content_encoding];
         if (!enc.empty() && !beast::iequals(enc, "identity")) {
             CountRefused("content_encoding");

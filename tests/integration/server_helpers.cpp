@@ -27,7 +27,7 @@ nlohmann::json BaseConfigJson(const std::string& dir) {
         {"server",
          {{"host", "127.0.0.1"},
           {"port", 0},
-          {"threads", 4},
+          {"threads", 2},
           {"public_url", "http://127.0.0.1:8080"}}},
         {"wecom",
          {{"corp_id", c["corpid"]},
