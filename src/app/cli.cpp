@@ -26,6 +26,11 @@ int RunCli(int argc, char** argv) {
         cli.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return cli.exit(e);
+    } catch (const std::exception& e) {
+        // An infrastructure failure (the database file unreadable, the disk full): the command's
+        // own transaction was rolled back; say so instead of dying.
+        std::cerr << "error: " << e.what() << "\n";
+        return 1;
     }
     return ctx.exit_code;
 }

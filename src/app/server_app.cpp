@@ -90,31 +90,46 @@ void RegisterResetMetrics(reset::ResetService& reset) {
     });
 }
 
+/// Samples of a gauge whose source can fail (a database error): none then, and a log line.
+template <class F>
+std::vector<std::pair<metrics::Labels, double>> Sampled(const char* name, F&& f) {
+    try {
+        return f();
+    } catch (const std::exception& e) {
+        log::Get("app")->warn("gauge {} not sampled: {}", name, e.what());
+        return {};
+    }
+}
+
 void RegisterTicketMetrics(tickets::TicketService& tickets, kb::KnowledgeBase& kb) {
     metrics::Global().AddGaugeCallback("wedesk_tickets", "Tickets by status", [&tickets] {
-        std::vector<std::pair<metrics::Labels, double>> out;
-        auto s = tickets.Stats();
-        if (s.ok()) {
-            for (const auto& [status, n] : s->by_status) {
-                out.push_back({{{"status", status}}, static_cast<double>(n)});
+        return Sampled("wedesk_tickets", [&tickets] {
+            std::vector<std::pair<metrics::Labels, double>> out;
+            auto s = tickets.Stats();
+            if (s.ok()) {
+                for (const auto& [status, n] : s->by_status) {
+                    out.push_back({{{"status", status}}, static_cast<double>(n)});
+                }
             }
-        }
-        return out;
+            return out;
+        });
     });
     metrics::Global().AddGaugeCallback(
         "wedesk_sla_breaches", "Tickets that breached an SLA target, by priority and target",
         [&tickets] {
-            std::vector<std::pair<metrics::Labels, double>> out;
-            auto s = tickets.Stats();
-            if (s.ok()) {
-                for (const auto& [prio, sla] : s->sla) {
-                    out.push_back({{{"priority", prio}, {"target", "response"}},
-                                   static_cast<double>(sla.response_breached)});
-                    out.push_back({{{"priority", prio}, {"target", "resolve"}},
-                                   static_cast<double>(sla.resolve_breached)});
+            return Sampled("wedesk_sla_breaches", [&tickets] {
+                std::vector<std::pair<metrics::Labels, double>> out;
+                auto s = tickets.Stats();
+                if (s.ok()) {
+                    for (const auto& [prio, sla] : s->sla) {
+                        out.push_back({{{"priority", prio}, {"target", "response"}},
+                                       static_cast<double>(sla.response_breached)});
+                        out.push_back({{{"priority", prio}, {"target", "resolve"}},
+                                       static_cast<double>(sla.resolve_breached)});
+                    }
                 }
-            }
-            return out;
+                return out;
+            });
         });
     metrics::Global().AddGaugeCallback(
         "wedesk_kb_deflection_ratio",
@@ -183,12 +198,15 @@ struct ServerApp::Impl {
 
 void ServerApp::Impl::TickOnce() {
     db_healthy = db->Healthy();
-    auto r = tickets->Tick();
-    if (!r.ok()) {
-        ticker_healthy = false;
-        log::Get("app")->error("ticket timers failed: {}", r.error().message);
-    } else {
-        ticker_healthy = true;
+    try {
+        auto r = tickets->Tick();
+        ticker_healthy = r.ok();
+        if (!r.ok()) {
+            log::Get("app")->error("ticket timers failed: {}", r.error().message);
+        }
+    } catch (const std::exception& e) {
+        ticker_healthy = false;  // the failed step was rolled back; the next tick tries again
+        log::Get("app")->error("ticket timers failed: {}", e.what());
     }
     try {
         store::WriteTx tx(*db);

@@ -747,39 +747,26 @@ ChatReply ResetService::Start(const std::string& userid, Purpose purpose) {
     if (impl_->dir == nullptr || impl_->sms == nullptr) {
         return {kNotSetUp, true};
     }
-    try {
-        store::StepTx tx(impl_->db, "wedesk_reset");
-        ChatReply reply = impl_->StartIn(tx.Conn(), userid, purpose);
-        tx.Commit();
-        return reply;
-    } catch (const std::exception& e) {
-        impl_->log->error("start {} for {} failed: {}", PurposeKey(purpose), userid, e.what());
-        return {kBusy, true};
-    }
+    // An exception (SQLite, disk) undoes the step and propagates: the pipeline answers 500
+    // and WeCom delivers the message again.
+    store::StepTx tx(impl_->db, "wedesk_reset");
+    ChatReply reply = impl_->StartIn(tx.Conn(), userid, purpose);
+    tx.Commit();
+    return reply;
 }
 
 ChatReply ResetService::Input(const std::string& userid, const std::string& text) {
     if (impl_->dir == nullptr || impl_->sms == nullptr) {
         return {kNotSetUp, true};
     }
-    try {
-        store::StepTx tx(impl_->db, "wedesk_reset");
-        ChatReply reply = impl_->InputIn(tx.Conn(), userid, text);
-        tx.Commit();
-        return reply;
-    } catch (const std::exception& e) {
-        impl_->log->error("input for {} failed: {}", userid, e.what());
-        return {kBusy, true};
-    }
+    store::StepTx tx(impl_->db, "wedesk_reset");  // exceptions propagate, as in Start
+    ChatReply reply = impl_->InputIn(tx.Conn(), userid, text);
+    tx.Commit();
+    return reply;
 }
 
 bool ResetService::InFlow(const std::string& userid) {
-    try {
-        return impl_->ActiveSession(impl_->db.Conn(), userid).has_value();
-    } catch (const std::exception& e) {
-        impl_->log->error("InFlow for {} failed: {}", userid, e.what());
-        return false;
-    }
+    return impl_->ActiveSession(impl_->db.Conn(), userid).has_value();
 }
 
 WebPage ResetService::ShowForm(const std::string& token) {

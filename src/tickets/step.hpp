@@ -47,15 +47,14 @@ struct Step {
     }
 };
 
-inline Error DbError(const std::exception& e) {
-    log::Get("tickets")->error("database error: {}", e.what());
-    return Fail("db", "系统繁忙，请稍后再试。");
-}
-
-/// Runs `f(Step&) -> Result<T>` as one transaction; see the file comment.
+/// Runs `f(Step&) -> Result<T>` as one transaction; see the file comment. A refusal (an
+/// Error result) undoes the step and is the caller's answer. An infrastructure failure (a
+/// SQLite error, a full disk, a broken constraint) is an exception: it undoes the step and
+/// propagates, so the chat pipeline rolls back the whole delivery and answers 500 (WeCom
+/// retries) instead of committing a "try again later" reply.
 template <class T, class F>
 Result<T> RunStep(store::Database& db, Notifier& notifier, std::int64_t now, F&& f) {
-    try {
+    {
         store::StepTx tx(db, "wedesk_tickets");
         Step step{tx.Conn(), now, {}};
         Result<T> r = f(step);
@@ -77,8 +76,6 @@ Result<T> RunStep(store::Database& db, Notifier& notifier, std::int64_t now, F&&
         }
         tx.Commit();
         return r;
-    } catch (const std::exception& e) {
-        return DbError(e);
     }
 }
 

@@ -624,40 +624,32 @@ Result<Ticket> TicketService::Create(const std::string& requester, const std::st
 Result<TicketDetail> TicketService::Get(const std::string& no, const std::string& viewer) {
     const Env env{cfg_, calendar_, modes_};
     const std::string n = NormNo(no);
-    try {
-        auto& conn = db_.Conn();
-        auto t = LoadByNo(conn, env, n);
-        if (!t) {
-            return NotFound(n);
-        }
-        const auto rel = RelationOf(conn, *t, NormUser(viewer));
-        if (!rel.CanView()) {
-            return NotFound(n);
-        }
-        const bool internal = rel.assignee || rel.lead || rel.admin;
-        auto events = LoadEvents(conn, t->id, internal);
-        return TicketDetail{std::move(*t), std::move(events)};
-    } catch (const std::exception& e) {
-        return DbError(e);
+    auto& conn = db_.Conn();
+    auto t = LoadByNo(conn, env, n);
+    if (!t) {
+        return NotFound(n);
     }
+    const auto rel = RelationOf(conn, *t, NormUser(viewer));
+    if (!rel.CanView()) {
+        return NotFound(n);
+    }
+    const bool internal = rel.assignee || rel.lead || rel.admin;
+    auto events = LoadEvents(conn, t->id, internal);
+    return TicketDetail{std::move(*t), std::move(events)};
 }
 
 Result<std::vector<Ticket>> TicketService::ListMine(const std::string& requester) {
     const Env env{cfg_, calendar_, modes_};
     const std::string who = NormUser(requester);
     const std::int64_t since = clock_.NowSeconds() - kRecentS;
-    try {
-        return Query(db_.Conn(), env,
-                     "WHERE t.requester = ? AND (t.status IN ('new','assigned','in_progress',"
-                     "'waiting') OR t.updated_at >= ?) ORDER BY t.created_at DESC, t.id DESC "
-                     "LIMIT 20",
-                     [&](SQLite::Statement& q) {
-                         q.bind(1, who);
-                         q.bind(2, since);
-                     });
-    } catch (const std::exception& e) {
-        return DbError(e);
-    }
+    return Query(db_.Conn(), env,
+                 "WHERE t.requester = ? AND (t.status IN ('new','assigned','in_progress',"
+                 "'waiting') OR t.updated_at >= ?) ORDER BY t.created_at DESC, t.id DESC "
+                 "LIMIT 20",
+                 [&](SQLite::Statement& q) {
+                     q.bind(1, who);
+                     q.bind(2, since);
+                 });
 }
 
 Result<Ticket> TicketService::Urge(const std::string& no, const std::string& requester) {
@@ -907,18 +899,14 @@ Result<Ticket> TicketService::EmployeeReplied(const std::string& requester, cons
 Result<std::optional<Ticket>> TicketService::FindWaiting(const std::string& requester) {
     const Env env{cfg_, calendar_, modes_};
     const std::string who = NormUser(requester);
-    try {
-        auto v = Query(db_.Conn(), env,
-                       "WHERE t.requester = ? AND t.status = 'waiting' ORDER BY t.updated_at "
-                       "DESC, t.id DESC LIMIT 1",
-                       [&](SQLite::Statement& q) { q.bind(1, who); });
-        if (v.empty()) {
-            return std::optional<Ticket>{};
-        }
-        return std::optional<Ticket>{std::move(v.front())};
-    } catch (const std::exception& e) {
-        return DbError(e);
+    auto v = Query(db_.Conn(), env,
+                   "WHERE t.requester = ? AND t.status = 'waiting' ORDER BY t.updated_at "
+                   "DESC, t.id DESC LIMIT 1",
+                   [&](SQLite::Statement& q) { q.bind(1, who); });
+    if (v.empty()) {
+        return std::optional<Ticket>{};
     }
+    return std::optional<Ticket>{std::move(v.front())};
 }
 
 // --- engineer ---------------------------------------------------------------------------------
@@ -1101,14 +1089,10 @@ Result<Ticket> TicketService::Resolve(const std::string& no, const std::string& 
 Result<std::vector<Ticket>> TicketService::MyTasks(const std::string& engineer) {
     const Env env{cfg_, calendar_, modes_};
     const std::string who = NormUser(engineer);
-    try {
-        return Query(db_.Conn(), env,
-                     "WHERE t.assignee = ? AND t.status IN ('assigned','in_progress','waiting') "
-                     "ORDER BY t.priority, t.created_at, t.id",
-                     [&](SQLite::Statement& q) { q.bind(1, who); });
-    } catch (const std::exception& e) {
-        return DbError(e);
-    }
+    return Query(db_.Conn(), env,
+                 "WHERE t.assignee = ? AND t.status IN ('assigned','in_progress','waiting') "
+                 "ORDER BY t.priority, t.created_at, t.id",
+                 [&](SQLite::Statement& q) { q.bind(1, who); });
 }
 
 Result<void> TicketService::SetDuty(const std::string& userid, bool on_duty) {
@@ -1138,11 +1122,7 @@ Result<TickReport> TicketService::Tick() {
     std::vector<std::int64_t> ids;
 
     // 1. Tickets nobody could take yet (everyone was off duty).
-    try {
-        ids = Ids(db_.Conn(), "SELECT id FROM tickets WHERE status = 'new' ORDER BY id", now);
-    } catch (const std::exception& e) {
-        return DbError(e);
-    }
+    ids = Ids(db_.Conn(), "SELECT id FROM tickets WHERE status = 'new' ORDER BY id", now);
     for (auto id : ids) {
         auto r = RunStep<bool>(db_, notifier_, now, [&](Step& s) -> Result<bool> {
             Ticket t = LoadById(s.conn, env, id);
@@ -1166,14 +1146,10 @@ Result<TickReport> TicketService::Tick() {
     // 2. Accept timeouts: move on to the next engineer and tell the lead.
     const std::int64_t timeout = std::int64_t{cfg_.accept_timeout_min} * 60;
     if (timeout > 0) {
-        try {
-            ids = Ids(db_.Conn(),
-                      "SELECT id FROM tickets WHERE status = 'assigned' AND assigned_at <= ? "
-                      "ORDER BY id",
-                      now - timeout);
-        } catch (const std::exception& e) {
-            return DbError(e);
-        }
+        ids = Ids(db_.Conn(),
+                  "SELECT id FROM tickets WHERE status = 'assigned' AND assigned_at <= ? "
+                  "ORDER BY id",
+                  now - timeout);
         for (auto id : ids) {
             auto r = RunStep<bool>(db_, notifier_, now, [&](Step& s) -> Result<bool> {
                 Ticket t = LoadById(s.conn, env, id);
@@ -1236,11 +1212,7 @@ Result<TickReport> TicketService::Tick() {
          "解决"},
     }};
     for (const auto& c : checks) {
-        try {
-            ids = Ids(db_.Conn(), c.select, now);
-        } catch (const std::exception& e) {
-            return DbError(e);
-        }
+        ids = Ids(db_.Conn(), c.select, now);
         const std::string name = c.name;
         for (auto id : ids) {
             auto r = RunStep<std::pair<int, int>>(
@@ -1312,14 +1284,10 @@ Result<TickReport> TicketService::Tick() {
     // 4. Resolved and never rated: close after auto_close_days.
     if (cfg_.auto_close_days > 0) {
         const std::int64_t age = std::int64_t{cfg_.auto_close_days} * 86400;
-        try {
-            ids = Ids(db_.Conn(),
-                      "SELECT id FROM tickets WHERE status = 'resolved' AND resolved_at <= ? "
-                      "ORDER BY id",
-                      now - age);
-        } catch (const std::exception& e) {
-            return DbError(e);
-        }
+        ids = Ids(db_.Conn(),
+                  "SELECT id FROM tickets WHERE status = 'resolved' AND resolved_at <= ? "
+                  "ORDER BY id",
+                  now - age);
         for (auto id : ids) {
             auto r = RunStep<bool>(db_, notifier_, now, [&](Step& s) -> Result<bool> {
                 Ticket t = LoadById(s.conn, env, id);
@@ -1344,130 +1312,116 @@ Result<TickReport> TicketService::Tick() {
 
 Result<TicketStats> TicketService::Stats() {
     const std::int64_t now = clock_.NowSeconds();
-    try {
-        auto& conn = db_.Conn();
-        TicketStats st;
-        for (Status s : kAllStatuses) {
-            st.by_status[std::string(StatusKey(s))] = 0;
-        }
-        {
-            SQLite::Statement q(conn, "SELECT status, COUNT(*) FROM tickets GROUP BY status");
-            while (q.executeStep()) {
-                st.by_status[q.getColumn(0).getString()] = q.getColumn(1).getInt();
-            }
-        }
-        for (const char* p : {"P1", "P2", "P3"}) {
-            st.sla[p] = PrioritySla{};
-        }
-        {
-            SQLite::Statement q(
-                conn,
-                "SELECT priority, status, accepted_at, response_due, response_breached, "
-                "resolved_at, resolve_due, resolve_breached, paused_since FROM tickets "
-                "WHERE status != 'cancelled'");
-            while (q.executeStep()) {
-                auto& ps = st.sla[q.getColumn(0).getString()];
-                const auto status = ParseStatus(q.getColumn(1).getString()).value_or(Status::kNew);
-                const std::int64_t accepted = q.getColumn(2).getInt64();
-                const std::int64_t response_due = q.getColumn(3).getInt64();
-                const bool response_flag = q.getColumn(4).getInt() != 0;
-                const std::int64_t resolved = q.getColumn(5).getInt64();
-                const std::int64_t resolve_due = q.getColumn(6).getInt64();
-                const bool resolve_flag = q.getColumn(7).getInt() != 0;
-                const bool paused = q.getColumn(8).getInt64() != 0;
-                if (response_due > 0) {
-                    if (accepted > 0) {
-                        (accepted <= response_due ? ps.response_met : ps.response_breached)++;
-                    } else if (response_flag || now > response_due) {
-                        ps.response_breached++;
-                    }
-                }
-                if (resolve_due > 0) {
-                    const bool done = status == Status::kResolved || status == Status::kClosed;
-                    if (done && resolved > 0) {
-                        (resolved <= resolve_due ? ps.resolve_met : ps.resolve_breached)++;
-                    } else if (!done && (resolve_flag || (!paused && now > resolve_due))) {
-                        ps.resolve_breached++;
-                    }
-                }
-            }
-        }
-        {
-            SQLite::Statement q(conn,
-                                "SELECT COUNT(*), AVG(accepted_at - created_at) FROM tickets "
-                                "WHERE accepted_at > 0");
-            if (q.executeStep()) {
-                st.accepted_count = q.getColumn(0).getInt();
-                st.mean_accept_min = q.getColumn(1).isNull() ? 0 : q.getColumn(1).getDouble() / 60;
-            }
-        }
-        {
-            SQLite::Statement q(conn,
-                                "SELECT COUNT(*), AVG(resolved_at - created_at) FROM tickets "
-                                "WHERE resolved_at > 0 AND status IN ('resolved','closed')");
-            if (q.executeStep()) {
-                st.resolved_count = q.getColumn(0).getInt();
-                st.mean_resolve_min = q.getColumn(1).isNull() ? 0 : q.getColumn(1).getDouble() / 60;
-            }
-        }
-        {
-            SQLite::Statement q(conn,
-                                "SELECT COUNT(rating), AVG(rating) FROM tickets "
-                                "WHERE rating IS NOT NULL");
-            if (q.executeStep()) {
-                st.csat_count = q.getColumn(0).getInt();
-                st.csat_avg = q.getColumn(1).isNull() ? 0 : q.getColumn(1).getDouble();
-            }
-        }
-        {
-            SQLite::Statement q(
-                conn,
-                std::string("SELECT userid, name, on_duty, open FROM (SELECT u.userid, u.name, "
-                            "u.on_duty, u.role, (SELECT COUNT(*) FROM tickets t WHERE "
-                            "t.assignee = u.userid AND t.status IN ") +
-                    dispatch::kOpenStatusesSql +
-                    ") AS open FROM users u) WHERE role IN ('engineer','lead') OR open > 0 "
-                    "ORDER BY open DESC, userid");
-            while (q.executeStep()) {
-                st.load.push_back({q.getColumn(0).getString(), q.getColumn(1).getString(),
-                                   q.getColumn(2).getInt() != 0, q.getColumn(3).getInt()});
-            }
-        }
-        return st;
-    } catch (const std::exception& e) {
-        return DbError(e);
+    auto& conn = db_.Conn();
+    TicketStats st;
+    for (Status s : kAllStatuses) {
+        st.by_status[std::string(StatusKey(s))] = 0;
     }
+    {
+        SQLite::Statement q(conn, "SELECT status, COUNT(*) FROM tickets GROUP BY status");
+        while (q.executeStep()) {
+            st.by_status[q.getColumn(0).getString()] = q.getColumn(1).getInt();
+        }
+    }
+    for (const char* p : {"P1", "P2", "P3"}) {
+        st.sla[p] = PrioritySla{};
+    }
+    {
+        SQLite::Statement q(
+            conn,
+            "SELECT priority, status, accepted_at, response_due, response_breached, "
+            "resolved_at, resolve_due, resolve_breached, paused_since FROM tickets "
+            "WHERE status != 'cancelled'");
+        while (q.executeStep()) {
+            auto& ps = st.sla[q.getColumn(0).getString()];
+            const auto status = ParseStatus(q.getColumn(1).getString()).value_or(Status::kNew);
+            const std::int64_t accepted = q.getColumn(2).getInt64();
+            const std::int64_t response_due = q.getColumn(3).getInt64();
+            const bool response_flag = q.getColumn(4).getInt() != 0;
+            const std::int64_t resolved = q.getColumn(5).getInt64();
+            const std::int64_t resolve_due = q.getColumn(6).getInt64();
+            const bool resolve_flag = q.getColumn(7).getInt() != 0;
+            const bool paused = q.getColumn(8).getInt64() != 0;
+            if (response_due > 0) {
+                if (accepted > 0) {
+                    (accepted <= response_due ? ps.response_met : ps.response_breached)++;
+                } else if (response_flag || now > response_due) {
+                    ps.response_breached++;
+                }
+            }
+            if (resolve_due > 0) {
+                const bool done = status == Status::kResolved || status == Status::kClosed;
+                if (done && resolved > 0) {
+                    (resolved <= resolve_due ? ps.resolve_met : ps.resolve_breached)++;
+                } else if (!done && (resolve_flag || (!paused && now > resolve_due))) {
+                    ps.resolve_breached++;
+                }
+            }
+        }
+    }
+    {
+        SQLite::Statement q(conn,
+                            "SELECT COUNT(*), AVG(accepted_at - created_at) FROM tickets "
+                            "WHERE accepted_at > 0");
+        if (q.executeStep()) {
+            st.accepted_count = q.getColumn(0).getInt();
+            st.mean_accept_min = q.getColumn(1).isNull() ? 0 : q.getColumn(1).getDouble() / 60;
+        }
+    }
+    {
+        SQLite::Statement q(conn,
+                            "SELECT COUNT(*), AVG(resolved_at - created_at) FROM tickets "
+                            "WHERE resolved_at > 0 AND status IN ('resolved','closed')");
+        if (q.executeStep()) {
+            st.resolved_count = q.getColumn(0).getInt();
+            st.mean_resolve_min = q.getColumn(1).isNull() ? 0 : q.getColumn(1).getDouble() / 60;
+        }
+    }
+    {
+        SQLite::Statement q(conn,
+                            "SELECT COUNT(rating), AVG(rating) FROM tickets "
+                            "WHERE rating IS NOT NULL");
+        if (q.executeStep()) {
+            st.csat_count = q.getColumn(0).getInt();
+            st.csat_avg = q.getColumn(1).isNull() ? 0 : q.getColumn(1).getDouble();
+        }
+    }
+    {
+        SQLite::Statement q(
+            conn, std::string("SELECT userid, name, on_duty, open FROM (SELECT u.userid, u.name, "
+                              "u.on_duty, u.role, (SELECT COUNT(*) FROM tickets t WHERE "
+                              "t.assignee = u.userid AND t.status IN ") +
+                      dispatch::kOpenStatusesSql +
+                      ") AS open FROM users u) WHERE role IN ('engineer','lead') OR open > 0 "
+                      "ORDER BY open DESC, userid");
+        while (q.executeStep()) {
+            st.load.push_back({q.getColumn(0).getString(), q.getColumn(1).getString(),
+                               q.getColumn(2).getInt() != 0, q.getColumn(3).getInt()});
+        }
+    }
+    return st;
 }
 
 Result<std::vector<Ticket>> TicketService::AdminList(std::optional<Status> status) {
     const Env env{cfg_, calendar_, modes_};
-    try {
-        if (status) {
-            return Query(db_.Conn(), env,
-                         "WHERE t.status = ? ORDER BY t.created_at DESC, t.id DESC",
-                         [&](SQLite::Statement& q) { q.bind(1, std::string(StatusKey(*status))); });
-        }
-        return Query(db_.Conn(), env, "ORDER BY t.created_at DESC, t.id DESC",
-                     [](SQLite::Statement&) {});
-    } catch (const std::exception& e) {
-        return DbError(e);
+    if (status) {
+        return Query(db_.Conn(), env, "WHERE t.status = ? ORDER BY t.created_at DESC, t.id DESC",
+                     [&](SQLite::Statement& q) { q.bind(1, std::string(StatusKey(*status))); });
     }
+    return Query(db_.Conn(), env, "ORDER BY t.created_at DESC, t.id DESC",
+                 [](SQLite::Statement&) {});
 }
 
 Result<TicketDetail> TicketService::AdminGet(const std::string& no) {
     const Env env{cfg_, calendar_, modes_};
     const std::string n = NormNo(no);
-    try {
-        auto& conn = db_.Conn();
-        auto t = LoadByNo(conn, env, n);
-        if (!t) {
-            return NotFound(n);
-        }
-        auto events = LoadEvents(conn, t->id, true);
-        return TicketDetail{std::move(*t), std::move(events)};
-    } catch (const std::exception& e) {
-        return DbError(e);
+    auto& conn = db_.Conn();
+    auto t = LoadByNo(conn, env, n);
+    if (!t) {
+        return NotFound(n);
     }
+    auto events = LoadEvents(conn, t->id, true);
+    return TicketDetail{std::move(*t), std::move(events)};
 }
 
 }  // namespace wedesk::tickets
