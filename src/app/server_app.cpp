@@ -370,8 +370,11 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& confi
     routes.health = [raw]() {
         http::Health h;
         const double wait = raw->pipeline->OldestWaitSeconds();
-        h.detail = fmt::format(R"("oldest_delivery_wait_s":{:.3f},"queued_deliveries":{})", wait,
-                               raw->pipeline->Queued());
+        const auto* ldap = dynamic_cast<const directory::LdapDirectory*>(raw->directory.get());
+        h.detail = fmt::format(
+            R"("oldest_delivery_wait_s":{:.3f},"queued_deliveries":{},"open_breakers":[{}])", wait,
+            raw->pipeline->Queued(),
+            ldap != nullptr && ldap->CircuitOpen() ? R"("directory")" : "");
         if (!raw->db_healthy) {
             h.failing = "database";
         } else if (wait > kMaxHealthyWaitS) {

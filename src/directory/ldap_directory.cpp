@@ -2,14 +2,24 @@
 
 #include <ldap.h>
 
+#include <sys/socket.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdlib>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "wedesk/common/log.hpp"
+#include "wedesk/common/metrics.hpp"
 #include "wedesk/common/text.hpp"
+#include "wedesk/common/thread_name.hpp"
 #include "wedesk/directory/ldap_text.hpp"
 
 namespace wedesk::directory {
@@ -37,6 +47,117 @@ struct ControlsFree {
 using ControlsPtr = std::unique_ptr<LDAPControl*, ControlsFree>;
 
 std::shared_ptr<spdlog::logger> Log() { return log::Get("directory"); }
+
+metrics::Histogram& CallLatency() {
+    static auto& h = metrics::Global().GetHistogram(
+        "wedesk_ldap_call_duration_seconds",
+        "Time of one directory operation (connect, TLS, bind and the operation itself)",
+        {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10});
+    return h;
+}
+
+/// The hard deadline of a directory operation. libldap's own timeouts bound the TCP connect and
+/// each synchronous call, but not a TLS handshake with a peer that accepts and never speaks, nor
+/// a server that stops mid-answer (SIGSTOP). A watchdog thread shuts the operation's socket
+/// down when its deadline passes: whatever libldap or the TLS library is blocked in then fails
+/// at once, and the operation ends as "unavailable".
+class SocketWatchdog {
+public:
+    static SocketWatchdog& Get() {
+        // Never destroyed: its detached thread may still wait on it while the process exits.
+        static auto* w = new SocketWatchdog;
+        return *w;
+    }
+    /// Watches `fd_slot` (the socket, -1 while there is none) until Disarm(id).
+    std::uint64_t Arm(const std::atomic<int>* fd_slot, std::chrono::steady_clock::time_point at) {
+        std::lock_guard lock(mu_);
+        if (!started_) {
+            started_ = true;
+            std::thread([this] { Run(); }).detach();  // lives as long as the process
+        }
+        const std::uint64_t id = ++next_id_;
+        armed_.emplace(id, Entry{fd_slot, at});
+        cv_.notify_one();
+        return id;
+    }
+    /// After this returns the watchdog no longer touches the socket (so it may be closed).
+    /// True when the deadline had fired.
+    bool Disarm(std::uint64_t id) {
+        std::lock_guard lock(mu_);
+        auto it = armed_.find(id);
+        const bool fired = it != armed_.end() && it->second.fired;
+        if (it != armed_.end()) {
+            armed_.erase(it);
+        }
+        return fired;
+    }
+
+private:
+    struct Entry {
+        const std::atomic<int>* fd;
+        std::chrono::steady_clock::time_point at;
+        bool fired = false;
+    };
+    void Run() {
+        SetThreadName("wd-ldap-watch");
+        std::unique_lock lock(mu_);
+        for (;;) {
+            auto next = std::chrono::steady_clock::time_point::max();
+            const auto now = std::chrono::steady_clock::now();
+            for (auto& [id, e] : armed_) {
+                if (e.fired) {
+                    continue;
+                }
+                if (e.at <= now) {
+                    // Under mu_: Disarm (which precedes the socket's close) waits for this.
+                    const int fd = e.fd->load();
+                    if (fd >= 0) {
+                        ::shutdown(fd, SHUT_RDWR);
+                        e.fired = true;
+                    }
+                } else {
+                    next = std::min(next, e.at);
+                }
+            }
+            if (next == std::chrono::steady_clock::time_point::max()) {
+                // Nothing pending, or an armed socket not connected yet: look again soon.
+                cv_.wait_for(
+                    lock, armed_.empty() ? std::chrono::hours(1) : std::chrono::milliseconds(100));
+            } else {
+                cv_.wait_until(lock, next);
+            }
+        }
+    }
+
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::map<std::uint64_t, Entry> armed_;
+    std::uint64_t next_id_ = 0;
+    bool started_ = false;
+};
+
+/// Arms the watchdog for one operation's session; disarms before the session closes its socket.
+class DeadlineGuard {
+public:
+    DeadlineGuard(const std::atomic<int>& fd, int seconds)
+        : id_(SocketWatchdog::Get().Arm(
+              &fd, std::chrono::steady_clock::now() + std::chrono::seconds(seconds))) {}
+    ~DeadlineGuard() { Disarm(); }
+    DeadlineGuard(const DeadlineGuard&) = delete;
+    DeadlineGuard& operator=(const DeadlineGuard&) = delete;
+    bool Disarm() {
+        if (!done_) {
+            done_ = true;
+            fired_ = SocketWatchdog::Get().Disarm(id_);
+        }
+        return fired_;
+    }
+
+private:
+    std::uint64_t id_;
+    bool done_ = false;
+    bool fired_ = false;
+};
 
 std::string Diagnostic(LDAP* ld) {
     char* msg = nullptr;
@@ -160,9 +281,15 @@ timeval Timeout(int seconds) {
 /// A bound connection plus what each operation needs from the config.
 class Session {
 public:
-    explicit Session(const config::LdapConfig& cfg, bool ad) : cfg_(cfg), ad_(ad) {}
+    explicit Session(const config::LdapConfig& cfg, bool ad) : cfg_(cfg), ad_(ad) {
+        conncb_.lc_add = &Session::OnConnect;
+        conncb_.lc_del = &Session::OnClose;
+        conncb_.lc_arg = this;
+    }
 
     LDAP* ld() { return ld_.get(); }
+    /// The connection's socket (-1 before connect and after close), for the deadline.
+    const std::atomic<int>& fd() const { return fd_; }
 
     /// Connects (TLS, certificate checked) and binds as the service account.
     Result<void> Open() {
@@ -177,7 +304,8 @@ public:
         const int demand = LDAP_OPT_X_TLS_DEMAND;
         const int tls12 = LDAP_OPT_X_TLS_PROTOCOL_TLS1_2;
         const int is_server = 0;
-        if (ldap_set_option(raw, LDAP_OPT_PROTOCOL_VERSION, &v3) != LDAP_OPT_SUCCESS ||
+        if (ldap_set_option(raw, LDAP_OPT_CONNECT_CB, &conncb_) != LDAP_OPT_SUCCESS ||
+            ldap_set_option(raw, LDAP_OPT_PROTOCOL_VERSION, &v3) != LDAP_OPT_SUCCESS ||
             ldap_set_option(raw, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) != LDAP_OPT_SUCCESS ||
             ldap_set_option(raw, LDAP_OPT_NETWORK_TIMEOUT, &tv) != LDAP_OPT_SUCCESS ||
             ldap_set_option(raw, LDAP_OPT_TIMEOUT, &tv) != LDAP_OPT_SUCCESS ||
@@ -429,12 +557,68 @@ private:
         return false;
     }
 
+    static int OnConnect(LDAP*, Sockbuf* sb, LDAPURLDesc*, sockaddr*, ldap_conncb* ctx) {
+        ber_socket_t fd = -1;
+        if (ber_sockbuf_ctrl(sb, LBER_SB_OPT_GET_FD, &fd) == 1) {
+            static_cast<Session*>(ctx->lc_arg)->fd_.store(fd);
+        }
+        return 0;
+    }
+    static void OnClose(LDAP*, Sockbuf*, ldap_conncb* ctx) {
+        static_cast<Session*>(ctx->lc_arg)->fd_.store(-1);
+    }
+
     const config::LdapConfig& cfg_;
     bool ad_;
+    std::atomic<int> fd_{-1};
+    ldap_conncb conncb_{};  // referenced by the handle: declared before ld_, so it outlives it
     LdapPtr ld_;
 };
 
 }  // namespace
+
+template <class T, class F>
+Result<T> LdapDirectory::Guarded(const char* what, F&& op) {
+    {
+        std::lock_guard lock(breaker_mu_);
+        const auto now = std::chrono::steady_clock::now();
+        if (now < open_until_) {
+            return Fail("unavailable", std::string(what) +
+                                           ": directory calls paused after repeated failures "
+                                           "(circuit open)");
+        }
+    }
+    const auto start = std::chrono::steady_clock::now();
+    Result<T> r = [&]() -> Result<T> {
+        Session s(cfg_, ad_);
+        DeadlineGuard deadline(s.fd(), cfg_.timeout_s);
+        Result<T> out = op(s);
+        if (deadline.Disarm() && out.ok() == false) {
+            Log()->warn("{}: the directory did not answer within timeout_s={}", what,
+                        cfg_.timeout_s);
+            return Fail("unavailable", std::string(what) + ": no answer within the deadline");
+        }
+        return out;
+    }();
+    CallLatency().Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    std::lock_guard lock(breaker_mu_);
+    if (!r.ok() && r.error().code == "unavailable") {
+        if (++failures_ >= kBreakerFailures) {
+            open_until_ = std::chrono::steady_clock::now() + kBreakerOpen;
+            Log()->error("directory unavailable {} times in a row: calls paused for {} s",
+                         failures_, kBreakerOpen.count());
+        }
+    } else {
+        failures_ = 0;
+    }
+    return r;
+}
+
+bool LdapDirectory::CircuitOpen() const {
+    std::lock_guard lock(breaker_mu_);
+    return std::chrono::steady_clock::now() < open_until_;
+}
 
 LdapDirectory::LdapDirectory(const config::LdapConfig& cfg) : cfg_(cfg), ad_(cfg.flavor == "ad") {
     if (cfg_.flavor != "ad" && cfg_.flavor != "openldap") {
@@ -466,11 +650,12 @@ LdapDirectory::LdapDirectory(const config::LdapConfig& cfg) : cfg_(cfg), ad_(cfg
 }
 
 Result<Account> LdapDirectory::Find(const std::string& account) {
-    Session s(cfg_, ad_);
-    if (auto r = s.Open(); !r) {
-        return r.error();
-    }
-    return s.Lookup(account);
+    return Guarded<Account>("lookup", [&](auto& s) -> Result<Account> {
+        if (auto r = s.Open(); !r) {
+            return r.error();
+        }
+        return s.Lookup(account);
+    });
 }
 
 Result<void> LdapDirectory::SetPassword(const Account& account, const Secret& new_password,
@@ -479,118 +664,120 @@ Result<void> LdapDirectory::SetPassword(const Account& account, const Secret& ne
         // An empty newPasswd would make an OpenLDAP server generate one.
         return Fail("policy", "the password is empty");
     }
-    Session s(cfg_, ad_);
-    if (auto r = s.Open(); !r) {
-        return r.error();
-    }
-    auto target = s.Target(account);
-    if (!target) {
-        return target.error();
-    }
-    const std::string& dn = target->dn;
+    return Guarded<void>("set password", [&](auto& s) -> Result<void> {
+        if (auto r = s.Open(); !r) {
+            return r.error();
+        }
+        auto target = s.Target(account);
+        if (!target) {
+            return target.error();
+        }
+        const std::string& dn = target->dn;
 
-    if (!ad_) {
-        if (auto r = s.PasswordModify(dn, new_password); !r) {
+        if (!ad_) {
+            if (auto r = s.PasswordModify(dn, new_password); !r) {
+                return r;
+            }
+            if (must_change) {
+                // A non-root reset clears pwdReset; the bot sets it itself (needs manage access).
+                char type[] = "pwdReset";
+                char value[] = "TRUE";
+                char* values[] = {value, nullptr};
+                LDAPMod mod{};
+                mod.mod_op = LDAP_MOD_REPLACE;
+                mod.mod_type = type;
+                mod.mod_values = values;
+                LDAPMod* mods[] = {&mod, nullptr};
+                if (auto r = s.Modify(dn, mods, "set pwdReset"); !r) {
+                    return r;
+                }
+            }
+            Log()->info("password reset for '{}' (must_change={})", target->account, must_change);
+            return {};
+        }
+
+        auto value = AdPasswordValue(new_password.Reveal());
+        if (!value) {
+            return value.error();
+        }
+        berval pw{static_cast<ber_len_t>(value->size()), value->data()};
+        berval* pw_values[] = {&pw, nullptr};
+        char pw_type[] = "unicodePwd";
+        LDAPMod pw_mod{};
+        pw_mod.mod_op = LDAP_MOD_REPLACE | LDAP_MOD_BVALUES;
+        pw_mod.mod_type = pw_type;
+        pw_mod.mod_bvalues = pw_values;
+
+        // 0 = must change at next logon; -1 = "now" (clears an earlier must-change).
+        char last_type[] = "pwdLastSet";
+        char last_zero[] = "0";
+        char last_now[] = "-1";
+        char* last_values[] = {must_change ? last_zero : last_now, nullptr};
+        LDAPMod last_mod{};
+        last_mod.mod_op = LDAP_MOD_REPLACE;
+        last_mod.mod_type = last_type;
+        last_mod.mod_values = last_values;
+
+        // In AD a reset does not unlock: clear the lockout in the same modify.
+        char lock_type[] = "lockoutTime";
+        char lock_zero[] = "0";
+        char* lock_values[] = {lock_zero, nullptr};
+        LDAPMod lock_mod{};
+        lock_mod.mod_op = LDAP_MOD_REPLACE;
+        lock_mod.mod_type = lock_type;
+        lock_mod.mod_values = lock_values;
+
+        LDAPMod* mods[] = {&pw_mod, &last_mod, &lock_mod, nullptr};
+        auto r = s.Modify(dn, mods, "set unicodePwd", true);
+        WipeString(*value);
+        if (!r) {
             return r;
         }
-        if (must_change) {
-            // A non-root reset clears pwdReset; the bot sets it itself (needs manage access).
-            char type[] = "pwdReset";
-            char value[] = "TRUE";
-            char* values[] = {value, nullptr};
+        Log()->info("password reset for '{}' (must_change={})", target->account, must_change);
+        return {};
+    });
+}
+
+Result<void> LdapDirectory::Unlock(const Account& account) {
+    return Guarded<void>("unlock", [&](auto& s) -> Result<void> {
+        if (auto r = s.Open(); !r) {
+            return r.error();
+        }
+        auto target = s.Target(account);
+        if (!target) {
+            return target.error();
+        }
+        Result<void> r;
+        if (ad_) {
+            char type[] = "lockoutTime";
+            char zero[] = "0";
+            char* values[] = {zero, nullptr};
             LDAPMod mod{};
             mod.mod_op = LDAP_MOD_REPLACE;
             mod.mod_type = type;
             mod.mod_values = values;
             LDAPMod* mods[] = {&mod, nullptr};
-            if (auto r = s.Modify(dn, mods, "set pwdReset"); !r) {
-                return r;
-            }
+            r = s.Modify(target->dn, mods, "unlock");
+        } else {
+            // replace with no values removes the attribute and, unlike delete, does not fail when
+            // it is absent. (pwdFailureTime is not writable; slapd clears it on the next good
+            // bind.)
+            char locked_type[] = "pwdAccountLockedTime";
+            LDAPMod locked{};
+            locked.mod_op = LDAP_MOD_REPLACE;
+            locked.mod_type = locked_type;
+            LDAPMod* mods[] = {&locked, nullptr};
+            r = s.Modify(target->dn, mods, "unlock");
         }
-        Log()->info("password reset for '{}' (must_change={})", target->account, must_change);
-        return {};
-    }
-
-    auto value = AdPasswordValue(new_password.Reveal());
-    if (!value) {
-        return value.error();
-    }
-    berval pw{static_cast<ber_len_t>(value->size()), value->data()};
-    berval* pw_values[] = {&pw, nullptr};
-    char pw_type[] = "unicodePwd";
-    LDAPMod pw_mod{};
-    pw_mod.mod_op = LDAP_MOD_REPLACE | LDAP_MOD_BVALUES;
-    pw_mod.mod_type = pw_type;
-    pw_mod.mod_bvalues = pw_values;
-
-    // 0 = must change at next logon; -1 = "now" (clears an earlier must-change).
-    char last_type[] = "pwdLastSet";
-    char last_zero[] = "0";
-    char last_now[] = "-1";
-    char* last_values[] = {must_change ? last_zero : last_now, nullptr};
-    LDAPMod last_mod{};
-    last_mod.mod_op = LDAP_MOD_REPLACE;
-    last_mod.mod_type = last_type;
-    last_mod.mod_values = last_values;
-
-    // In AD a reset does not unlock: clear the lockout in the same modify.
-    char lock_type[] = "lockoutTime";
-    char lock_zero[] = "0";
-    char* lock_values[] = {lock_zero, nullptr};
-    LDAPMod lock_mod{};
-    lock_mod.mod_op = LDAP_MOD_REPLACE;
-    lock_mod.mod_type = lock_type;
-    lock_mod.mod_values = lock_values;
-
-    LDAPMod* mods[] = {&pw_mod, &last_mod, &lock_mod, nullptr};
-    auto r = s.Modify(dn, mods, "set unicodePwd", true);
-    WipeString(*value);
-    if (!r) {
+        if (r) {
+            Log()->info("unlocked '{}'", target->account);
+        }
         return r;
-    }
-    Log()->info("password reset for '{}' (must_change={})", target->account, must_change);
-    return {};
-}
-
-Result<void> LdapDirectory::Unlock(const Account& account) {
-    Session s(cfg_, ad_);
-    if (auto r = s.Open(); !r) {
-        return r.error();
-    }
-    auto target = s.Target(account);
-    if (!target) {
-        return target.error();
-    }
-    Result<void> r;
-    if (ad_) {
-        char type[] = "lockoutTime";
-        char zero[] = "0";
-        char* values[] = {zero, nullptr};
-        LDAPMod mod{};
-        mod.mod_op = LDAP_MOD_REPLACE;
-        mod.mod_type = type;
-        mod.mod_values = values;
-        LDAPMod* mods[] = {&mod, nullptr};
-        r = s.Modify(target->dn, mods, "unlock");
-    } else {
-        // replace with no values removes the attribute and, unlike delete, does not fail when
-        // it is absent. (pwdFailureTime is not writable; slapd clears it on the next good bind.)
-        char locked_type[] = "pwdAccountLockedTime";
-        LDAPMod locked{};
-        locked.mod_op = LDAP_MOD_REPLACE;
-        locked.mod_type = locked_type;
-        LDAPMod* mods[] = {&locked, nullptr};
-        r = s.Modify(target->dn, mods, "unlock");
-    }
-    if (r) {
-        Log()->info("unlocked '{}'", target->account);
-    }
-    return r;
+    });
 }
 
 Result<void> LdapDirectory::Ping() {
-    Session s(cfg_, ad_);
-    return s.Open();
+    return Guarded<void>("ping", [&](auto& s) -> Result<void> { return s.Open(); });
 }
 
 }  // namespace wedesk::directory

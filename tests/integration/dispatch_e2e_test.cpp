@@ -230,7 +230,7 @@ TEST_CASE("errors and outages of WeCom: every notification delivered exactly onc
 }
 
 TEST_CASE("the outbox worker delivers once WeCom is back, without a test driving it",
-          "[integration]") {
+          "[integration][concurrency]") {
     TestServer s(TicketsPatch(1440));
     s.ImportUsers(kPeopleCsv);
     Say(s, "eng1", "上班");

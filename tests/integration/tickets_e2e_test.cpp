@@ -435,7 +435,7 @@ TEST_CASE("another user's ticket is refused exactly like an unknown number", "[i
 }
 
 TEST_CASE("50 employees filing at once get 50 distinct numbers and nothing is lost",
-          "[integration]") {
+          "[integration][concurrency]") {
     TestServer s(TicketsPatch(600));
     s.ImportUsers(kPeopleCsv);
     Say(s, "eng1", "上班");

@@ -6,6 +6,13 @@
 /// operation opens its own connection bound as the service account, so calls are thread-safe.
 /// Privileged accounts (AD adminCount=1, disabled AD accounts, members of `protected_groups`)
 /// are found but marked protected and never written.
+/// Every operation has a hard deadline of `timeout_s` covering connect, TLS handshake, bind and
+/// the operation (a watchdog shuts the socket down when it passes), and a circuit breaker: after
+/// kBreakerFailures "unavailable" results in a row, calls fail at once for kBreakerOpen, so a
+/// dead directory costs each employee no wait at all.
+
+#include <chrono>
+#include <mutex>
 
 #include "wedesk/config/config.hpp"
 #include "wedesk/directory/directory.hpp"
@@ -24,9 +31,21 @@ public:
     Result<void> Unlock(const Account& account) override;
     Result<void> Ping() override;
 
+    /// True while calls are paused after repeated failures (for /healthz).
+    bool CircuitOpen() const;
+    static constexpr int kBreakerFailures = 3;
+    static constexpr std::chrono::seconds kBreakerOpen{30};
+
 private:
+    /// Runs `op(session)` under the deadline and the breaker.
+    template <class T, class F>
+    Result<T> Guarded(const char* what, F&& op);
+
     config::LdapConfig cfg_;
     bool ad_;
+    mutable std::mutex breaker_mu_;  // guards failures_ and open_until_
+    int failures_ = 0;
+    std::chrono::steady_clock::time_point open_until_{};
 };
 
 }  // namespace wedesk::directory

@@ -2,7 +2,16 @@
 // scripts/start-slapd.sh. Results are checked in the directory itself with a separate client.
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
 #include <ldap.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <fstream>
+#include <sstream>
 
 #include "directory_helpers.hpp"
 #include "wedesk/directory/ldap_directory.hpp"
@@ -230,4 +239,87 @@ TEST_CASE("openldap: TLS and network failures are 'unavailable'", "[integration]
     auto bad_bind = rig.cfg;
     bad_bind.bind_password = Secret("not-the-password");
     CHECK(LdapDirectory(bad_bind).Ping().error().code == "denied");
+}
+
+namespace {
+
+/// A TCP listener on loopback that completes handshakes (the kernel's backlog) and never reads
+/// or writes: a TLS client hello waits forever.
+class SilentListener {
+public:
+    SilentListener() {
+        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+        REQUIRE(::listen(fd_, 16) == 0);
+        socklen_t len = sizeof addr;
+        REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+        port_ = ntohs(addr.sin_port);
+    }
+    ~SilentListener() { ::close(fd_); }
+    SilentListener(const SilentListener&) = delete;
+    SilentListener& operator=(const SilentListener&) = delete;
+    int port() const { return port_; }
+
+private:
+    int fd_ = -1;
+    int port_ = 0;
+};
+
+std::string ReadFile(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+TEST_CASE("openldap: a directory that hangs costs at most timeout_s, then the circuit opens",
+          "[integration]") {
+    Rig rig;
+    SECTION("a listener that accepts and never speaks (the TLS handshake hangs)") {
+        SilentListener silent;
+        auto cfg = rig.cfg;
+        cfg.uri = "ldaps://127.0.0.1:" + std::to_string(silent.port());
+        cfg.timeout_s = 1;
+        LdapDirectory d(cfg);
+        for (int i = 0; i < LdapDirectory::kBreakerFailures; ++i) {
+            const auto start = std::chrono::steady_clock::now();
+            auto r = d.Find("alice");
+            const double took = SecondsSince(start);
+            REQUIRE_FALSE(r.ok());
+            CHECK(r.error().code == "unavailable");
+            CHECK(took < 4.0);  // the 1 s deadline, with room for a loaded machine
+        }
+        CHECK(d.CircuitOpen());
+        auto paused = d.Find("alice");
+        REQUIRE_FALSE(paused.ok());
+        CHECK(paused.error().code == "unavailable");
+        CHECK_THAT(paused.error().message, Catch::Contains("circuit open"));
+    }
+    SECTION("slapd frozen mid-service (SIGSTOP)") {
+        auto cfg = rig.cfg;
+        cfg.timeout_s = 1;
+        LdapDirectory d(cfg);
+        REQUIRE(d.Find("alice").ok());
+        const pid_t pid = std::stoi(ReadFile(rig.server->Get("PID_FILE")));
+        REQUIRE(::kill(pid, SIGSTOP) == 0);
+        const auto start = std::chrono::steady_clock::now();
+        auto r = d.Find("alice");
+        const double took = SecondsSince(start);
+        ::kill(pid, SIGCONT);
+        REQUIRE_FALSE(r.ok());
+        CHECK(r.error().code == "unavailable");
+        CHECK(took < 4.0);
+        // Thawed, it answers again (one failure does not open the circuit).
+        CHECK_FALSE(d.CircuitOpen());
+        CHECK(d.Find("alice").ok());
+    }
 }
