@@ -108,10 +108,11 @@ void Registry::AddGaugeCallback(const std::string& name, const std::string& help
     auto& fam = families_[name];
     fam.help = help;
     fam.type = "gauge";
-    fam.gauge = std::move(fn);
+    fam.gauge = std::make_shared<GaugeFn>(std::move(fn));
 }
 
 void Registry::RemoveGauge(const std::string& name) {
+    std::unique_lock scrape(scrape_mu_);  // waits for a scrape that may be running it
     std::lock_guard lock(mu_);
     auto it = families_.find(name);
     if (it != families_.end() && it->second.type == "gauge") {
@@ -120,26 +121,47 @@ void Registry::RemoveGauge(const std::string& name) {
 }
 
 std::string Registry::RenderPrometheus() const {
-    std::lock_guard lock(mu_);
+    // Gauges run SQL: they are evaluated outside mu_, so counters can still be created (and
+    // every other scrape-independent path goes on) while a scrape runs. scrape_mu_ (shared)
+    // keeps RemoveGauge from destroying what a gauge reads meanwhile.
+    std::shared_lock scrape(scrape_mu_);
+    struct Part {
+        std::string text;                // rendered counters or histogram, or the header
+        std::shared_ptr<GaugeFn> gauge;  // evaluated below
+        std::string name;
+    };
+    std::vector<Part> parts;
+    {
+        std::lock_guard lock(mu_);
+        for (const auto& [name, fam] : families_) {
+            Part p;
+            p.name = name;
+            p.text = fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, fam.help, name, fam.type);
+            if (fam.type == "counter") {
+                for (const auto& [labels, c] : fam.counters) {
+                    p.text += fmt::format("{}{} {}\n", name, labels, c->Value());
+                }
+            } else if (fam.type == "histogram" && fam.histogram) {
+                const auto s = fam.histogram->Snap();
+                for (std::size_t i = 0; i < s.bounds.size(); ++i) {
+                    p.text += fmt::format("{}_bucket{{le=\"{}\"}} {}\n", name,
+                                          FormatDouble(s.bounds[i]), s.cumulative[i]);
+                }
+                p.text += fmt::format("{}_bucket{{le=\"+Inf\"}} {}\n", name, s.cumulative.back());
+                p.text += fmt::format("{}_sum {}\n{}_count {}\n", name, FormatDouble(s.sum), name,
+                                      s.count);
+            } else if (fam.type == "gauge") {
+                p.gauge = fam.gauge;
+            }
+            parts.push_back(std::move(p));
+        }
+    }
     std::string out;
-    for (const auto& [name, fam] : families_) {
-        out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, fam.help, name, fam.type);
-        if (fam.type == "counter") {
-            for (const auto& [labels, c] : fam.counters) {
-                out += fmt::format("{}{} {}\n", name, labels, c->Value());
-            }
-        } else if (fam.type == "histogram" && fam.histogram) {
-            const auto s = fam.histogram->Snap();
-            for (std::size_t i = 0; i < s.bounds.size(); ++i) {
-                out += fmt::format("{}_bucket{{le=\"{}\"}} {}\n", name, FormatDouble(s.bounds[i]),
-                                   s.cumulative[i]);
-            }
-            out += fmt::format("{}_bucket{{le=\"+Inf\"}} {}\n", name, s.cumulative.back());
-            out +=
-                fmt::format("{}_sum {}\n{}_count {}\n", name, FormatDouble(s.sum), name, s.count);
-        } else if (fam.type == "gauge" && fam.gauge) {
-            for (const auto& [labels, v] : fam.gauge()) {
-                out += fmt::format("{}{} {}\n", name, RenderLabels(labels), FormatDouble(v));
+    for (const auto& p : parts) {
+        out += p.text;
+        if (p.gauge && *p.gauge) {
+            for (const auto& [labels, v] : (*p.gauge)()) {
+                out += fmt::format("{}{} {}\n", p.name, RenderLabels(labels), FormatDouble(v));
             }
         }
     }

@@ -1,8 +1,9 @@
 #pragma once
 /// Metrics: process-wide counters, gauges and histograms rendered in the Prometheus text format
-/// at GET /metrics. Lock-free on the hot path (atomics); registration takes a mutex once.
-/// Gauges whose value lives elsewhere (outbox backlog, tickets by status) are callbacks
-/// evaluated at scrape time.
+/// at GET /metrics. Lock-free on the hot path (atomics; callers cache the counter they
+/// increment); registration takes a mutex once. Gauges whose value lives elsewhere (outbox
+/// backlog, tickets by status) are callbacks evaluated at scrape time, outside the registry's
+/// lock.
 
 #include <atomic>
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -63,14 +65,16 @@ public:
     std::string RenderPrometheus() const;
 
 private:
+    using GaugeFn = std::function<std::vector<std::pair<Labels, double>>()>;
     struct Family {
         std::string help;
         std::string type;
         std::map<std::string, std::unique_ptr<Counter>> counters;  // key: rendered labels
         std::unique_ptr<Histogram> histogram;
-        std::function<std::vector<std::pair<Labels, double>>()> gauge;
+        std::shared_ptr<GaugeFn> gauge;
     };
-    mutable std::mutex mu_;
+    mutable std::mutex mu_;  // guards families_ (held briefly: never while a gauge runs)
+    mutable std::shared_mutex scrape_mu_;  // shared by scrapes, exclusive for RemoveGauge
     std::map<std::string, Family> families_;
 };
 
