@@ -155,6 +155,8 @@ TEST_CASE("healthz and metrics answer", "[integration]") {
     REQUIRE(h);
     CHECK(h->status == 200);
     CHECK_THAT(h->body, Catch::Contains("\"status\":\"ok\""));
+    CHECK_THAT(h->body, Catch::Contains("\"queued_deliveries\":0"));
+    CHECK_THAT(h->body, Catch::Contains("\"open_breakers\":[]"));
     auto m = c.Get("/metrics");
     REQUIRE(m);
     CHECK(m->status == 200);

@@ -64,6 +64,12 @@ public:
 
     SmsGateway() {
         server_.Post("/sms", [this](const httplib::Request& req, httplib::Response& res) {
+            std::chrono::milliseconds delay{0};
+            {
+                std::lock_guard lock(mu_);
+                delay = delay_;
+            }
+            std::this_thread::sleep_for(delay);  // a slow provider (the fault under test)
             std::lock_guard lock(mu_);
             if (req.get_header_value("X-Wedesk-Signature") != HmacHex(kSmsSecret, req.body)) {
                 ++bad_signatures_;
@@ -99,6 +105,10 @@ public:
         std::lock_guard lock(mu_);
         status_ = status;
     }
+    void SetDelay(std::chrono::milliseconds delay) {
+        std::lock_guard lock(mu_);
+        delay_ = delay;
+    }
     void Stop() {
         if (thread_.joinable()) {
             server_.stop();
@@ -125,6 +135,7 @@ private:
     int port_ = -1;
     mutable std::mutex mu_;
     int status_ = 200;
+    std::chrono::milliseconds delay_{0};
     int bad_signatures_ = 0;
     std::vector<Sms> received_;
 };
@@ -860,4 +871,25 @@ TEST_CASE("reset e2e (samba ad): link reset, temporary password, unlock, protect
         CHECK(TextsTo(s, "dave").size() == 1);
         CheckNoSecrets(s, log, {code, temp});
     }
+}
+
+TEST_CASE("reset e2e (slapd): a slow SMS gateway delays nobody's reply", "[integration][reset]") {
+    auto dir = TestDirectoryServer::StartSlapd();
+    SmsGateway sms;
+    TestServer s(Patch(*dir, sms));
+    s.ImportUsers(kSlapdUsers);
+    sms.SetDelay(std::chrono::seconds(3));
+    const auto start = std::chrono::steady_clock::now();
+    auto r = s.client().SendText("alice", "重置密码");
+    REQUIRE(r.ok());
+    CHECK_THAT(r->content, Catch::Contains("验证码已发送"));
+    auto other = s.MakeClient()->SendText("bob", "帮助");
+    REQUIRE(other.ok());
+    CHECK_THAT(other->content, Catch::Contains("报修"));
+    const double both =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    // Both replies came while the gateway was still holding the SMS (it answers after 3 s).
+    CHECK(both < 2.5);
+    REQUIRE(s.app().WaitForExternalCalls());
+    CHECK(sms.Count() == 1);
 }
