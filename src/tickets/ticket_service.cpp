@@ -1359,33 +1359,29 @@ Result<TicketStats> TicketService::Stats() {
             }
         }
     }
-    {
-        SQLite::Statement q(conn,
-                            "SELECT COUNT(*), AVG(accepted_at - created_at) FROM tickets "
-                            "WHERE accepted_at > 0");
+    // (count, average) of a "SELECT COUNT(x), AVG(y) ..." (average 0 when there are no rows).
+    auto count_avg = [&conn](const char* sql) {
+        SQLite::Statement q(conn, sql);
+        std::pair<int, double> out{0, 0};
         if (q.executeStep()) {
-            st.accepted_count = q.getColumn(0).getInt();
-            st.mean_accept_min = q.getColumn(1).isNull() ? 0 : q.getColumn(1).getDouble() / 60;
+            out = {q.getColumn(0).getInt(),
+                   q.getColumn(1).isNull() ? 0 : q.getColumn(1).getDouble()};
         }
-    }
-    {
-        SQLite::Statement q(conn,
-                            "SELECT COUNT(*), AVG(resolved_at - created_at) FROM tickets "
-                            "WHERE resolved_at > 0 AND status IN ('resolved','closed')");
-        if (q.executeStep()) {
-            st.resolved_count = q.getColumn(0).getInt();
-            st.mean_resolve_min = q.getColumn(1).isNull() ? 0 : q.getColumn(1).getDouble() / 60;
-        }
-    }
-    {
-        SQLite::Statement q(conn,
-                            "SELECT COUNT(rating), AVG(rating) FROM tickets "
-                            "WHERE rating IS NOT NULL");
-        if (q.executeStep()) {
-            st.csat_count = q.getColumn(0).getInt();
-            st.csat_avg = q.getColumn(1).isNull() ? 0 : q.getColumn(1).getDouble();
-        }
-    }
+        return out;
+    };
+    const auto accepted = count_avg(
+        "SELECT COUNT(*), AVG(accepted_at - created_at) FROM tickets WHERE accepted_at > 0");
+    st.accepted_count = accepted.first;
+    st.mean_accept_min = accepted.second / 60;
+    const auto resolved = count_avg(
+        "SELECT COUNT(*), AVG(resolved_at - created_at) FROM tickets "
+        "WHERE resolved_at > 0 AND status IN ('resolved','closed')");
+    st.resolved_count = resolved.first;
+    st.mean_resolve_min = resolved.second / 60;
+    const auto csat =
+        count_avg("SELECT COUNT(rating), AVG(rating) FROM tickets WHERE rating IS NOT NULL");
+    st.csat_count = csat.first;
+    st.csat_avg = csat.second;
     {
         SQLite::Statement q(
             conn, std::string("SELECT userid, name, on_duty, open FROM (SELECT u.userid, u.name, "

@@ -74,16 +74,21 @@ std::string FailThenRetry(TestServer& s, const wedesk::wecom::InboundMessage& m,
     return retried->content;
 }
 
+/// Walks the 报修 flow as `user` up to the confirmation question.
+void ReachConfirm(TestServer& s, const std::string& user, const std::string& description) {
+    CHECK_THAT(e2e::Say(s, user, "报修"), Catch::Contains("请选择问题类别"));
+    CHECK_THAT(e2e::Say(s, user, "1"), Catch::Contains("请描述"));
+    CHECK_THAT(e2e::Say(s, user, description), Catch::Contains("紧急程度"));
+    CHECK_THAT(e2e::Say(s, user, "1"), Catch::Contains("请确认"));
+}
+
 }  // namespace
 
 TEST_CASE("a failing ticket INSERT at 确认 answers 500; the retry files one ticket",
           "[integration][errors]") {
     TestServer s(e2e::TicketsPatch());
     s.ImportUsers(e2e::kPeopleCsv);
-    CHECK_THAT(e2e::Say(s, "zhangsan", "报修"), Catch::Contains("请选择问题类别"));
-    CHECK_THAT(e2e::Say(s, "zhangsan", "1"), Catch::Contains("请描述"));
-    CHECK_THAT(e2e::Say(s, "zhangsan", "显示器不亮了"), Catch::Contains("紧急程度"));
-    CHECK_THAT(e2e::Say(s, "zhangsan", "1"), Catch::Contains("请确认"));
+    ReachConfirm(s, "zhangsan", "显示器不亮了");
 
     const auto reply =
         FailThenRetry(s, TextMessage(s, "zhangsan", "7000000000000000001", "确认"), "tickets");
@@ -117,10 +122,7 @@ TEST_CASE("a failing outbox write (the engineer's card) undoes the ticket with i
     TestServer s(e2e::TicketsPatch());
     s.ImportUsers(e2e::kPeopleCsv);
     CHECK_THAT(e2e::Say(s, "eng1", "上班"), Catch::Contains("上班"));
-    CHECK_THAT(e2e::Say(s, "zhangsan", "报修"), Catch::Contains("请选择问题类别"));
-    CHECK_THAT(e2e::Say(s, "zhangsan", "1"), Catch::Contains("请描述"));
-    CHECK_THAT(e2e::Say(s, "zhangsan", "打印机卡纸"), Catch::Contains("紧急程度"));
-    CHECK_THAT(e2e::Say(s, "zhangsan", "1"), Catch::Contains("请确认"));
+    ReachConfirm(s, "zhangsan", "打印机卡纸");
     const auto outbox = s.Count("outbox");
     const auto reply =
         FailThenRetry(s, TextMessage(s, "zhangsan", "7000000000000000004", "确认"), "outbox");
