@@ -168,10 +168,15 @@ public:
     /// Idle since (steady clock ticks), or -1 while a request is in progress.
     std::int64_t IdleSince() const { return idle_since_.load(std::memory_order_relaxed); }
 
-    /// Closes the connection from any thread (runs on the connection's strand).
+    /// Closes the connection from any thread (runs on the connection's strand). A request
+    /// that started meanwhile is answered first; the connection closes after it.
     void Close() {
         MarkIdle(false);  // not a candidate for shedding again
         net::post(stream_.get_executor(), [self = shared_from_this()] {
+            if (self->in_request_) {
+                self->keep_alive_ = false;
+                return;
+            }
             beast::error_code ec;
             self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
             self->stream_.close();
@@ -301,12 +306,14 @@ private:
             }
             if (method == bhttp::verb::post) {
                 // The reply is written when the delivery commits: nothing waits meanwhile.
+                auto self = shared_from_this();
                 routes.callback->ReceiveAsync(
                     ParseQuery(query), body,
-                    [self = shared_from_this(), start](wecom::HttpAnswer a) {
-                        net::post(self->stream_.get_executor(), [self, start, a = std::move(a)] {
-                            self->AnswerCallback("POST", a, start);
-                        });
+                    [self, start](wecom::HttpAnswer a) {
+                        self->AnswerCallback("POST", a, start);  // on the strand (or inline)
+                    },
+                    [self](std::function<void()> job) {
+                        net::post(self->stream_.get_executor(), std::move(job));
                     });
                 return;
             }

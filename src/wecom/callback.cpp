@@ -154,17 +154,19 @@ HttpAnswer CallbackHandler::Answer(const std::string& to_user,
 }
 
 void CallbackHandler::ReceiveAsync(const std::map<std::string, std::string>& query,
-                                   std::string_view body,
-                                   std::function<void(HttpAnswer)> done) const {
+                                   std::string_view body, std::function<void(HttpAnswer)> done,
+                                   Post post) const {
     Opened o = Open(query, body);
     if (!o.message) {
         done(std::move(o.refusal));
         return;
     }
     std::string to_user = o.message->from_user;
-    handler_.Submit(std::move(*o.message),
-                    [this, to_user = std::move(to_user), done = std::move(done)](
-                        Result<PassiveReply> reply) { done(Answer(to_user, reply)); });
+    handler_.Submit(
+        std::move(*o.message), [this, to_user = std::move(to_user), done = std::move(done),
+                                post = std::move(post)](Result<PassiveReply> reply) {
+            post([this, to_user, done, reply = std::move(reply)] { done(Answer(to_user, reply)); });
+        });
 }
 
 HttpAnswer CallbackHandler::Receive(const std::map<std::string, std::string>& query,

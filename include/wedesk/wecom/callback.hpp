@@ -58,10 +58,13 @@ public:
 
     /// GET: query has msg_signature, timestamp, nonce, echostr (already URL-decoded once).
     HttpAnswer Verify(const std::map<std::string, std::string>& query) const;
+    /// Hands a job back to the caller's own context (the connection's event-loop strand).
+    using Post = std::function<void(std::function<void()>)>;
     /// POST: query has msg_signature, timestamp, nonce. `done` gets the answer once the
-    /// message is processed (at once for a refusal), on whatever thread finished it.
+    /// message is processed (at once, on this thread, for a refusal). The reply is encrypted
+    /// and `done` called inside `post`, so the handler's thread (the writer) does no crypto.
     void ReceiveAsync(const std::map<std::string, std::string>& query, std::string_view body,
-                      std::function<void(HttpAnswer)> done) const;
+                      std::function<void(HttpAnswer)> done, Post post) const;
     /// The same, waiting for the answer (tests, fuzzing).
     HttpAnswer Receive(const std::map<std::string, std::string>& query,
                        std::string_view body) const;
