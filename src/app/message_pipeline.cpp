@@ -4,7 +4,6 @@
 #include <SQLiteCpp/Exception.h>
 #include <sqlite3.h>
 
-#include <map>
 #include <stdexcept>
 #include <string_view>
 
@@ -43,18 +42,9 @@ wecom::PassiveReply::Kind KindFrom(const std::string& s) {
 }
 
 void Count(const char* outcome) {
-    // One registry lookup per outcome and thread; the hot path then only increments an atomic.
-    thread_local std::map<std::string, metrics::Counter*, std::less<>> cache;
-    auto it = cache.find(std::string_view(outcome));
-    if (it == cache.end()) {
-        it = cache
-                 .emplace(outcome,
-                          &metrics::Global().GetCounter("wedesk_messages_total",
-                                                        "Decrypted messages by processing outcome",
-                                                        {{"outcome", outcome}}))
-                 .first;
-    }
-    it->second->Inc();
+    metrics::HotCounter("wedesk_messages_total", "Decrypted messages by processing outcome",
+                        {{"outcome", outcome}})
+        .Inc();
 }
 
 metrics::Histogram& QueueWait() {

@@ -168,6 +168,16 @@ std::string Registry::RenderPrometheus() const {
     return out;
 }
 
+Counter& HotCounter(const std::string& name, const std::string& help, const Labels& labels) {
+    thread_local std::map<std::string, Counter*> cache;  // name + rendered labels → counter
+    const std::string key = name + RenderLabels(labels);
+    auto it = cache.find(key);
+    if (it == cache.end()) {
+        it = cache.emplace(key, &Global().GetCounter(name, help, labels)).first;
+    }
+    return *it->second;
+}
+
 Registry& Global() {
     static Registry r;
     return r;

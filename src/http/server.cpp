@@ -43,30 +43,17 @@ metrics::Histogram& CallbackLatency() {
     return h;
 }
 
-/// A labelled counter looked up once per thread and label set; afterwards an atomic increment.
-void Count(const char* name, const char* help, const std::string& k1, const std::string& v1,
-           const std::string& k2 = {}, const std::string& v2 = {}) {
-    thread_local std::map<std::string, metrics::Counter*> cache;
-    const std::string key = std::string(name) + '\0' + v1 + '\0' + v2;
-    auto it = cache.find(key);
-    if (it == cache.end()) {
-        metrics::Labels labels{{k1, v1}};
-        if (!k2.empty()) {
-            labels.emplace(k2, v2);
-        }
-        it = cache.emplace(key, &metrics::Global().GetCounter(name, help, labels)).first;
-    }
-    it->second->Inc();
-}
-
 void CountCallback(const std::string& method, const std::string& outcome) {
-    Count("wedesk_callbacks_total", "WeCom callbacks by method and outcome", "method", method,
-          "outcome", outcome);
+    metrics::HotCounter("wedesk_callbacks_total", "WeCom callbacks by method and outcome",
+                        {{"method", method}, {"outcome", outcome}})
+        .Inc();
 }
 
 void CountRefused(const char* reason) {
-    Count("wedesk_http_refused_total",
-          "Requests or connections refused by the server's limits, by reason", "reason", reason);
+    metrics::HotCounter("wedesk_http_refused_total",
+                        "Requests or connections refused by the server's limits, by reason",
+                        {{"reason", reason}})
+        .Inc();
 }
 
 const std::regex& ResetPath() {

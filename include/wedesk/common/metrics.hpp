@@ -81,6 +81,10 @@ private:
 /// The process-wide registry.
 Registry& Global();
 
+/// The counter `name` with `labels` of the global registry, looked up in the registry once per
+/// thread and label set: for hot paths, where afterwards only an atomic is incremented.
+Counter& HotCounter(const std::string& name, const std::string& help, const Labels& labels);
+
 /// Renders labels as {k="v"} with Prometheus escaping ("" when empty).
 std::string RenderLabels(const Labels& labels);
 
