@@ -551,14 +551,10 @@ void HttpServer::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
 
 HttpServer::HttpServer(Routes routes, int threads, Limits limits)
     : impl_(std::make_unique<Impl>(std::move(routes), threads, limits)) {
-    metrics::Global().AddGaugeCallback("wedesk_http_connections", "Open HTTP connections",
-                                       [impl = impl_.get()] {
-                                           return std::vector<std::pair<metrics::Labels, double>>{
-                                               {{}, static_cast<double>([impl] {
-                                                    std::lock_guard lock(impl->sessions_mu);
-                                                    return impl->sessions.size();
-                                                }())}};
-                                       });
+    metrics::Global().AddGaugeCallback("wedesk_http_connections", "Open HTTP connections", [this] {
+        return std::vector<std::pair<metrics::Labels, double>>{
+            {{}, static_cast<double>(Connections())}};
+    });
 }
 
 HttpServer::~HttpServer() {
