@@ -56,6 +56,7 @@ struct CommandError {
 class NoNotifier final : public Notifier {
 public:
     void SendText(const std::string&, const std::string&) override {}
+    void SendSecretText(const std::string&, const std::string&) override {}
     void SendMarkdown(const std::string&, const std::string&) override {}
     void SendCard(const std::string&, const std::string&) override {}
     void RetireCard(const std::string&, const std::string&) override {}

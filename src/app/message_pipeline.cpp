@@ -3,12 +3,18 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Exception.h>
 #include <sqlite3.h>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 
+#include <set>
 #include <stdexcept>
 #include <string_view>
 
 #include "wedesk/common/log.hpp"
 #include "wedesk/common/metrics.hpp"
+#include "wedesk/common/secret.hpp"
 #include "wedesk/common/text.hpp"
 #include "wedesk/common/thread_name.hpp"
 #include "wedesk/store/inbound_log.hpp"
@@ -68,14 +74,50 @@ std::string CurrentError() {
 
 }  // namespace
 
+// One thread running timers: ends follow-up waits. Stopping ends every wait at once (its
+// delivery gets the interim reply), so no delivery is left unanswered.
+struct MessagePipeline::Timers {
+    boost::asio::io_context io;
+    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{
+        io.get_executor()};
+    // The running timers; used on the timer thread only.
+    std::set<std::shared_ptr<boost::asio::steady_timer>> live;
+    std::thread thread{[this] {
+        SetThreadName("wd-timers");
+        io.run();
+    }};
+    ~Timers() {
+        boost::asio::post(io, [this] {
+            for (const auto& t : live) {
+                t->cancel();  // its handler runs now and expires the follow-up
+            }
+        });
+        work.reset();
+        thread.join();
+    }
+    void ExpireAfter(std::shared_ptr<FollowUp> fu, std::chrono::milliseconds wait) {
+        boost::asio::post(io, [this, fu = std::move(fu), wait]() mutable {
+            auto timer = std::make_shared<boost::asio::steady_timer>(io, wait);
+            live.insert(timer);
+            timer->async_wait([this, timer, fu = std::move(fu)](const boost::system::error_code&) {
+                live.erase(timer);
+                fu->Expire();
+            });
+        });
+    }
+};
+
 MessagePipeline::MessagePipeline(store::Database& db, Responder responder, const Sealer& sealer,
-                                 const Clock& clock, Random& random, Executor external)
+                                 const Clock& clock, Random& random, Executor external,
+                                 std::chrono::milliseconds follow_up_wait)
     : db_(db),
       responder_(std::move(responder)),
       sealer_(sealer),
       clock_(clock),
       random_(random),
       external_(std::move(external)),
+      follow_up_wait_(follow_up_wait),
+      timers_(std::make_unique<Timers>()),
       writer_([this] {
           SetThreadName("wd-writer");
           WriterLoop();
@@ -163,6 +205,9 @@ void MessagePipeline::WriterLoop() {
         for (auto& p : batch) {
             Count(p.outcome);
             wrote = wrote || std::string_view(p.outcome) == "processed";
+            // A follow-up is armed before its call can end; any other reply is handed on after
+            // the actions were handed over (or ran, without an executor).
+            const bool held = HoldForFollowUp(p);
             if (!p.after_commit.empty()) {
                 if (external_) {
                     external_([actions = std::move(p.after_commit)]() mutable {
@@ -172,7 +217,9 @@ void MessagePipeline::WriterLoop() {
                     store::Database::RunActions(p.after_commit);
                 }
             }
-            p.done(std::move(*p.result));
+            if (!held) {
+                p.done(std::move(*p.result));
+            }
         }
         lock.lock();
         batch_since_.reset();
@@ -183,6 +230,26 @@ void MessagePipeline::WriterLoop() {
             lock.lock();
         }
     }
+}
+
+bool MessagePipeline::HoldForFollowUp(Pending& p) {
+    if (!p.follow_up || !p.result->ok()) {
+        return false;
+    }
+    p.follow_up->Arm([done = std::move(p.done), interim = std::move(*p.result)](
+                         std::optional<FollowUp::Text> final_text) mutable {
+        if (!final_text) {
+            done(std::move(interim));
+            return;
+        }
+        wecom::PassiveReply r;
+        r.kind = wecom::PassiveReply::Kind::kText;
+        r.text = text::TruncateUtf8(final_text->text, kMaxTextReplyBytes);
+        WipeString(final_text->text);
+        done(std::move(r));
+    });
+    timers_->ExpireAfter(std::move(p.follow_up), follow_up_wait_);
+    return true;
 }
 
 void MessagePipeline::RunBatch(std::vector<Pending>& batch) {
@@ -198,7 +265,7 @@ void MessagePipeline::RunBatch(std::vector<Pending>& batch) {
             const auto actions_mark = db_.AfterCommitMark();
             conn.exec("SAVEPOINT delivery");
             try {
-                p.result = Process(p.message, key, p.outcome);
+                p.result = Process(p.message, key, p.outcome, p.follow_up);
                 conn.exec("RELEASE delivery");
                 p.after_commit = db_.TakeAfterCommit(actions_mark);
             } catch (...) {
@@ -207,6 +274,7 @@ void MessagePipeline::RunBatch(std::vector<Pending>& batch) {
                 log::Get("pipeline")->error("processing {} failed: {}", key, CurrentError());
                 p.result = Fail("internal", "processing failed");
                 p.outcome = "failed";
+                p.follow_up.reset();
                 try {
                     conn.exec("ROLLBACK TO delivery");
                     conn.exec("RELEASE delivery");
@@ -224,12 +292,14 @@ void MessagePipeline::RunBatch(std::vector<Pending>& batch) {
             p.result = Fail("internal", "processing failed");
             p.outcome = "failed";
             p.after_commit.clear();
+            p.follow_up.reset();
         }
     }
 }
 
 Result<wecom::PassiveReply> MessagePipeline::Process(const wecom::InboundMessage& message,
-                                                     const std::string& key, const char*& outcome) {
+                                                     const std::string& key, const char*& outcome,
+                                                     std::shared_ptr<FollowUp>& follow_up) {
     store::InboundLog log(db_);
     if (auto seen = log.Find(key)) {
         outcome = "duplicate";
@@ -257,6 +327,9 @@ Result<wecom::PassiveReply> MessagePipeline::Process(const wecom::InboundMessage
     logged.body = reply.sensitive ? sealer_.Seal(reply.passive.text, random_) : reply.passive.text;
     log.Insert(key, message.from_user, message.raw_type, clock_.NowSeconds(), logged);
     outcome = "processed";
+    if (reply.passive.kind == wecom::PassiveReply::Kind::kText) {
+        follow_up = std::move(reply.follow_up);
+    }
     return reply.passive;
 }
 

@@ -154,6 +154,7 @@ struct ServerApp::Impl {
     std::unique_ptr<store::Database> db;
     std::unique_ptr<wecom::WecomCrypto> crypto;
     std::unique_ptr<Sealer> sealer;
+    std::unique_ptr<Sealer> outbox_sealer;  // secret texts queued in the outbox
     std::unique_ptr<wecom::ApiClient> api;
     std::unique_ptr<outbox::Outbox> outbox;
     std::unique_ptr<outbox::OutboxWorker> outbox_worker;
@@ -294,8 +295,13 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& confi
     impl->api =
         std::make_unique<wecom::ApiClient>(cfg.wecom.api_base, cfg.wecom.corp_id, cfg.wecom.secret,
                                            cfg.wecom.agent_id, clk, kApiTimeoutS);
-    impl->outbox = std::make_unique<outbox::Outbox>(db, clk);
-    impl->outbox_worker = std::make_unique<outbox::OutboxWorker>(db, *impl->api, clk, impl->random);
+    impl->outbox_sealer = std::make_unique<Sealer>(server_key, "outbox-secret");
+    impl->outbox =
+        std::make_unique<outbox::Outbox>(db, clk, impl->outbox_sealer.get(), &impl->random);
+    outbox::WorkerOptions worker_opts;
+    worker_opts.sealer = impl->outbox_sealer.get();
+    impl->outbox_worker =
+        std::make_unique<outbox::OutboxWorker>(db, *impl->api, clk, impl->random, worker_opts);
     outbox::RegisterMetrics(*impl->outbox, metrics::Global());
 
     try {

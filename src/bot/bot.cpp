@@ -56,7 +56,9 @@ void Enter(Turn& turn, const std::string& flow, const std::string& step,
 }
 
 BotReply Bot::Impl::Handle(const wecom::InboundMessage& m) {
-    Turn turn{m.from_user, dialogs.Load(m.from_user).value_or(store::DialogState{}), {}};
+    Turn turn;
+    turn.user = m.from_user;
+    turn.state = dialogs.Load(m.from_user).value_or(store::DialogState{});
     // An idle flow expires; the next message starts fresh.
     const auto timeout_s = static_cast<std::int64_t>(deps.config.tickets.dialog_timeout_min) * 60;
     if (!turn.state.flow.empty() && deps.clock.NowSeconds() - turn.state.updated_at > timeout_s) {
@@ -93,6 +95,7 @@ BotReply Bot::Impl::Handle(const wecom::InboundMessage& m) {
     if (!reply.empty()) {
         out.passive.kind = wecom::PassiveReply::Kind::kText;
         out.passive.text = turn.expired ? "（上次的对话已超时结束）\n" + reply : reply;
+        out.follow_up = turn.follow_up;
     }
     out.sensitive = turn.sensitive;
     return out;

@@ -140,6 +140,7 @@ std::string Bot::Impl::OnResetText(Turn& turn, const std::string& raw, bool canc
         LeaveFlow(turn);
     }
     turn.sensitive = turn.sensitive || reply.sensitive;
+    turn.follow_up = reply.follow_up;
     return reply.text;
 }
 
@@ -163,6 +164,7 @@ std::string Bot::Impl::OnDomainCommand(Turn& turn, const Command& cmd, const std
                 Enter(turn, "reset", "active");
             }
             turn.sensitive = turn.sensitive || reply.sensitive;
+            turn.follow_up = reply.follow_up;
             return reply.text;
         }
         case CommandKind::kAccept:

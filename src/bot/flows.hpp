@@ -21,6 +21,7 @@ struct Turn {
     store::DialogState state;
     bool expired = false;
     bool sensitive = false;
+    std::shared_ptr<FollowUp> follow_up;  // from the reset flow: the final text comes later
 };
 
 struct Bot::Impl {

@@ -587,22 +587,24 @@ Result<T> LdapDirectory::Guarded(const char* what, F&& op) {
                                            ": directory calls paused after repeated failures "
                                            "(circuit open)");
         }
+        if (in_flight_ >= kMaxInFlight) {
+            return Fail("busy", std::string(what) + ": " + std::to_string(in_flight_) +
+                                    " directory calls in flight already");
+        }
+        ++in_flight_;
     }
     const auto start = std::chrono::steady_clock::now();
     Result<T> r = [&]() -> Result<T> {
-        Session s(cfg_, ad_);
-        DeadlineGuard deadline(s.fd(), cfg_.timeout_s);
-        Result<T> out = op(s);
-        if (deadline.Disarm() && out.ok() == false) {
-            Log()->warn("{}: the directory did not answer within timeout_s={}", what,
-                        cfg_.timeout_s);
-            return Fail("unavailable", std::string(what) + ": no answer within the deadline");
+        try {
+            return Attempt<T>(what, op);
+        } catch (const std::exception& e) {  // keeps in_flight_ right; never expected
+            return Fail("internal", std::string(what) + ": " + e.what());
         }
-        return out;
     }();
     CallLatency().Observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     std::lock_guard lock(breaker_mu_);
+    --in_flight_;
     if (!r.ok() && r.error().code == "unavailable") {
         if (++failures_ >= kBreakerFailures) {
             open_until_ = std::chrono::steady_clock::now() + kBreakerOpen;
@@ -613,6 +615,18 @@ Result<T> LdapDirectory::Guarded(const char* what, F&& op) {
         failures_ = 0;
     }
     return r;
+}
+
+template <class T, class F>
+Result<T> LdapDirectory::Attempt(const char* what, F& op) {
+    Session s(cfg_, ad_);
+    DeadlineGuard deadline(s.fd(), cfg_.timeout_s);
+    Result<T> out = op(s);
+    if (deadline.Disarm() && out.ok() == false) {
+        Log()->warn("{}: the directory did not answer within timeout_s={}", what, cfg_.timeout_s);
+        return Fail("unavailable", std::string(what) + ": no answer within the deadline");
+    }
+    return out;
 }
 
 bool LdapDirectory::CircuitOpen() const {

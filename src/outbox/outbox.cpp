@@ -4,9 +4,11 @@
 #include <SQLiteCpp/Statement.h>
 
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 #include "wedesk/common/log.hpp"
 #include "wedesk/common/metrics.hpp"
+#include "wedesk/common/secret.hpp"
 #include "wedesk/common/text.hpp"
 
 namespace wedesk::outbox {
@@ -34,16 +36,20 @@ OutboxEntry ReadEntry(SQLite::Statement& q) {
     e.msgid = q.getColumn(12).getString();
     e.response_code = q.getColumn(13).getString();
     e.last_error = q.getColumn(14).getString();
+    if (q.getColumn(15).getInt() != 0) {
+        e.body = "(sealed)";
+    }
     return e;
 }
 
 constexpr const char* kColumns =
     "id, userid, kind, msgtype, body, task_id, status, attempts, next_attempt_at, "
-    "first_attempt_at, created_at, sent_at, msgid, response_code, last_error";
+    "first_attempt_at, created_at, sent_at, msgid, response_code, last_error, sealed";
 
 }  // namespace
 
-Outbox::Outbox(store::Database& db, Clock& clock) : db_(db), clock_(clock) {}
+Outbox::Outbox(store::Database& db, Clock& clock, const Sealer* sealer, Random* random)
+    : db_(db), clock_(clock), sealer_(sealer), random_(random) {}
 
 void Outbox::SetOnEnqueue(std::function<void()> fn) {
     std::lock_guard lock(mu_);
@@ -63,23 +69,28 @@ void Outbox::Notify() {
 
 void Outbox::Insert(const std::string& userid, const std::string& kind, const std::string& msgtype,
                     const std::string& body, const std::string& task_id, const std::string& status,
-                    const std::string& last_error) {
+                    const std::string& last_error, bool sealed) {
     const auto now = clock_.NowSeconds();
     // No BEGIN here: the statement joins whatever transaction the caller has open on this
     // thread's connection, so the message exists exactly when the caller's change does.
     auto q = db_.Prepare(
         "INSERT INTO outbox (userid, kind, msgtype, body, task_id, status, "
-        "next_attempt_at, created_at, last_error) VALUES (?,?,?,?,?,?,?,?,?)");
+        "next_attempt_at, created_at, last_error, sealed) VALUES (?,?,?,?,?,?,?,?,?,?)");
     // WeCom UserIDs are case-insensitive: one spelling keeps per-user order and pacing right.
     q->bind(1, text::AsciiLower(userid));
     q->bind(2, kind);
     q->bind(3, msgtype);
-    q->bind(4, body);
+    if (sealed) {
+        q->bind(4, body.data(), static_cast<int>(body.size()));  // a blob: nonce, cipher, tag
+    } else {
+        q->bind(4, body);
+    }
     q->bind(5, task_id);
     q->bind(6, status);
     q->bind(7, now);
     q->bind(8, now);
     q->bind(9, last_error);
+    q->bind(10, sealed ? 1 : 0);
     q->exec();
     Notify();
 }
@@ -87,6 +98,16 @@ void Outbox::Insert(const std::string& userid, const std::string& kind, const st
 void Outbox::SendText(const std::string& userid, const std::string& text) {
     Insert(userid, "send", "text", Dump({{"msgtype", "text"}, {"text", {{"content", text}}}}), "",
            "pending", "");
+}
+
+void Outbox::SendSecretText(const std::string& userid, const std::string& text) {
+    if (sealer_ == nullptr || random_ == nullptr) {
+        throw std::logic_error("outbox: a secret text needs a sealer");
+    }
+    std::string body = Dump({{"msgtype", "text"}, {"text", {{"content", text}}}});
+    const std::string sealed = sealer_->Seal(body, *random_);
+    WipeString(body);
+    Insert(userid, "send", "text", sealed, "", "pending", "", true);
 }
 
 void Outbox::SendMarkdown(const std::string& userid, const std::string& markdown) {

@@ -13,6 +13,7 @@
 
 #include "wedesk/common/log.hpp"
 #include "wedesk/common/metrics.hpp"
+#include "wedesk/common/secret.hpp"
 #include "wedesk/common/thread_name.hpp"
 
 namespace wedesk::outbox {
@@ -354,13 +355,17 @@ PassResult OutboxWorker::RunOnce() {
         }
 
         std::string stored_body;
+        bool sealed = false;
         {
-            auto& q =
-                prepared(body_of, "SELECT body FROM outbox WHERE id = ? AND status = 'pending'");
+            auto& q = prepared(
+                body_of, "SELECT body, sealed FROM outbox WHERE id = ? AND status = 'pending'");
             q.bind(1, r.id);
             const bool found = q.executeStep();
             if (found) {
-                stored_body = q.getColumn(0).getString();
+                const auto col = q.getColumn(0);
+                stored_body.assign(static_cast<const char*>(col.getBlob()),
+                                   static_cast<std::size_t>(col.getBytes()));
+                sealed = q.getColumn(1).getInt() != 0;
             }
             q.reset();
             if (!found) {
@@ -368,7 +373,18 @@ PassResult OutboxWorker::RunOnce() {
                 continue;
             }
         }
+        if (sealed) {
+            auto opened = opts_.sealer != nullptr ? opts_.sealer->Open(stored_body)
+                                                  : Result<std::string>(Fail("sealed", "no key"));
+            if (!opened) {
+                park(r, "sealed: the body cannot be opened with this server's key");
+                follow(r);
+                continue;
+            }
+            stored_body = std::move(opened.value());
+        }
         auto body = json::parse(stored_body, nullptr, false);
+        WipeString(stored_body);
         if (body.is_discarded() || !body.is_object()) {
             park(r, "bad_request: stored body is not a JSON object");
             follow(r);
@@ -440,7 +456,8 @@ PassResult OutboxWorker::RunOnce() {
             store::WriteTx tx(db_);
             SQLite::Statement q(tx.Conn(),
                                 "UPDATE outbox SET status = 'sent', sent_at = ?, msgid = ?, "
-                                "response_code = ?, last_error = ? WHERE id = ?");
+                                "response_code = ?, last_error = ?, body = CASE WHEN sealed = 1 "
+                                "THEN '' ELSE body END WHERE id = ?");
             q.bind(1, clock_.NowSeconds());
             q.bind(2, sent->msgid);
             q.bind(3, r.kind == "send" ? sent->response_code : response_code);

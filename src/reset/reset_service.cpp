@@ -3,6 +3,7 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 
+#include <functional>
 #include <optional>
 
 #include "page.hpp"
@@ -70,7 +71,12 @@ struct Session {
     std::string code_hash;
     std::int64_t code_expires_at = 0;
     int attempts = 0;
+    std::string state;  ///< checking | code_sent | applying | done | failed | ...
 };
+
+// A step waiting for the directory ('checking', 'applying') that has not heard back in this
+// long was lost (a crash between the intent and the outcome): it no longer holds the user.
+constexpr std::int64_t kPendingS = 120;
 
 struct TokenRow {
     std::string token_hash;
@@ -146,17 +152,7 @@ struct ResetService::Impl {
                   detail.empty() ? "" : ": ", detail);
     }
 
-    std::optional<Session> ActiveSession(SQLite::Database& c, const std::string& userid) {
-        SQLite::Statement st(c,
-                             "SELECT id, userid, account, purpose, phone, code_hash, "
-                             "code_expires_at, attempts FROM reset_sessions WHERE userid = ? AND "
-                             "state = 'code_sent' AND expires_at > ? ORDER BY created_at DESC, "
-                             "rowid DESC LIMIT 1");
-        st.bind(1, userid);
-        st.bind(2, static_cast<std::int64_t>(Now()));
-        if (!st.executeStep()) {
-            return std::nullopt;
-        }
+    static Session SessionFrom(SQLite::Statement& st) {
         Session s;
         s.id = st.getColumn(0).getString();
         s.userid = st.getColumn(1).getString();
@@ -166,7 +162,37 @@ struct ResetService::Impl {
         s.code_hash = st.getColumn(5).getString();
         s.code_expires_at = st.getColumn(6).getInt64();
         s.attempts = st.getColumn(7).getInt();
+        s.state = st.getColumn(8).getString();
         return s;
+    }
+
+    // The user's open session: waiting for a code, or waiting for the directory (a pending
+    // state younger than kPendingS; an older one was lost to a crash and no longer counts).
+    std::optional<Session> OpenSession(SQLite::Database& c, const std::string& userid) {
+        SQLite::Statement st(c,
+                             "SELECT id, userid, account, purpose, phone, code_hash, "
+                             "code_expires_at, attempts, state FROM reset_sessions WHERE userid = "
+                             "?1 AND ((state = 'code_sent' AND expires_at > ?2) OR (state IN "
+                             "('checking', 'applying') AND updated_at > ?3)) ORDER BY created_at "
+                             "DESC, rowid DESC LIMIT 1");
+        st.bind(1, userid);
+        st.bind(2, static_cast<std::int64_t>(Now()));
+        st.bind(3, static_cast<std::int64_t>(Now() - kPendingS));
+        if (!st.executeStep()) {
+            return std::nullopt;
+        }
+        return SessionFrom(st);
+    }
+
+    std::optional<Session> SessionById(SQLite::Database& c, const std::string& id) {
+        SQLite::Statement st(c,
+                             "SELECT id, userid, account, purpose, phone, code_hash, "
+                             "code_expires_at, attempts, state FROM reset_sessions WHERE id = ?");
+        st.bind(1, id);
+        if (!st.executeStep()) {
+            return std::nullopt;
+        }
+        return SessionFrom(st);
     }
 
     std::int64_t LockedUntil(SQLite::Database& c, const std::string& userid) {
@@ -266,6 +292,10 @@ struct ResetService::Impl {
             return "新密码不符合目录的密码策略：" + e.message;
         }
         ++directory_errors;
+        if (e.code == "busy") {
+            log->warn("directory busy during {} for account {}: {}", what, account, e.message);
+            return "目录服务繁忙，请稍后再试。";
+        }
         if (e.code == "unavailable") {
             log->error(
                 "directory unavailable during {} for account {}: {} — IT: check the "
@@ -407,6 +437,84 @@ struct ResetService::Impl {
         return std::nullopt;
     }
 
+    // ------------------------------------------------------------------ directory calls
+
+    // Registers `call` to run once the calling step has committed (on the server's external
+    // pool; at once after commit for a step in its own transaction), and returns the interim
+    // reply that carries its FollowUp. `call` talks to the directory and then Concludes.
+    ChatReply AfterCommitCall(std::string interim,
+                              std::function<void(const std::shared_ptr<FollowUp>&)> call) {
+        auto fu = std::make_shared<FollowUp>();
+        db.AfterCommit([fu, call = std::move(call)] { call(fu); });
+        ChatReply r{std::move(interim), false};
+        r.follow_up = std::move(fu);
+        return r;
+    }
+
+    // The step recording a directory call's outcome: `record` writes it and returns what to
+    // tell the user (nothing when the session moved on meanwhile, e.g. 取消). The text goes in
+    // the passive reply while that is still open, otherwise as an app message from the same
+    // step. It is handed over right after commit, before the step's own after-commit actions
+    // (the SMS), so a slow SMS gateway does not delay it.
+    void Conclude(const std::shared_ptr<FollowUp>& fu, const std::string& userid,
+                  const std::function<std::optional<ChatReply>(SQLite::Database&)>& record) {
+        bool claimed = false;
+        try {
+            store::StepTx tx(db, "wedesk_reset_outcome");
+            claimed = fu->Claim();
+            auto text = std::make_shared<std::optional<FollowUp::Text>>();
+            if (claimed) {
+                db.AfterCommit([fu, text] {
+                    if (*text) {
+                        fu->Deliver(std::move(**text));
+                    } else {
+                        fu->Abandon();
+                    }
+                });
+            }
+            if (auto reply = record(tx.Conn())) {
+                if (claimed) {
+                    *text = FollowUp::Text{std::move(reply->text), reply->sensitive};
+                } else if (reply->sensitive) {
+                    notifier.SendSecretText(userid, reply->text);
+                } else {
+                    notifier.SendText(userid, reply->text);
+                }
+            }
+            tx.Commit();
+        } catch (const std::exception& e) {
+            log->error("recording a directory outcome for {} failed: {}", userid, e.what());
+            if (claimed) {
+                fu->Abandon();
+            }
+        }
+    }
+
+    // A caller without a pipeline: the final text when the outcome is known already.
+    ChatReply Settle(ChatReply reply, const std::string& userid) {
+        if (!reply.follow_up) {
+            return reply;
+        }
+        if (auto done = reply.follow_up->TakeIfDelivered()) {
+            ChatReply r{std::move(done->text), false, done->sensitive};
+            r.flow_done = !OpenSession(db.Conn(), userid).has_value();
+            return r;
+        }
+        return reply;
+    }
+
+    static constexpr const char* kChecking = "正在核对你的账号，请稍候，结果会马上发给你。";
+    static constexpr const char* kApplying = "验证码正确，正在处理，请稍候，结果会马上发给你。";
+
+    ChatReply DirectoryDown(SQLite::Database& c, const std::string& userid,
+                            const std::string& account, const std::string& step) {
+        AuditLog(c, userid, account, step, "failed", "directory unavailable (circuit open)");
+        ++directory_errors;
+        return {"目录服务暂时不可用，请稍后再试，IT已收到提醒。", true};
+    }
+
+    // 重置密码 / 解锁账号: what needs no directory is decided here; the account lookup runs
+    // after commit (LookUp) and its outcome step sends the code.
     ChatReply StartIn(SQLite::Database& c, const std::string& userid, Purpose purpose) {
         const std::string what = PurposeName(purpose);
         const std::int64_t now = Now();
@@ -423,19 +531,71 @@ struct ResetService::Impl {
             ++refused;
             return {"未找到与你的企业微信绑定的域账号，无法自助" + what + "，请联系IT。", true};
         }
-        auto acct = dir->Find(user.account);
+        const auto open = OpenSession(c, userid);
+        if (open && open->state != "code_sent") {
+            return {"上一个请求正在处理，请稍候。", false};
+        }
+        if (open && open->purpose == PurposeKey(purpose)) {
+            // Asked again during the cool-down: where the code went, no new lookup.
+            const std::int64_t last = LastSend(c, userid, open->phone);
+            if (last > 0 && now - last < cfg.resend_cooldown_s) {
+                return {"验证码已发送至 " + sms::MaskPhone(open->phone) +
+                            "。请回复短信中的6位验证码；" +
+                            std::to_string(cfg.resend_cooldown_s - (now - last)) +
+                            "秒后可回复 重发 重新发送，回复 取消 退出。",
+                        false};
+            }
+        }
+        if (!dir->Available()) {
+            return DirectoryDown(c, userid, user.account, "start");
+        }
+        const std::string session_id = random.Alnum(24);
+        SQLite::Statement st(c,
+                             "INSERT INTO reset_sessions(id, userid, account, purpose, phone, "
+                             "state, expires_at, created_at, updated_at) VALUES (?, ?, ?, ?, '', "
+                             "'checking', ?, ?, ?)");
+        st.bind(1, session_id);
+        st.bind(2, userid);
+        st.bind(3, user.account);
+        st.bind(4, PurposeKey(purpose));
+        st.bind(5, static_cast<std::int64_t>(now + kPendingS));
+        st.bind(6, static_cast<std::int64_t>(now));
+        st.bind(7, static_cast<std::int64_t>(now));
+        st.exec();
+        return AfterCommitCall(kChecking,
+                               [this, session_id, userid, user, purpose](const auto& fu) {
+                                   auto acct = dir->Find(user.account);  // no transaction open here
+                                   Conclude(fu, userid, [&](SQLite::Database& oc) {
+                                       return LookedUp(oc, session_id, userid, user, purpose, acct);
+                                   });
+                               });
+    }
+
+    // The lookup's outcome: refuse, or send the code.
+    std::optional<ChatReply> LookedUp(SQLite::Database& c, const std::string& session_id,
+                                      const std::string& userid, const UserInfo& user,
+                                      Purpose purpose, const Result<directory::Account>& acct) {
+        const auto self = SessionById(c, session_id);
+        if (!self || self->state != "checking") {
+            return std::nullopt;  // cancelled meanwhile
+        }
+        const std::string what = PurposeName(purpose);
+        auto end = [&](const std::string& text) -> std::optional<ChatReply> {
+            SetState(c, session_id, "failed");
+            return ChatReply{text, true};
+        };
         if (!acct) {
             AuditLog(c, userid, user.account, "start", "failed", "directory " + acct.error().code);
             if (acct.error().code == "not_found" || acct.error().code == "protected") {
                 ++refused;
             }
-            return {DirectoryText(acct.error(), user.account, what), true};
+            return end(DirectoryText(acct.error(), user.account, what));
         }
         if (acct->is_protected) {
             AuditLog(c, userid, user.account, "start", "refused", "protected account");
             ++refused;
-            return {"账号 " + user.account + " 为受保护账号，不能自助" + what + "，请联系IT处理。",
-                    true};
+            return end("账号 " + user.account + " 为受保护账号，不能自助" + what +
+                       "，请联系IT处理。");
         }
         const std::string raw_mobile =
             !user.mobile.empty() ? user.mobile : acct->mobile.value_or("");
@@ -444,48 +604,43 @@ struct ResetService::Impl {
             AuditLog(c, userid, user.account, "start", "refused",
                      raw_mobile.empty() ? "no mobile on file" : "mobile not usable");
             ++refused;
-            return {"你的账号未登记可用的手机号，无法自助" + what + "，请联系IT登记手机号。", true};
+            return end("你的账号未登记可用的手机号，无法自助" + what + "，请联系IT登记手机号。");
         }
         if (purpose == Purpose::kResetPassword) {
             if (auto r = IntervalRefusal(c, userid, user.account)) {
-                return {*r, true};
+                return end(*r);
             }
         }
-        const auto active = ActiveSession(c, userid);
         std::int64_t wait = 0;
         if (auto refusal = SendRefusal(c, userid, user.account, *phone, &wait)) {
-            if (wait > 0 && active && active->purpose == PurposeKey(purpose)) {
-                return {"验证码已发送至 " + sms::MaskPhone(active->phone) +
-                            "。请回复短信中的6位验证码；" + std::to_string(wait) +
-                            "秒后可回复 重发 重新发送，回复 取消 退出。",
-                        false};
-            }
-            return {*refusal, true};
+            return end(*refusal);
         }
-        const std::string session_id = random.Alnum(24);
+        // The code supersedes any earlier session still waiting for one.
+        SQLite::Statement old(c,
+                              "UPDATE reset_sessions SET state = 'superseded', code_hash = '', "
+                              "updated_at = ?1 WHERE userid = ?2 AND id != ?3 AND state = "
+                              "'code_sent'");
+        old.bind(1, Now());
+        old.bind(2, userid);
+        old.bind(3, session_id);
+        old.exec();
         const std::string hash = QueueCode(c, session_id, userid, user.account, *phone, purpose);
-        if (active) {
-            SetState(c, active->id, "superseded");
-        }
+        const std::int64_t now = Now();
         SQLite::Statement st(c,
-                             "INSERT INTO reset_sessions(id, userid, account, purpose, phone, "
-                             "state, code_hash, code_expires_at, attempts, expires_at, created_at, "
-                             "updated_at) VALUES (?, ?, ?, ?, ?, 'code_sent', ?, ?, 0, ?, ?, ?)");
-        st.bind(1, session_id);
-        st.bind(2, userid);
-        st.bind(3, user.account);
-        st.bind(4, PurposeKey(purpose));
-        st.bind(5, *phone);
-        st.bind(6, hash);
-        st.bind(7, static_cast<std::int64_t>(now + cfg.code_ttl_s));
-        st.bind(8, SessionEnd(now));
-        st.bind(9, static_cast<std::int64_t>(now));
-        st.bind(10, static_cast<std::int64_t>(now));
+                             "UPDATE reset_sessions SET phone = ?, state = 'code_sent', "
+                             "code_hash = ?, code_expires_at = ?, expires_at = ?, updated_at = ? "
+                             "WHERE id = ?");
+        st.bind(1, *phone);
+        st.bind(2, hash);
+        st.bind(3, static_cast<std::int64_t>(now + cfg.code_ttl_s));
+        st.bind(4, SessionEnd(now));
+        st.bind(5, now);
+        st.bind(6, session_id);
         st.exec();
         AuditLog(c, userid, user.account, "start", "ok", PurposeKey(purpose));
-        return {"验证码已发送至 " + sms::MaskPhone(*phone) + "，" + Minutes(cfg.code_ttl_s) +
-                    "分钟内有效。" + kCodeHint,
-                false};
+        return ChatReply{"验证码已发送至 " + sms::MaskPhone(*phone) + "，" +
+                             Minutes(cfg.code_ttl_s) + "分钟内有效。" + kCodeHint,
+                         false};
     }
 
     // The session stays open a while after the code expires, so 重发 still works.
@@ -545,6 +700,17 @@ struct ResetService::Impl {
             AuditLog(c, s.userid, s.account, "verify", "expired");
             return {"验证码已过期。请回复 重发 获取新验证码，回复 取消 退出。", false};
         }
+        if ((purpose == Purpose::kUnlock || cfg.mode == "temp_password") && !dir->Available()) {
+            // Checked before the code, so no attempt is spent on a directory that is down.
+            WipeString(digits);
+            AuditLog(c, s.userid, s.account, "verify", "failed",
+                     "directory unavailable (circuit open)");
+            ++directory_errors;
+            return {
+                "目录服务暂时不可用，请稍后再回复验证码（验证码在有效期内仍可使用），IT已收到提醒"
+                "。",
+                false};
+        }
         std::string hash = CodeHash(s.id, digits);
         WipeString(digits);
         if (s.code_hash.empty() || !ConstantTimeEquals(hash, s.code_hash)) {
@@ -584,43 +750,64 @@ struct ResetService::Impl {
         }
         ++codes_ok;
         AuditLog(c, s.userid, s.account, "verify", "ok");
-        if (purpose == Purpose::kUnlock) {
-            return DoUnlock(c, s);
-        }
-        if (cfg.mode == "temp_password") {
-            return DoTempPassword(c, s);
+        if (purpose == Purpose::kUnlock || cfg.mode == "temp_password") {
+            return Apply(c, s);
         }
         return IssueLink(c, s);
     }
 
-    ChatReply DoUnlock(SQLite::Database& c, const Session& s) {
-        auto acct = dir->Find(s.account);
-        Result<void> r = acct ? dir->Unlock(*acct) : Result<void>(acct.error());
+    // The code was right: unlock or set a temporary password, after commit.
+    ChatReply Apply(SQLite::Database& c, const Session& s) {
+        const bool unlock = PurposeFrom(s.purpose) == Purpose::kUnlock;
+        if (!unlock) {
+            if (auto r = IntervalRefusal(c, s.userid, s.account, "verify")) {
+                SetState(c, s.id, "failed");
+                return {*r, true};
+            }
+        }
+        SQLite::Statement st(c,
+                             "UPDATE reset_sessions SET state = 'applying', code_hash = '', "
+                             "updated_at = ? WHERE id = ?");
+        st.bind(1, Now());
+        st.bind(2, s.id);
+        st.exec();
+        return AfterCommitCall(kApplying, [this, s, unlock](const auto& fu) {
+            if (unlock) {
+                auto acct = dir->Find(s.account);  // no transaction open here
+                Result<void> r = acct ? dir->Unlock(*acct) : Result<void>(acct.error());
+                Conclude(fu, s.userid, [&](SQLite::Database& oc) { return Unlocked(oc, s, r); });
+                return;
+            }
+            auto acct = dir->Find(s.account);
+            std::string pw = GenerateTempPassword(random, s.account, cfg.min_length);
+            Result<void> r =
+                acct ? dir->SetPassword(*acct, Secret(pw), true) : Result<void>(acct.error());
+            Conclude(fu, s.userid,
+                     [&](SQLite::Database& oc) { return TempPasswordSet(oc, s, r, pw); });
+            WipeString(pw);
+        });
+    }
+
+    std::optional<ChatReply> Unlocked(SQLite::Database& c, const Session& s,
+                                      const Result<void>& r) {
         if (!r) {
             SetState(c, s.id, "failed");
             AuditLog(c, s.userid, s.account, "unlock", "failed", "directory " + r.error().code);
-            return {DirectoryText(r.error(), s.account, "解锁账号"), true};
+            return ChatReply{DirectoryText(r.error(), s.account, "解锁账号"), true};
         }
         ++unlocks;
         SetState(c, s.id, "done");
         AuditLog(c, s.userid, s.account, "unlock", "ok");
         notifier.SendText(s.userid, "你的域账号 " + s.account +
                                         " 刚刚通过企业微信自助服务完成了解锁。" + kConfirmTail);
-        return {"账号 " + s.account + " 已解锁，现在可以重新登录了。如忘记密码，可发送 重置密码。",
-                true};
+        return ChatReply{
+            "账号 " + s.account + " 已解锁，现在可以重新登录了。如忘记密码，可发送 重置密码。",
+            true};
     }
 
-    ChatReply DoTempPassword(SQLite::Database& c, const Session& s) {
-        if (auto r = IntervalRefusal(c, s.userid, s.account, "verify")) {
-            SetState(c, s.id, "failed");
-            return {*r, true};
-        }
-        auto acct = dir->Find(s.account);
-        std::string pw = GenerateTempPassword(random, s.account, cfg.min_length);
-        Result<void> r =
-            acct ? dir->SetPassword(*acct, Secret(pw), true) : Result<void>(acct.error());
+    std::optional<ChatReply> TempPasswordSet(SQLite::Database& c, const Session& s,
+                                             const Result<void>& r, const std::string& pw) {
         if (!r) {
-            WipeString(pw);
             SetState(c, s.id, "failed");
             AuditLog(c, s.userid, s.account, "temp_password_set", "failed",
                      "directory " + r.error().code);
@@ -628,9 +815,9 @@ struct ResetService::Impl {
                 ++directory_errors;
                 log->error("directory policy refused a generated temporary password for {}: {}",
                            s.account, r.error().message);
-                return {"目录的密码策略拒绝了临时密码，请联系IT处理。", true};
+                return ChatReply{"目录的密码策略拒绝了临时密码，请联系IT处理。", true};
             }
-            return {DirectoryText(r.error(), s.account, "重置密码"), true};
+            return ChatReply{DirectoryText(r.error(), s.account, "重置密码"), true};
         }
         ++passwords_set;
         SetState(c, s.id, "done");
@@ -638,11 +825,9 @@ struct ResetService::Impl {
         notifier.SendText(s.userid, "你的域账号 " + s.account +
                                         " 的密码刚刚通过企业微信自助服务完成了重置。" +
                                         kConfirmTail);
-        ChatReply reply{"密码已重置。账号：" + s.account + "\n临时密码：" + pw +
-                            "\n请尽快用它登录，系统会要求你设置新密码。请勿转发此消息。",
-                        true, true};
-        WipeString(pw);
-        return reply;
+        return ChatReply{"密码已重置。账号：" + s.account + "\n临时密码：" + pw +
+                             "\n请尽快用它登录，系统会要求你设置新密码。请勿转发此消息。",
+                         true, true};
     }
 
     ChatReply IssueLink(SQLite::Database& c, const Session& s) {
@@ -675,15 +860,26 @@ struct ResetService::Impl {
     }
 
     ChatReply InputIn(SQLite::Database& c, const std::string& userid, const std::string& raw) {
-        const auto active = ActiveSession(c, userid);
+        const auto active = OpenSession(c, userid);
         if (!active) {
             return {"当前没有进行中的验证。发送 重置密码 或 解锁账号 重新开始。", true};
         }
         std::string cmd = text::NormalizeCommand(raw);
-        if (cmd == "取消" || cmd == "退出" || cmd == "cancel" || cmd == "quit") {
+        const bool cancel = cmd == "取消" || cmd == "退出" || cmd == "cancel" || cmd == "quit";
+        if (active->state == "applying") {
+            // The directory call is under way: it cannot be taken back; its outcome follows.
+            WipeString(cmd);
+            return {cancel ? "正在处理中，已无法取消，结果会马上发给你。" : kApplying, cancel};
+        }
+        if (cancel) {
+            WipeString(cmd);
             SetState(c, active->id, "cancelled");
             AuditLog(c, userid, active->account, "cancel", "ok");
             return {"已取消。需要时可再次发送 重置密码 或 解锁账号。", true};
+        }
+        if (active->state == "checking") {
+            WipeString(cmd);
+            return {kChecking, false};
         }
         if (cmd == "重发" || cmd == "重新发送" || cmd == "resend") {
             return Resend(c, *active);
@@ -749,24 +945,30 @@ ChatReply ResetService::Start(const std::string& userid, Purpose purpose) {
     }
     // An exception (SQLite, disk) undoes the step and propagates: the pipeline answers 500
     // and WeCom delivers the message again.
-    store::StepTx tx(impl_->db, "wedesk_reset");
-    ChatReply reply = impl_->StartIn(tx.Conn(), userid, purpose);
-    tx.Commit();
-    return reply;
+    ChatReply reply;
+    {
+        store::StepTx tx(impl_->db, "wedesk_reset");
+        reply = impl_->StartIn(tx.Conn(), userid, purpose);
+        tx.Commit();
+    }
+    return impl_->Settle(std::move(reply), userid);
 }
 
 ChatReply ResetService::Input(const std::string& userid, const std::string& text) {
     if (impl_->dir == nullptr || impl_->sms == nullptr) {
         return {kNotSetUp, true};
     }
-    store::StepTx tx(impl_->db, "wedesk_reset");  // exceptions propagate, as in Start
-    ChatReply reply = impl_->InputIn(tx.Conn(), userid, text);
-    tx.Commit();
-    return reply;
+    ChatReply reply;
+    {
+        store::StepTx tx(impl_->db, "wedesk_reset");  // exceptions propagate, as in Start
+        reply = impl_->InputIn(tx.Conn(), userid, text);
+        tx.Commit();
+    }
+    return impl_->Settle(std::move(reply), userid);
 }
 
 bool ResetService::InFlow(const std::string& userid) {
-    return impl_->ActiveSession(impl_->db.Conn(), userid).has_value();
+    return impl_->OpenSession(impl_->db.Conn(), userid).has_value();
 }
 
 WebPage ResetService::ShowForm(const std::string& token) {

@@ -13,11 +13,13 @@ extern const Migration kSchemaOutbox;        // 6: outgoing messages
 extern const Migration kSchemaKbGeneration;  // 7: kb generation counter and triggers
 
 extern const Migration kSchemaOutboxPendingUser;  // 8: outbox indexes for a fair pass
+extern const Migration kSchemaOutboxSealed;       // 9: sealed outbox bodies
 
 const std::vector<Migration>& Migrations() {
     static const std::vector<Migration> all = {
-        kSchemaCore,      kSchemaTickets, kSchemaKb,           kSchemaReset,
-        kSchemaDirectory, kSchemaOutbox,  kSchemaKbGeneration, kSchemaOutboxPendingUser};
+        kSchemaCore,         kSchemaTickets,           kSchemaKb,
+        kSchemaReset,        kSchemaDirectory,         kSchemaOutbox,
+        kSchemaKbGeneration, kSchemaOutboxPendingUser, kSchemaOutboxSealed};
     return all;
 }
 

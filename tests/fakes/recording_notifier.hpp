@@ -11,7 +11,7 @@
 namespace wedesk::testing {
 
 struct Sent {
-    std::string kind;  // "text" | "markdown" | "card" | "retire"
+    std::string kind;  // "text" | "secret" | "markdown" | "card" | "retire"
     std::string to;    // for "retire": the card's task_id
     std::string body;  // for "retire": the button's new name
 };
@@ -21,6 +21,9 @@ class RecordingNotifier final : public Notifier {
 public:
     void SendText(const std::string& userid, const std::string& text) override {
         Add("text", userid, text);
+    }
+    void SendSecretText(const std::string& userid, const std::string& text) override {
+        Add("secret", userid, text);
     }
     void SendMarkdown(const std::string& userid, const std::string& markdown) override {
         Add("markdown", userid, markdown);

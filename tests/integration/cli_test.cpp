@@ -234,7 +234,7 @@ TEST_CASE("admin tickets, stats, audit and outbox answer JSON on an empty databa
     CHECK_FALSE(r.err.empty());
 }
 
-TEST_CASE("bad command lines fail on stderr; --help works everywhere", "[integration][cli]") {
+TEST_CASE("bad command lines fail on stderr — --help works everywhere", "[integration][cli]") {
     TempDir dir;
     const auto cfg = Config(dir);
     for (const auto& args : std::vector<std::vector<std::string>>{

@@ -103,7 +103,7 @@ TEST_CASE("card to the engineer, accept by button, resolve, rate", "[integration
     CHECK(s.Count("ticket_events", "kind = 'accepted' AND actor = 'eng1'") == 1);
 }
 
-TEST_CASE("transfer by command and by the 转派 button; a second accept is refused politely",
+TEST_CASE("transfer by command and by the 转派 button — a second accept is refused politely",
           "[integration]") {
     TestServer s(TicketsPatch(600));
     s.ImportUsers(kPeopleCsv);
@@ -265,7 +265,7 @@ TEST_CASE("the outbox worker delivers once WeCom is back, without a test driving
     CHECK(TextsTo(s, "zhangsan", "受理") == 1);
 }
 
-TEST_CASE("挂起 waits for the employee; their next message resumes the ticket", "[integration]") {
+TEST_CASE("挂起 waits for the employee — their next message resumes the ticket", "[integration]") {
     TestServer s(TicketsPatch(600));
     s.ImportUsers(kPeopleCsv);
     Say(s, "eng1", "上班");
@@ -303,7 +303,7 @@ TEST_CASE("挂起 waits for the employee; their next message resumes the ticket"
     WaitText(s, "eng1", "报修人补充了附件，已恢复处理");
 }
 
-TEST_CASE("上班 and 下班 steer dispatch; 我的任务 lists the engineer's open tickets",
+TEST_CASE("上班 and 下班 steer dispatch — 我的任务 lists the engineer's open tickets",
           "[integration]") {
     TestServer s(TicketsPatch(600));
     s.ImportUsers(kPeopleCsv);

@@ -84,7 +84,7 @@ void ReachConfirm(TestServer& s, const std::string& user, const std::string& des
 
 }  // namespace
 
-TEST_CASE("a failing ticket INSERT at 确认 answers 500; the retry files one ticket",
+TEST_CASE("a failing ticket INSERT at 确认 answers 500 — the retry files one ticket",
           "[integration][errors]") {
     TestServer s(e2e::TicketsPatch());
     s.ImportUsers(e2e::kPeopleCsv);
@@ -109,7 +109,7 @@ TEST_CASE("a failing dialog write answers 500 and leaves the conversation where 
     CHECK_THAT(e2e::Say(s, "zhangsan", "2"), Catch::Contains("请描述"));
 }
 
-TEST_CASE("a failing inbound-log write answers 500; the retry is answered once",
+TEST_CASE("a failing inbound-log write answers 500 — the retry is answered once",
           "[integration][errors]") {
     TestServer s;
     const auto reply =

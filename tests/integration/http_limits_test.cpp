@@ -278,7 +278,7 @@ std::size_t ClosedAmong(const std::vector<std::unique_ptr<RawConn>>& conns,
     return closed;
 }
 
-TEST_CASE("past max_connections an idle connection makes room; with none idle, 503",
+TEST_CASE("past max_connections an idle connection makes room — with none idle, 503",
           "[integration][http]") {
     TestServer s(Limits(5, 60, 8));
     SECTION("idle connections are shed for a new one") {

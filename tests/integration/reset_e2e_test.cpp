@@ -11,10 +11,13 @@
 #include <spdlog/spdlog.h>
 #include <catch2/catch.hpp>
 
+#include <signal.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -705,7 +708,14 @@ TEST_CASE(
     CHECK_THAT(Say(s, "carol", "重置密码"), Catch::Contains("受保护账号"));
     CHECK_THAT(Say(s, "carol", "解锁账号"), Catch::Contains("受保护账号"));
     CHECK(sms.Count() == 0);
-    CHECK(s.Count("reset_sessions") == 0);
+    // The lookups ran after their intent committed: each left a session that failed.
+    CHECK(s.Count("reset_sessions", "state <> 'failed'") == 0);
+    CHECK(s.Count("reset_sessions", "state = 'failed'") == 4);
+    // The refusal came after the intent step had entered the flow; the next message finds the
+    // session ended and leaves it.
+    for (const char* who : {"erin", "bob", "carol"}) {
+        CHECK_THAT(Say(s, who, "帮助"), Catch::Contains("我是IT服务台"));
+    }
     CHECK(s.Count("dialogs", "flow <> ''") == 0);  // nobody is left inside a flow
     CHECK(Bind(*dir, SlapdDn("bob"), kSlapdOldPw) == LDAP_SUCCESS);
     CHECK(Bind(*dir, SlapdDn("carol"), kSlapdOldPw) == LDAP_SUCCESS);
@@ -892,4 +902,61 @@ TEST_CASE("reset e2e (slapd): a slow SMS gateway delays nobody's reply", "[integ
     CHECK(both < 2.5);
     REQUIRE(s.app().WaitForExternalCalls());
     CHECK(sms.Count() == 1);
+}
+
+TEST_CASE("reset e2e (slapd): a frozen directory holds up nobody — the outcome comes by message",
+          "[integration][reset][concurrency]") {
+    auto dir = TestDirectoryServer::StartSlapd();
+    SmsGateway sms;
+    auto patch = Patch(*dir, sms);
+    patch["directory"]["ldap"]["timeout_s"] = 3;
+    TestServer s(patch);
+    s.ImportUsers(kSlapdUsers);
+    std::ifstream pid_file(dir->Get("PID_FILE"));
+    pid_t pid = 0;
+    pid_file >> pid;
+    REQUIRE(pid > 0);
+    REQUIRE(::kill(pid, SIGSTOP) == 0);
+    struct Thaw {
+        pid_t pid;
+        ~Thaw() { ::kill(pid, SIGCONT); }
+    } thaw{pid};
+
+    const auto start = std::chrono::steady_clock::now();
+    auto seconds = [&] {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    };
+    auto alice = std::async(std::launch::async, [&] {
+        auto r = s.client().SendText("alice", "重置密码");
+        return std::make_pair(std::move(r), seconds());
+    });
+    // While alice's lookup hangs, other people are answered and health is reported.
+    auto bob = s.MakeClient()->SendText("bob", "帮助");
+    const double bob_s = seconds();
+    REQUIRE(bob.ok());
+    CHECK_THAT(bob->content, Catch::Contains("报修"));
+    CHECK(bob_s < 1.5);
+    httplib::Client health(s.BaseUrl());
+    auto h = health.Get("/healthz");
+    REQUIRE(h);
+    CHECK(h->status == 200);
+
+    // alice hears the interim answer within WeCom's 5 s, not after the directory's deadline.
+    auto [reply, alice_s] = alice.get();
+    REQUIRE(reply.ok());
+    CHECK(reply->status == 200);
+    CHECK_THAT(reply->content, Catch::Contains("正在核对"));
+    CHECK(alice_s < 4.5);
+    // The lookup ends at the 3 s deadline; its outcome step tells her by app message.
+    REQUIRE(s.app().WaitForExternalCalls(std::chrono::seconds(20)));
+    auto told = TextsTo(s, "alice");
+    REQUIRE(told.size() == 1);
+    CHECK_THAT(told[0], Catch::Contains("目录服务暂时不可用"));
+    CHECK(sms.Count() == 0);
+    CHECK(s.Count("reset_sessions", "state = 'failed'") == 1);
+    CHECK(s.Count("reset_audit", "action = 'start' AND outcome = 'failed'") == 1);
+
+    // Thawed, the next try goes through as usual, all in the passive reply.
+    ::kill(pid, SIGCONT);
+    (void)StartFlow(s, sms, "alice", "重置密码", "138****0001");
 }

@@ -10,11 +10,17 @@
 /// once and calls each delivery's `done` with its reply. No thread waits per delivery: the HTTP
 /// event loop writes the reply from `done`. After-commit actions (an SMS to send) are handed to
 /// the `external` executor, so a slow provider delays nobody's reply.
+///
+/// A reply with a FollowUp (a directory call runs after commit) is held after its commit for up
+/// to `follow_up_wait`: the final text answers the delivery if it comes in time, otherwise the
+/// stored interim text does and the final text goes out as an app message. A timer thread
+/// ("wd-timers") ends those waits, so nothing waits on the writer or the external pool.
 
 #include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -35,9 +41,14 @@ public:
     /// Runs a job somewhere else (a bounded pool). Empty: jobs run on the writer thread.
     using Executor = std::function<void(std::function<void()>)>;
 
+    /// How long a delivery whose reply has a FollowUp waits for the final text (WeCom allows
+    /// a callback 5 s in all).
+    static constexpr std::chrono::milliseconds kFollowUpWait{2000};
+
     /// Starts the writer thread.
     MessagePipeline(store::Database& db, Responder responder, const Sealer& sealer,
-                    const Clock& clock, Random& random, Executor external = {});
+                    const Clock& clock, Random& random, Executor external = {},
+                    std::chrono::milliseconds follow_up_wait = kFollowUpWait);
     /// Processes what is still queued, then stops the writer thread.
     ~MessagePipeline() override;
     MessagePipeline(const MessagePipeline&) = delete;
@@ -65,6 +76,7 @@ private:
         TimePoint queued_at;
         std::optional<Result<wecom::PassiveReply>> result;
         const char* outcome = "failed";
+        std::shared_ptr<FollowUp> follow_up;  // the reply's final text comes later
         // Database::AfterCommit actions of this delivery, run once the batch committed.
         std::vector<std::function<void()>> after_commit;
     };
@@ -74,7 +86,11 @@ private:
     // this delivery must be undone.
     // `outcome` is set to "processed" or "duplicate" (counted once the batch commits).
     Result<wecom::PassiveReply> Process(const wecom::InboundMessage& message,
-                                        const std::string& key, const char*& outcome);
+                                        const std::string& key, const char*& outcome,
+                                        std::shared_ptr<FollowUp>& follow_up);
+    // After commit, for a reply with a FollowUp: arms it to answer `p` with the final text or,
+    // when its wait ends first, the interim one. False (nothing done) for any other reply.
+    bool HoldForFollowUp(Pending& p);
 
     store::Database& db_;
     Responder responder_;
@@ -82,6 +98,9 @@ private:
     const Clock& clock_;
     Random& random_;
     Executor external_;
+    std::chrono::milliseconds follow_up_wait_;
+    struct Timers;                    // the follow-up waits' timer thread
+    std::unique_ptr<Timers> timers_;  // before writer_: outlives the writer's use of it
 
     std::mutex queue_mu_;  // guards everything below
     std::condition_variable queue_cv_;

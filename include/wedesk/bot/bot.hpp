@@ -9,6 +9,7 @@
 #include <string>
 
 #include "wedesk/common/clock.hpp"
+#include "wedesk/common/follow_up.hpp"
 #include "wedesk/common/notifier.hpp"
 #include "wedesk/config/config.hpp"
 #include "wedesk/wecom/callback.hpp"
@@ -32,6 +33,9 @@ namespace wedesk::bot {
 struct BotReply {
     wecom::PassiveReply passive;
     bool sensitive = false;  ///< carries a reset link or temporary password: stored sealed
+    /// `passive` is an interim answer; the final one may replace it (a directory call runs
+    /// after commit, see FollowUp). Only text replies have one.
+    std::shared_ptr<FollowUp> follow_up;
 };
 
 /// What the bot talks to. Null services are "not available here" and answered politely.

@@ -13,6 +13,9 @@ public:
     virtual ~Notifier() = default;
     /// Plain text message to one user.
     virtual void SendText(const std::string& userid, const std::string& text) = 0;
+    /// Plain text carrying a secret (a temporary password): stored sealed until sent, then
+    /// erased, and never logged.
+    virtual void SendSecretText(const std::string& userid, const std::string& text) = 0;
     /// Markdown message to one user (rendered in the WeCom client).
     virtual void SendMarkdown(const std::string& userid, const std::string& markdown) = 0;
     /// A template card; `card_json` is the "template_card" object of message/send.

@@ -8,6 +8,7 @@
 ///   "protected"      privileged account (AD adminCount=1, a configured protected group)
 ///   "policy"         the server's password policy refused the password; message names the rule
 ///   "unavailable"    network, TLS or timeout: try later (and alert IT)
+///   "busy"           too many calls in flight already (a per-service cap): try later
 ///   "denied"         the service account lacks the right
 ///   "internal"       anything else
 
@@ -41,6 +42,9 @@ public:
     virtual Result<void> Unlock(const Account& account) = 0;
     /// Checks the directory answers (service-account bind); for /healthz and start-up.
     virtual Result<void> Ping() = 0;
+    /// False while calls would fail at once (a circuit breaker is open): callers answer "try
+    /// later" without queuing a call.
+    virtual bool Available() { return true; }
 };
 
 }  // namespace wedesk::directory

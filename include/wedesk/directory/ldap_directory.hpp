@@ -9,7 +9,9 @@
 /// Every operation has a hard deadline of `timeout_s` covering connect, TLS handshake, bind and
 /// the operation (a watchdog shuts the socket down when it passes), and a circuit breaker: after
 /// kBreakerFailures "unavailable" results in a row, calls fail at once for kBreakerOpen, so a
-/// dead directory costs each employee no wait at all.
+/// dead directory costs each employee no wait at all. At most kMaxInFlight calls run at once
+/// (more fail at once with "busy"), so a hanging directory holds only that many of the
+/// server's external-call threads and SMS sends keep going.
 
 #include <chrono>
 #include <mutex>
@@ -33,6 +35,8 @@ public:
 
     /// True while calls are paused after repeated failures (for /healthz).
     bool CircuitOpen() const;
+    bool Available() override { return !CircuitOpen(); }
+    static constexpr int kMaxInFlight = 4;
     static constexpr int kBreakerFailures = 3;
     static constexpr std::chrono::seconds kBreakerOpen{30};
 
@@ -40,11 +44,15 @@ private:
     /// Runs `op(session)` under the deadline and the breaker.
     template <class T, class F>
     Result<T> Guarded(const char* what, F&& op);
+    /// One call under the deadline (Guarded's inner part).
+    template <class T, class F>
+    Result<T> Attempt(const char* what, F& op);
 
     config::LdapConfig cfg_;
     bool ad_;
-    mutable std::mutex breaker_mu_;  // guards failures_ and open_until_
+    mutable std::mutex breaker_mu_;  // guards failures_, open_until_ and in_flight_
     int failures_ = 0;
+    int in_flight_ = 0;  // guarded by breaker_mu_
     std::chrono::steady_clock::time_point open_until_{};
 };
 

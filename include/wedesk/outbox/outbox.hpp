@@ -15,7 +15,9 @@
 
 #include "wedesk/common/clock.hpp"
 #include "wedesk/common/notifier.hpp"
+#include "wedesk/common/random.hpp"
 #include "wedesk/common/result.hpp"
+#include "wedesk/common/seal.hpp"
 #include "wedesk/store/database.hpp"
 
 namespace wedesk::metrics {
@@ -30,7 +32,7 @@ struct OutboxEntry {
     std::string userid;
     std::string kind;     ///< "send" | "update_card"
     std::string msgtype;  ///< text | markdown | template_card | update_template_card
-    std::string body;     ///< request JSON without touser/agentid
+    std::string body;     ///< request JSON without touser/agentid; "(sealed)" for a sealed row
     std::string task_id;  ///< template cards and their updates
     std::string status;   ///< "pending" | "sent" | "parked"
     int attempts = 0;
@@ -51,11 +53,15 @@ struct OutboxStats {
 
 class Outbox final : public Notifier {
 public:
-    Outbox(store::Database& db, Clock& clock);
+    /// `sealer` and `random` seal SendSecretText bodies (without them it throws).
+    Outbox(store::Database& db, Clock& clock, const Sealer* sealer = nullptr,
+           Random* random = nullptr);
 
     // Notifier: each call is one INSERT on db.Conn() of the calling thread. A database failure
     // throws (SQLite::Exception) so the caller's transaction rolls back as a whole.
     void SendText(const std::string& userid, const std::string& text) override;
+    /// Stored sealed (OutboxWorker opens it with the same key); erased once sent.
+    void SendSecretText(const std::string& userid, const std::string& text) override;
     void SendMarkdown(const std::string& userid, const std::string& markdown) override;
     /// `card_json` is the template_card object. Unparseable JSON is stored parked (a bug in the
     /// caller must not lose the rest of its step) and logged.
@@ -87,11 +93,13 @@ public:
 private:
     void Insert(const std::string& userid, const std::string& kind, const std::string& msgtype,
                 const std::string& body, const std::string& task_id, const std::string& status,
-                const std::string& last_error);
+                const std::string& last_error, bool sealed = false);
     void Notify();
 
     store::Database& db_;
     Clock& clock_;
+    const Sealer* sealer_;
+    Random* random_;
     std::mutex mu_;
     std::function<void()> on_enqueue_;
 };

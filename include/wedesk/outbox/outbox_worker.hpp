@@ -33,6 +33,7 @@
 
 #include "wedesk/common/clock.hpp"
 #include "wedesk/common/random.hpp"
+#include "wedesk/common/seal.hpp"
 #include "wedesk/store/database.hpp"
 #include "wedesk/wecom/api_client.hpp"
 
@@ -54,6 +55,8 @@ struct WorkerOptions {
     /// Fault injection for tests: called after WeCom accepted row `id`, before it is marked
     /// sent; returning false abandons the pass there as if the process had crashed.
     std::function<bool(std::int64_t id)> after_send_hook;
+    /// Opens sealed rows (Outbox::SendSecretText, same key); without it they are parked.
+    const Sealer* sealer = nullptr;
 };
 
 /// What one pass did.

@@ -8,14 +8,23 @@
 ///
 /// Transactions: each call is a store::StepTx: inside the calling thread's open WriteTx (the
 /// bot's) it is a savepoint of it, otherwise (the HTTP form) its own transaction.
+/// The directory is never called inside a write transaction: a chat step that needs it (the
+/// account lookup at the start, the unlock or temporary password after the code) records its
+/// intent (session state 'checking' or 'applying'), commits, and returns an interim text with
+/// a FollowUp; the call runs after commit (the server's external pool), and a step of its own
+/// records the outcome and hands the final text to the FollowUp (the passive reply when quick,
+/// otherwise an app message). A caller without a pipeline (tests, its own transaction) gets
+/// the final text straight away.
 
 #include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "wedesk/common/clock.hpp"
+#include "wedesk/common/follow_up.hpp"
 #include "wedesk/common/notifier.hpp"
 #include "wedesk/common/random.hpp"
 #include "wedesk/common/secret.hpp"
@@ -29,9 +38,15 @@ namespace wedesk::reset {
 enum class Purpose { kResetPassword, kUnlock };
 
 struct ChatReply {
+    ChatReply() = default;
+    ChatReply(std::string t, bool done, bool secret = false)
+        : text(std::move(t)), flow_done(done), sensitive(secret) {}
+
     std::string text;
     bool flow_done = false;  ///< the flow has ended (bot returns to idle)
     bool sensitive = false;  ///< contains a link token or temp password: store sealed, never log
+    /// Set when `text` is an interim answer and the final one follows (see FollowUp).
+    std::shared_ptr<FollowUp> follow_up;
 };
 
 struct WebPage {

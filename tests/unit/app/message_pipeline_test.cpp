@@ -156,6 +156,8 @@ TEST_CASE("deliveries queued behind a batch are committed together, each with it
         CHECK(results[static_cast<std::size_t>(i + 1)].value().text ==
               "echo hello " + std::to_string(i));
     }
+    // A reply is handed on before the writer counts its commit: stop the writer first.
+    f.pipeline.reset();
     CHECK(f.commits == 2);  // "first" alone, then the five together
     CHECK(Count(*f.db, "SELECT count(*) FROM inbound_messages") == 6);
     CHECK(Count(*f.db, "SELECT count(*) FROM effects") == 6);
@@ -164,7 +166,7 @@ TEST_CASE("deliveries queued behind a batch are committed together, each with it
           std::vector<std::string>{"first", "hello 0", "hello 1", "hello 2", "hello 3", "hello 4"});
 }
 
-TEST_CASE("a delivery that fails is undone alone; the rest of its batch commits",
+TEST_CASE("a delivery that fails is undone alone — the rest of its batch commits",
           "[unit][pipeline]") {
     Fixture f;
     auto results = f.RunBatchBehindFirst(
@@ -275,7 +277,7 @@ TEST_CASE("a retry after commit gets the stored reply without running the respon
     CHECK(f.commits == 1);  // the duplicate wrote nothing
 }
 
-TEST_CASE("inside a write transaction the thread reads its own writes; other threads do not",
+TEST_CASE("inside a write transaction the thread reads its own writes — other threads do not",
           "[unit][pipeline][store]") {
     testing::TempDir dir;
     auto db = store::Database::Open(dir.File("w.db"));
@@ -294,4 +296,74 @@ TEST_CASE("inside a write transaction the thread reads its own writes; other thr
         seen_elsewhere = db->Conn().execAndGet("SELECT count(*) FROM t").getInt();
     }).join();
     CHECK(seen_elsewhere == 1);
+}
+
+namespace {
+
+/// A pipeline whose responder answers "interim" with a FollowUp; the call behind it runs on an
+/// external thread and concludes when `release` is set, delivering "final".
+struct FollowUpRig {
+    testing::TempDir dir;
+    std::unique_ptr<store::Database> db = store::Database::Open(dir.File("wedesk.db"));
+    testing::FakeClock clock;
+    testing::FakeRandom random;
+    Sealer sealer{Secret(std::string(32, 'k')), "inbound-log"};
+    std::promise<void> release;
+    std::shared_future<void> released = release.get_future().share();
+    std::promise<bool> claimed;
+    std::vector<std::thread> external;
+    std::unique_ptr<app::MessagePipeline> pipeline;
+
+    explicit FollowUpRig(std::chrono::milliseconds wait) {
+        pipeline = std::make_unique<app::MessagePipeline>(
+            *db,
+            [this](const wecom::InboundMessage&) {
+                bot::BotReply r;
+                r.passive.kind = wecom::PassiveReply::Kind::kText;
+                r.passive.text = "interim";
+                r.follow_up = std::make_shared<FollowUp>();
+                db->AfterCommit([this, fu = r.follow_up] {
+                    released.wait();
+                    const bool mine = fu->Claim();
+                    claimed.set_value(mine);
+                    if (mine) {
+                        fu->Deliver({"final", false});
+                    }
+                });
+                return r;
+            },
+            sealer, clock, random,
+            [this](std::function<void()> job) { external.emplace_back(std::move(job)); }, wait);
+    }
+    ~FollowUpRig() {
+        pipeline.reset();
+        for (auto& t : external) {
+            t.join();
+        }
+    }
+};
+
+}  // namespace
+
+TEST_CASE("a follow-up that comes within the wait is the passive reply", "[unit][pipeline]") {
+    FollowUpRig rig(std::chrono::minutes(5));  // the wait cannot end during the test
+    rig.release.set_value();
+    auto r = rig.pipeline->Handle(Text("m-1", "重置密码"));
+    REQUIRE(r.ok());
+    CHECK(r->text == "final");
+    CHECK(rig.claimed.get_future().get());
+    // The log keeps the interim text: a WeCom retry is answered from it.
+    auto again = rig.pipeline->Handle(Text("m-1", "重置密码"));
+    REQUIRE(again.ok());
+    CHECK(again->text == "interim");
+}
+
+TEST_CASE("a follow-up that misses the wait leaves the interim reply and is told so",
+          "[unit][pipeline]") {
+    FollowUpRig rig(std::chrono::milliseconds(1));
+    auto r = rig.pipeline->Handle(Text("m-1", "重置密码"));  // answered while the call hangs
+    REQUIRE(r.ok());
+    CHECK(r->text == "interim");
+    rig.release.set_value();
+    CHECK_FALSE(rig.claimed.get_future().get());  // the outcome step sends a message instead
 }

@@ -70,7 +70,7 @@ TEST_CASE("the create flow walks category, description, urgency, confirm", "[uni
     CHECK(d->ticket.description == "屏幕不亮");
 }
 
-TEST_CASE("an idle flow expires after dialog_timeout_min; the next message starts fresh",
+TEST_CASE("an idle flow expires after dialog_timeout_min — the next message starts fresh",
           "[unit]") {
     BotEnv env;
     const auto timeout = std::chrono::minutes(env.config.tickets.dialog_timeout_min);

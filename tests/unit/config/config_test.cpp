@@ -90,7 +90,7 @@ TEST_CASE("the example config lists every key and parses", "[unit]") {
     CHECK(c.source_path.find("wedesk.example.jsonc") != std::string::npos);
 }
 
-TEST_CASE("comments are accepted; syntax errors name the line", "[unit]") {
+TEST_CASE("comments are accepted — syntax errors name the line", "[unit]") {
     const std::string text = "// leading comment\n" + Minimal(R"(/* block */ "log": {
         "level": "debug" // trailing comment
     })");

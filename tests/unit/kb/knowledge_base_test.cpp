@@ -75,7 +75,7 @@ TEST_CASE("markdown import: headings are titles, keyword lines and fences handle
     CHECK_FALSE(f.kb.Get(9999).has_value());
 }
 
-TEST_CASE("importing twice does not duplicate; a changed answer updates in place", "[unit]") {
+TEST_CASE("importing twice does not duplicate — a changed answer updates in place", "[unit]") {
     Fixture f;
     f.LoadSample();
     const auto before = f.kb.List();

@@ -233,7 +233,7 @@ TEST_CASE("outbox: a permanent error parks the message, later ones still go", "[
     CHECK(worker->RunOnce().sent == 0);  // parked stays parked
 }
 
-TEST_CASE("outbox: too many retryable failures park; Retry un-parks", "[unit]") {
+TEST_CASE("outbox: too many retryable failures park — Retry un-parks", "[unit]") {
     Env env;
     env.emu.SetDown(true);
     Commit(env, [](Outbox& o) { o.SendText("zhangsan", "eventually"); });
@@ -541,4 +541,51 @@ TEST_CASE("outbox: kicks right after a pass wait for min_pass_interval, RunOnce 
     CHECK(env.emu.Received().size() == 1);
     CHECK(worker->RunOnce().sent == 1);
     CHECK(env.emu.Received().back().touser == "lisi");
+}
+
+TEST_CASE("outbox: a secret text is stored sealed, sent in clear to WeCom, then erased",
+          "[unit]") {
+    Env env;
+    const Sealer sealer(Secret(std::string(32, 's')), "outbox-secret");
+    const std::string secret = "临时密码：Xy7-Temp-4821";
+    {
+        Outbox outbox(*env.db, env.clock, &sealer, &env.random);
+        store::WriteTx tx(*env.db);
+        outbox.SendSecretText("lisi", secret);
+        tx.Commit();
+    }
+    auto stored = [&] {
+        SQLite::Statement q(env.db->Conn(), "SELECT body, sealed FROM outbox");
+        REQUIRE(q.executeStep());
+        const auto col = q.getColumn(0);
+        return std::make_pair(std::string(static_cast<const char*>(col.getBlob()),
+                                          static_cast<std::size_t>(col.getBytes())),
+                              q.getColumn(1).getInt());
+    };
+    auto [body, sealed] = stored();
+    CHECK(sealed == 1);
+    CHECK(body.find("Xy7-Temp-4821") == std::string::npos);
+    Outbox viewer(*env.db, env.clock);
+    CHECK(viewer.List("pending").at(0).body == "(sealed)");
+
+    SECTION("a worker without the key parks it, sending nothing") {
+        auto worker = env.Worker();
+        CHECK(worker->RunOnce().parked == 1);
+        CHECK(env.emu.Received().empty());
+    }
+    SECTION("the worker with the key sends the text and erases the stored copy") {
+        WorkerOptions opts;
+        opts.sealer = &sealer;
+        auto worker = env.Worker(opts);
+        CHECK(worker->RunOnce().sent == 1);
+        const auto got = env.emu.Received();
+        REQUIRE(got.size() == 1);
+        CHECK(got[0].body["text"]["content"] == secret);
+        CHECK(stored().first.empty());
+    }
+    SECTION("without a sealer the outbox refuses to store a secret") {
+        Outbox plain(*env.db, env.clock);
+        store::WriteTx tx(*env.db);
+        CHECK_THROWS_AS(plain.SendSecretText("lisi", secret), std::logic_error);
+    }
 }

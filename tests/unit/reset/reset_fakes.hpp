@@ -55,6 +55,8 @@ public:
     std::optional<Error> write_error;  // SetPassword and Unlock
     std::vector<SetCall> sets;
     std::vector<std::string> unlocks;
+    int finds = 0;
+    bool available = true;  // false: as a directory whose circuit breaker is open
 
     void Add(const std::string& account, std::optional<std::string> mobile, bool prot = false) {
         directory::Account a;
@@ -66,6 +68,7 @@ public:
         accounts[account] = a;
     }
     Result<directory::Account> Find(const std::string& account) override {
+        ++finds;
         if (find_error) {
             return *find_error;
         }
@@ -91,6 +94,7 @@ public:
         return {};
     }
     Result<void> Ping() override { return {}; }
+    bool Available() override { return available; }
     bool Unchanged() const { return sets.empty() && unlocks.empty(); }
 };
 
@@ -124,6 +128,10 @@ public:
     std::vector<std::pair<std::string, std::string>> texts;
     void SendText(const std::string& userid, const std::string& text) override {
         texts.emplace_back(userid, text);
+    }
+    std::vector<std::pair<std::string, std::string>> secrets;
+    void SendSecretText(const std::string& userid, const std::string& text) override {
+        secrets.emplace_back(userid, text);
     }
     void SendMarkdown(const std::string& userid, const std::string& md) override {
         texts.emplace_back(userid, md);

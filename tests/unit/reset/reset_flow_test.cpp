@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <optional>
 #include <thread>
 
 #include "reset_env.hpp"
@@ -76,7 +77,7 @@ TEST_CASE("reset: full-width digits are accepted", "[unit]") {
     CHECK(env.directory.sets.size() == 1);
 }
 
-TEST_CASE("reset: a wrong code is refused with the attempts left; the right one still works",
+TEST_CASE("reset: a wrong code is refused with the attempts left — the right one still works",
           "[unit]") {
     ResetEnv env("temp_password");
     (void)env.svc->Start("alice", Purpose::kResetPassword);
@@ -95,7 +96,7 @@ TEST_CASE("reset: a wrong code is refused with the attempts left; the right one 
     CHECK(env.directory.sets.size() == 1);
 }
 
-TEST_CASE("reset: an expired code is refused; 重发 gives a working one", "[unit]") {
+TEST_CASE("reset: an expired code is refused — 重发 gives a working one", "[unit]") {
     ResetEnv env("temp_password");
     (void)env.svc->Start("alice", Purpose::kResetPassword);
     const std::string old_code = env.sms.LastCode();
@@ -147,7 +148,7 @@ TEST_CASE("reset: max_attempts wrong codes lock the flow for lock_min minutes", 
     CHECK(env.directory.sets.size() == 1);
 }
 
-TEST_CASE("reset: 重发 too soon is refused; after the cool-down it sends a new code", "[unit]") {
+TEST_CASE("reset: 重发 too soon is refused — after the cool-down it sends a new code", "[unit]") {
     ResetEnv env("temp_password");
     (void)env.svc->Start("alice", Purpose::kResetPassword);
     env.Advance(10);
@@ -220,7 +221,8 @@ TEST_CASE("reset: a second reset of the account within min_reset_interval_min is
     CHECK_FALSE(env.svc->Start("alice", Purpose::kResetPassword).flow_done);
 }
 
-TEST_CASE("reset: unknown user; no mobile; protected and unknown accounts are refused", "[unit]") {
+TEST_CASE("reset: unknown user — no mobile — protected and unknown accounts are refused",
+          "[unit]") {
     ResetEnv env;
     auto unknown = env.svc->Start("stranger", Purpose::kResetPassword);
     CHECK(unknown.flow_done);
@@ -362,4 +364,106 @@ TEST_CASE("reset: 取消 ends the flow", "[unit]") {
     CHECK(late.flow_done);
     CHECK(Contains(late.text, "没有进行中"));
     CHECK(env.directory.Unchanged());
+}
+
+// ---------------------------------------------------------------- the directory after commit
+
+TEST_CASE("reset: no directory call inside the step — the outcome follows its commit", "[unit]") {
+    ResetEnv env;
+    std::optional<FollowUp::Text> answered;
+    bool answer_called = false;
+    {
+        store::WriteTx tx(*env.db);  // the pipeline's transaction
+        auto r = env.svc->Start("alice", Purpose::kResetPassword);
+        CHECK(Contains(r.text, "正在核对"));
+        CHECK_FALSE(r.flow_done);
+        REQUIRE(r.follow_up);
+        CHECK(env.directory.finds == 0);
+        CHECK(env.sms.sent.empty());
+        r.follow_up->Arm([&](std::optional<FollowUp::Text> t) {
+            answer_called = true;
+            answered = std::move(t);
+        });
+        tx.Commit();  // the lookup, its outcome step and the SMS run after this
+    }
+    CHECK(env.directory.finds == 1);
+    REQUIRE(answer_called);
+    REQUIRE(answered);
+    CHECK(Contains(answered->text, "验证码已发送至 138****0001"));
+    CHECK(env.sms.sent.size() == 1);
+    CHECK(env.notifier.texts.empty());  // it went in the passive reply
+    CHECK(env.svc->InFlow("alice"));
+}
+
+TEST_CASE("reset: an outcome after the passive reply went out comes by message", "[unit]") {
+    ResetEnv env("temp_password");
+    {
+        store::WriteTx tx(*env.db);
+        auto r = env.svc->Start("alice", Purpose::kResetPassword);
+        REQUIRE(r.follow_up);
+        r.follow_up->Arm([](std::optional<FollowUp::Text>) {});
+        r.follow_up->Expire();  // the pipeline's wait ended: the interim text was the reply
+        tx.Commit();
+    }
+    REQUIRE(env.notifier.texts.size() == 1);
+    CHECK(Contains(env.notifier.texts[0].second, "验证码已发送至 138****0001"));
+    SECTION("a temporary password that comes late is sent sealed (SendSecretText)") {
+        store::WriteTx tx(*env.db);
+        auto r = env.svc->Input("alice", env.sms.LastCode());
+        REQUIRE(r.follow_up);
+        CHECK_FALSE(Contains(r.text, "临时密码："));
+        r.follow_up->Arm([](std::optional<FollowUp::Text>) {});
+        r.follow_up->Expire();
+        tx.Commit();
+        REQUIRE(env.directory.sets.size() == 1);
+        REQUIRE(env.notifier.secrets.size() == 1);
+        CHECK(Contains(env.notifier.secrets[0].second, env.directory.sets[0].password));
+        for (const auto& [to, text] : env.notifier.texts) {
+            CHECK_FALSE(Contains(text, env.directory.sets[0].password));
+        }
+    }
+}
+
+TEST_CASE("reset: 取消 while the account is being checked stops the code", "[unit]") {
+    ResetEnv env;
+    {
+        store::WriteTx tx(*env.db);
+        auto r = env.svc->Start("alice", Purpose::kResetPassword);
+        REQUIRE(r.follow_up);
+        CHECK(env.svc->InFlow("alice"));
+        CHECK(Contains(env.svc->Input("alice", "123456").text, "正在核对"));
+        CHECK(Contains(env.svc->Start("alice", Purpose::kResetPassword).text, "正在处理"));
+        auto c = env.svc->Input("alice", "取消");
+        CHECK(c.flow_done);
+        tx.Commit();
+    }
+    CHECK(env.directory.finds == 1);  // the lookup ran, but its outcome was dropped
+    CHECK(env.sms.sent.empty());
+    CHECK(env.notifier.texts.empty());
+    CHECK_FALSE(env.svc->InFlow("alice"));
+}
+
+TEST_CASE("reset: with the directory's circuit open, nothing is queued and no code is spent",
+          "[unit]") {
+    ResetEnv env;
+    env.directory.available = false;
+    auto r = env.svc->Start("alice", Purpose::kUnlock);
+    CHECK(r.flow_done);
+    CHECK_FALSE(r.follow_up);
+    CHECK(Contains(r.text, "目录服务暂时不可用"));
+    CHECK(env.directory.finds == 0);
+    CHECK(env.sms.sent.empty());
+    CHECK_FALSE(env.svc->InFlow("alice"));
+
+    env.directory.available = true;
+    REQUIRE_FALSE(env.svc->Start("alice", Purpose::kUnlock).flow_done);
+    const std::string code = env.sms.LastCode();
+    env.directory.available = false;
+    auto down = env.svc->Input("alice", code);
+    CHECK_FALSE(down.flow_done);
+    CHECK(Contains(down.text, "目录服务暂时不可用"));
+    env.directory.available = true;
+    auto ok = env.svc->Input("alice", code);  // the same code still works
+    CHECK(Contains(ok.text, "已解锁"));
+    CHECK(env.directory.unlocks.size() == 1);
 }

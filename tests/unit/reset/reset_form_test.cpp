@@ -24,7 +24,7 @@ std::string LinkFor(ResetEnv& env, const std::string& userid = "alice") {
 
 }  // namespace
 
-TEST_CASE("link: code → link → form → new password; then the token is dead", "[unit]") {
+TEST_CASE("link: code → link → form → new password — then the token is dead", "[unit]") {
     ResetEnv env;
     const std::string token = LinkFor(env);
     CHECK(env.directory.Unchanged());  // nothing changes until the form is submitted
@@ -73,7 +73,7 @@ TEST_CASE("link: the token expires after link_ttl_s", "[unit]") {
     CHECK(env.directory.Unchanged());
 }
 
-TEST_CASE("link: unknown; malformed and hostile tokens get 404", "[unit]") {
+TEST_CASE("link: unknown — malformed and hostile tokens get 404", "[unit]") {
     ResetEnv env;
     (void)LinkFor(env);
     CHECK(env.svc->ShowForm("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").status == 404);
@@ -113,7 +113,7 @@ TEST_CASE("link: weak or mismatched passwords get a 4xx page naming the rule", "
     CHECK(env.directory.sets.size() == 1);
 }
 
-TEST_CASE("link: the directory's own refusals; the token survives a temporary failure", "[unit]") {
+TEST_CASE("link: the directory's own refusals — the token survives a temporary failure", "[unit]") {
     ResetEnv env;
     const std::string token = LinkFor(env);
     env.directory.write_error = Fail("unavailable", "timeout");

@@ -27,7 +27,7 @@ std::string AllBytesUnder(const std::filesystem::path& dir) {
 
 }  // namespace
 
-TEST_CASE("no code; token or password reaches the SQLite files or the audit", "[unit]") {
+TEST_CASE("no code — token or password reaches the SQLite files or the audit", "[unit]") {
     std::vector<std::string> secrets;
     ResetEnv env;
     {
@@ -72,7 +72,7 @@ TEST_CASE("no code; token or password reaches the SQLite files or the audit", "[
     }
 }
 
-TEST_CASE("audit records every step; newest first; filterable by user", "[unit]") {
+TEST_CASE("audit records every step — newest first — filterable by user", "[unit]") {
     ResetEnv env("temp_password");
     (void)env.svc->Start("alice", Purpose::kResetPassword);
     (void)env.svc->Input("alice", ResetEnv::WrongCode(env.sms.LastCode()));
@@ -105,23 +105,40 @@ TEST_CASE("Start/Input write into the caller's open transaction", "[unit]") {
         store::WriteTx tx(*env.db);  // as the bot does
         auto r = env.svc->Start("alice", Purpose::kResetPassword);
         CHECK_FALSE(r.flow_done);
-        CHECK(Contains(r.text, "138****0001"));
-        // rolled back: the step never happened
+        // The lookup waits for the commit: an interim answer, the final one follows.
+        CHECK(Contains(r.text, "正在核对"));
+        REQUIRE(r.follow_up);
+        CHECK(env.directory.finds == 0);
+        // rolled back: the step never happened, and the lookup never runs
     }
+    CHECK(env.directory.finds == 0);
     CHECK_FALSE(env.svc->InFlow("alice"));
     CHECK(env.svc->Audit("alice", 10).empty());
     env.Advance(61);
     {
         store::WriteTx tx(*env.db);
-        REQUIRE_FALSE(env.svc->Start("alice", Purpose::kResetPassword).flow_done);
-        tx.Commit();
+        auto r = env.svc->Start("alice", Purpose::kResetPassword);
+        REQUIRE_FALSE(r.flow_done);
+        REQUIRE(r.follow_up);
+        tx.Commit();  // the lookup and its outcome step run now (no external pool here)
+        auto final_text = r.follow_up->TakeIfDelivered();
+        REQUIRE(final_text);
+        CHECK(Contains(final_text->text, "138****0001"));
     }
     CHECK(env.svc->InFlow("alice"));
     {
         store::WriteTx tx(*env.db);
-        CHECK(env.svc->Input("alice", env.sms.LastCode()).flow_done);
+        auto r = env.svc->Input("alice", env.sms.LastCode());
+        CHECK(Contains(r.text, "正在处理"));
+        REQUIRE(r.follow_up);
+        CHECK(env.directory.sets.empty());
         tx.Commit();
+        auto final_text = r.follow_up->TakeIfDelivered();
+        REQUIRE(final_text);
+        CHECK(final_text->sensitive);
+        CHECK(Contains(final_text->text, "临时密码"));
     }
+    CHECK_FALSE(env.svc->InFlow("alice"));
     CHECK(env.directory.sets.size() == 1);
     CHECK(env.HasAudit("temp_password_set", "ok"));
 }

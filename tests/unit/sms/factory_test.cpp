@@ -59,7 +59,7 @@ TEST_CASE("MakeSmsSender builds each provider and checks required keys", "[unit]
     CHECK_FALSE(sms::MakeSmsSender(c, true, clock, random).ok());
 }
 
-TEST_CASE("a bad endpoint URL is a refusal; not a crash", "[unit]") {
+TEST_CASE("a bad endpoint URL is a refusal — not a crash", "[unit]") {
     FakeClock clock;
     FakeRandom random;
     config::SmsConfig c;

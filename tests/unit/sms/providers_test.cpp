@@ -77,7 +77,7 @@ struct WebhookGateway {
 
 }  // namespace
 
-TEST_CASE("webhook: signed JSON as SPEC says; 2xx is sent", "[unit]") {
+TEST_CASE("webhook: signed JSON as SPEC says — 2xx is sent", "[unit]") {
     WebhookGateway gw;
     auto sender = gw.Sender();
     auto r = sender.Send(Msg());
@@ -92,7 +92,7 @@ TEST_CASE("webhook: signed JSON as SPEC says; 2xx is sent", "[unit]") {
     CHECK(body["ttl_s"] == 300);
 }
 
-TEST_CASE("webhook: rate-limit; bad number; config and server errors", "[unit]") {
+TEST_CASE("webhook: rate-limit — bad number — config and server errors", "[unit]") {
     WebhookGateway gw;
     auto sender = gw.Sender();
     struct Case {

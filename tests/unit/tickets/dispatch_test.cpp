@@ -77,7 +77,7 @@ TEST_CASE("nobody on duty: the group lead, else an admin, else it waits", "[unit
     CHECK(env.notifier.To("eng_b", "card").size() == 1);
 }
 
-TEST_CASE("the group lead may take an unaccepted ticket; group engineers may take new ones",
+TEST_CASE("the group lead may take an unaccepted ticket — group engineers may take new ones",
           "[unit]") {
     Env env;
     Ticket t = env.Create();

@@ -133,7 +133,7 @@ TEST_CASE("the timeline is append-only", "[unit]") {
     CHECK_THROWS(env.Exec("DELETE FROM ticket_events"));
 }
 
-TEST_CASE("accept locks the ticket; a second accept is refused politely", "[unit]") {
+TEST_CASE("accept locks the ticket — a second accept is refused politely", "[unit]") {
     Env env;
     Ticket t = env.Create();
     const std::string first = t.assignee;
@@ -191,7 +191,7 @@ TEST_CASE("refused transitions leave no trace", "[unit]") {
     CHECK(env.notifier.All().size() == sent_before + 3);
 }
 
-TEST_CASE("cancel: own, not yet resolved; the assignee is told", "[unit]") {
+TEST_CASE("cancel: own, not yet resolved — the assignee is told", "[unit]") {
     Env env;
     Ticket t = env.CreateAccepted();
     CHECK(env.svc->Cancel(t.no, "emp2").error().code == "not_found");

@@ -76,7 +76,7 @@ TEST_CASE("SLA: business clock runs over the weekend without firing", "[unit]") 
     CHECK(env.svc->Tick()->response_warnings == 1);
 }
 
-TEST_CASE("SLA: waiting pauses the resolution clock; the reply resumes it", "[unit]") {
+TEST_CASE("SLA: waiting pauses the resolution clock — the reply resumes it", "[unit]") {
     Env env;
     env.cfg.accept_timeout_min = 0;
     env.clock.Set(Local(2026, 11, 23, 9, 0));     // Monday

@@ -8,7 +8,7 @@
 
 using namespace wedesk::wecom;
 
-TEST_CASE("fuzz xml_fuzz-crash-507c5488: a CR from &#13; survives BuildInboundXml", "[unit]") {
+TEST_CASE("fuzz xml_fuzz-crash-507c5488: a CR from &#13 — survives BuildInboundXml", "[unit]") {
     // Found by xml_fuzz: "&#13;" decodes to CR, which CDATA cannot carry (readers turn a raw CR
     // into LF), so the rebuilt message read back with LF in its content.
     const std::string input =
