@@ -366,6 +366,7 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& confi
     wecom::CallbackHandler::Options opts;
     opts.max_clock_skew_s = cfg.wecom.max_clock_skew_s;
     opts.max_body_bytes = cfg.server.max_body_bytes;
+    opts.agent_id = std::to_string(cfg.wecom.agent_id);
     impl->callback = std::make_unique<wecom::CallbackHandler>(*impl->crypto, *impl->pipeline, clk,
                                                               impl->random, opts);
 

@@ -1,5 +1,6 @@
 #include "wedesk/wecom/callback.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <future>
 
@@ -86,6 +87,17 @@ HttpAnswer CallbackHandler::Verify(const std::map<std::string, std::string>& que
         auto [status, outcome] = Classify(plain.error());
         return Refuse(status, outcome, plain.error().message);
     }
+    const std::string& echo = plain.value();
+    const bool plausible =
+        !echo.empty() && echo.size() <= kMaxEchoBytes &&
+        std::all_of(echo.begin(), echo.end(), [](char c) {
+            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        });
+    if (!plausible) {
+        return Refuse(403, "bad_echostr",
+                      "the signed plaintext is not an echo string (" + std::to_string(echo.size()) +
+                          " bytes)");
+    }
     log::Get("callback")->info("URL verification answered");
     HttpAnswer a;
     a.body = std::move(plain.value());  // exactly the plaintext: no quotes, BOM or newline
@@ -125,6 +137,21 @@ CallbackHandler::Opened CallbackHandler::Open(const std::map<std::string, std::s
     auto message = ParseInbound(*inner);
     if (!message.ok()) {
         o.refusal = Refuse(400, "bad_xml", message.error().message);
+        return o;
+    }
+    // The envelope inside the signature: a ciphertext made by us for someone else (a passive
+    // reply, addressed to a member and sent by the corp) is not a message to us.
+    if (message->to_user != crypto_.corp_id()) {
+        o.refusal = Refuse(403, "wrong_receiver", "ToUserName is not our corp id");
+        return o;
+    }
+    if (message->from_user.empty() || message->from_user == crypto_.corp_id()) {
+        o.refusal = Refuse(403, "wrong_sender", "FromUserName is not a member");
+        return o;
+    }
+    if (!options_.agent_id.empty() && !message->agent_id.empty() &&
+        message->agent_id != options_.agent_id) {
+        o.refusal = Refuse(403, "wrong_agent", "AgentID " + message->agent_id + " is not ours");
         return o;
     }
     o.message = std::move(message.value());

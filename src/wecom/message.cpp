@@ -149,7 +149,9 @@ Result<pugi::xml_node> LoadRoot(pugi::xml_document& doc, std::string_view xml) {
 
 std::string InboundMessage::DedupeKey() const {
     if (!msg_id.empty()) {
-        return msg_id;
+        // The sender too: a MsgId is only unique per sender as far as we can check, and the
+        // same MsgId from someone else must not be answered with another person's reply.
+        return "msg:" + from_user + ":" + msg_id;
     }
     std::string key = "ev:" + from_user + ":" + std::to_string(create_time) + ":" + event;
     if (!task_id.empty() || !event_key.empty()) {

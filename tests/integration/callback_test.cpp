@@ -109,7 +109,7 @@ TEST_CASE("a retried delivery is processed once and gets the same reply, across 
     REQUIRE(c3.ok());
     CHECK(c3->content == a->content);
     CHECK(s.Count("inbound_messages") == 1);
-    CHECK(s.Count("inbound_messages", "dedupe_key = '7381234567890123456'") == 1);
+    CHECK(s.Count("inbound_messages", "dedupe_key LIKE 'msg:%:7381234567890123456'") == 1);
 }
 
 TEST_CASE("oversized, stale, unsigned and malformed requests are refused", "[integration]") {
@@ -162,4 +162,105 @@ TEST_CASE("healthz and metrics answer", "[integration]") {
     CHECK(m->status == 200);
     CHECK_THAT(m->body, Catch::Contains("wedesk_callbacks_total{method=\"POST\",outcome=\"ok\"}"));
     CHECK_THAT(m->body, Catch::Contains("wedesk_callback_duration_seconds_count"));
+}
+
+namespace {
+
+/// The text of `<tag>` in a passive reply envelope (plain, or inside CDATA).
+std::string Tag(const std::string& xml, const std::string& tag) {
+    const auto open = xml.find("<" + tag + ">");
+    const auto close = xml.find("</" + tag + ">");
+    if (open == std::string::npos || close == std::string::npos) {
+        return "";
+    }
+    std::string v = xml.substr(open + tag.size() + 2, close - open - tag.size() - 2);
+    if (v.rfind("<![CDATA[", 0) == 0) {
+        v = v.substr(9, v.size() - 12);
+    }
+    return v;
+}
+
+}  // namespace
+
+TEST_CASE("a captured passive reply is neither decrypted by GET nor taken as a message",
+          "[integration][security]") {
+    TestServer s;
+    auto r = s.client().SendText("zhangsan", "帮助");
+    REQUIRE(r.ok());
+    REQUIRE(r->status == 200);
+    const std::string encrypt = Tag(r->raw_body, "Encrypt");
+    const std::string sig = Tag(r->raw_body, "MsgSignature");
+    const std::string ts = Tag(r->raw_body, "TimeStamp");
+    const std::string nonce = Tag(r->raw_body, "Nonce");
+    REQUIRE_FALSE(encrypt.empty());
+    const std::string query = "msg_signature=" + sig + "&timestamp=" + ts + "&nonce=" + nonce;
+    const auto before = s.Count("inbound_messages");
+
+    // Replayed as echostr: correctly signed with our key, but not an echo string.
+    httplib::Client c(s.BaseUrl());
+    auto oracle = c.Get(s.config().wecom.callback_path + "?" + query +
+                        "&echostr=" + httplib::detail::encode_query_param(encrypt));
+    REQUIRE(oracle);
+    CHECK(oracle->status == 403);
+    CHECK(oracle->body.find("报修") == std::string::npos);
+    CHECK(oracle->body.find("<xml>") == std::string::npos);
+
+    // Posted back as a callback: addressed to a member, from the corp, so not ours.
+    auto replay = PostRaw(s, query, r->raw_body);
+    REQUIRE(replay);
+    CHECK(replay->status == 403);
+    CHECK(s.Count("inbound_messages") == before);
+
+    // WeCom's own verification still works.
+    std::string expected;
+    auto echo = s.client().VerifyUrl(&expected);
+    REQUIRE(echo.ok());
+    CHECK(*echo == expected);
+}
+
+TEST_CASE("a message naming another agent, or sent as the corp, is refused",
+          "[integration][security]") {
+    TestServer s;
+    const auto corp = s.config().wecom.corp_id;
+    int n = 0;
+    auto inner = [&](const std::string& to, const std::string& from, const std::string& agent) {
+        ++n;
+        return "<xml><ToUserName><![CDATA[" + to + "]]></ToUserName><FromUserName><![CDATA[" +
+               from + "]]></FromUserName><CreateTime>" + std::to_string(s.clock().NowSeconds()) +
+               "</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[帮助]]>"
+               "</Content><MsgId>" +
+               std::to_string(7391000000000000000LL + n) + "</MsgId><AgentID>" + agent +
+               "</AgentID></xml>";
+    };
+    const std::string ours = std::to_string(s.config().wecom.agent_id);
+    for (const auto& xml : {inner(corp, "zhangsan", "1000999"), inner(corp, corp, ours),
+                            inner("zhangsan", "lisi", ours)}) {
+        auto refused = s.client().PostInner(xml);
+        REQUIRE(refused.ok());
+        CHECK(refused->status == 403);
+    }
+    CHECK(s.Count("inbound_messages") == 0);
+    auto fine = s.client().PostInner(inner(corp, "zhangsan", ours));
+    REQUIRE(fine.ok());
+    CHECK(fine->status == 200);
+}
+
+TEST_CASE("the same MsgId from another sender is another message with its own reply",
+          "[integration][security]") {
+    TestServer s;
+    wedesk::wecom::InboundMessage m;
+    m.type = wedesk::wecom::MsgType::kText;
+    m.raw_type = "text";
+    m.msg_id = "7390000000000000001";
+    m.from_user = "zhangsan";
+    m.content = "报修 打印机卡纸";
+    auto first = s.client().Send(m);
+    REQUIRE(first.ok());
+    m.from_user = "lisi";
+    m.content = "帮助";
+    auto second = s.client().Send(m);
+    REQUIRE(second.ok());
+    CHECK(second->content != first->content);
+    CHECK_THAT(second->content, Catch::Contains("我是IT服务台"));
+    CHECK(s.Count("inbound_messages") == 2);
 }

@@ -507,7 +507,7 @@ void Round::Verify() {
     long long missing = 0;
     for (const auto& m : messages_) {
         has_msg.reset();
-        has_msg.bind(1, m.msg_id);
+        has_msg.bind(1, Delivery(m).DedupeKey());
         has_msg.executeStep();
         missing += has_msg.getColumn(0).getInt64() == 1 ? 0 : 1;
     }

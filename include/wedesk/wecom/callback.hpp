@@ -51,12 +51,19 @@ public:
     struct Options {
         int max_clock_skew_s = 300;  ///< 0: no freshness check
         std::size_t max_body_bytes = 64 * 1024;
+        /// Our app's AgentId: a message that names another agent is refused ("" = any).
+        std::string agent_id;
     };
+    /// Longest echostr plaintext answered (WeCom sends a short random number).
+    static constexpr std::size_t kMaxEchoBytes = 128;
 
     CallbackHandler(const WecomCrypto& crypto, MessageHandler& handler, const Clock& clock,
                     Random& random, Options options);
 
     /// GET: query has msg_signature, timestamp, nonce, echostr (already URL-decoded once).
+    /// Answers the plaintext only when it looks like WeCom's echo (letters and digits, at most
+    /// kMaxEchoBytes), never anything else signed with our key (e.g. a captured passive reply:
+    /// the endpoint must not be a decryption oracle).
     HttpAnswer Verify(const std::map<std::string, std::string>& query) const;
     /// Hands a job back to the caller's own context (the connection's event-loop strand).
     using Post = std::function<void(std::function<void()>)>;
@@ -74,7 +81,9 @@ private:
         std::optional<InboundMessage> message;
         HttpAnswer refusal;  ///< when there is no message
     };
-    /// Checks, verifies, decrypts and parses a POST (steps 1-5 of docs/architecture.md).
+    /// Checks, verifies, decrypts and parses a POST (steps 1-5 of docs/architecture.md), then
+    /// checks the inner envelope: ToUserName is our corp id, AgentID (when present) is ours,
+    /// FromUserName is a member, not the corp id (our own passive replies fail this).
     Opened Open(const std::map<std::string, std::string>& query, std::string_view body) const;
     /// The encrypted passive reply to `to_user` for a processed message.
     HttpAnswer Answer(const std::string& to_user, const Result<PassiveReply>& reply) const;

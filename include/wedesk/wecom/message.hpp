@@ -53,7 +53,8 @@ struct InboundMessage {
     std::string response_code;
     std::string latitude, longitude, precision;  ///< LOCATION event
 
-    /// The key under which a delivery is processed once: MsgId for messages; for events (and
+    /// The key under which a delivery is processed once: "msg:" + from_user + ":" + MsgId for
+    /// messages (a MsgId from another sender is another message); for events (and
     /// anything else without a MsgId) "ev:" + from_user + ":" + create_time + ":" + event, with
     /// ":" + task_id + ":" + event_key appended when either of those is non-empty.
     std::string DedupeKey() const;

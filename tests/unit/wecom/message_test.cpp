@@ -44,7 +44,7 @@ TEST_CASE("text message: CDATA, lower-cased sender, 64-bit MsgId kept as text", 
     CHECK(m.msg_id == "18446744073709551615");
     CHECK(m.agent_id == "1000002");
     CHECK(m.event_type == EventType::kNone);
-    CHECK(m.DedupeKey() == "18446744073709551615");
+    CHECK(m.DedupeKey() == "msg:zhangsan:18446744073709551615");
 }
 
 TEST_CASE("plain text nodes are accepted and entities in them decoded", "[unit]") {
@@ -186,7 +186,9 @@ TEST_CASE("dedupe keys", "[unit]") {
     m.event_key = "MENU_A";
     CHECK(m.DedupeKey() == "ev:zhangsan:1718006412:click::MENU_A");
     m.msg_id = "7381234567890120001";
-    CHECK(m.DedupeKey() == "7381234567890120001");
+    CHECK(m.DedupeKey() == "msg:zhangsan:7381234567890120001");
+    m.from_user = "lisi";  // the same MsgId from someone else is another message
+    CHECK(m.DedupeKey() == "msg:lisi:7381234567890120001");
 }
 
 TEST_CASE("malformed or incomplete XML is parse_xml, never a crash", "[unit]") {
