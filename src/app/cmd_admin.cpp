@@ -411,6 +411,27 @@ void AddAudit(CLI::App* admin, CliContext& ctx, const std::shared_ptr<AdminArgs>
     });
 }
 
+void AddReset(CLI::App* admin, CliContext& ctx, const std::shared_ptr<AdminArgs>& a) {
+    auto* rs = admin->add_subcommand("reset", "self-service password reset / unlock");
+    rs->require_subcommand(1);
+    auto* unlock = rs->add_subcommand(
+        "unlock",
+        "reopen self-service for a person closed after too many wrong codes (clears their "
+        "wrong codes of the last 24 h and those to their phone)");
+    unlock->add_option("USERID", a->userid, "WeCom UserID")->required();
+    OnRun(unlock, ctx, [a](const config::Config& cfg, store::Database& db) {
+        NoUsers users;
+        NoNotifier notifier;
+        SystemClock clock;
+        OpenSslRandom random;
+        reset::ResetService service(cfg.reset, cfg.server.public_url, db, nullptr, nullptr, users,
+                                    notifier, clock, random, Secret(""));
+        const int cleared = service.Reopen(a->userid);
+        std::cout << "self-service reopened for " << a->userid << " (" << cleared
+                  << " wrong code(s) cleared)\n";
+    });
+}
+
 json OutboxJson(const outbox::OutboxEntry& e) {
     auto body = json::parse(e.body, nullptr, false);
     return {{"id", e.id},
@@ -612,6 +633,7 @@ void AddAdminCommands(CLI::App& cli, CliContext& ctx) {
     AddTickets(admin, ctx, args);
     AddAudit(admin, ctx, args);
     AddOutbox(admin, ctx, args);
+    AddReset(admin, ctx, args);
     AddDb(admin, ctx, args);
     AddWecom(admin, ctx);
     AddDirectoryAdminCommands(*admin, ctx);

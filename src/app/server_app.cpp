@@ -86,7 +86,9 @@ void RegisterResetMetrics(reset::ResetService& reset) {
             {{{"event", "refused"}}, v(c.refused)},
             {{{"event", "password_set"}}, v(c.passwords_set)},
             {{{"event", "unlock"}}, v(c.unlocks)},
-            {{{"event", "directory_error"}}, v(c.directory_errors)}};
+            {{{"event", "directory_error"}}, v(c.directory_errors)},
+            {{{"event", "sms_budget_refused"}}, v(c.sms_budget_refused)},
+            {{{"event", "closed"}}, v(c.closed)}};
     });
 }
 

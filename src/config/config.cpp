@@ -708,7 +708,7 @@ void RequireFor(ObjReader& r, const std::string& key, bool missing, const std::s
 void ReadSms(ObjReader& r, SmsConfig& s, bool demo) {
     const bool has_provider =
         r.Enum("provider", s.provider, {"console", "webhook", "tencent", "aliyun"}, true);
-    r.Int("timeout_s", s.timeout_s, 1, 300);
+    r.Int("timeout_s", s.timeout_s, 1, 4);
     if (auto w = r.Child("webhook")) {
         w->Str("url", s.webhook.url);
         w->SecretStr("secret", s.webhook.secret);
@@ -833,8 +833,14 @@ void ReadReset(ObjReader& r, ResetConfig& c) {
     r.Int("link_ttl_s", c.link_ttl_s, 60, 24 * 3600);
     r.Int("min_length", c.min_length, 8, 128);
     r.Int("lock_min", c.lock_min, 1, 24 * 60);
+    r.Int("max_wrong_codes_per_day", c.max_wrong_codes_per_day, 1, 100);
+    r.Int("sms_budget_per_hour", c.sms_budget_per_hour, 1, 100000);
+    r.Int("sms_budget_per_day", c.sms_budget_per_day, 1, 1000000);
     if (c.max_sends_per_hour > c.max_sends_per_day) {
         r.Error("max_sends_per_hour", "must not exceed max_sends_per_day");
+    }
+    if (c.sms_budget_per_hour > c.sms_budget_per_day) {
+        r.Error("sms_budget_per_hour", "must not exceed sms_budget_per_day");
     }
     r.Finish();
 }

@@ -103,7 +103,8 @@ struct ResetService::Impl {
     std::shared_ptr<spdlog::logger> log = log::Get("reset");
 
     std::atomic<std::uint64_t> sms_sent{0}, sms_failed{0}, codes_ok{0}, codes_wrong{0}, locked{0},
-        refused{0}, passwords_set{0}, unlocks{0}, directory_errors{0};
+        refused{0}, passwords_set{0}, unlocks{0}, directory_errors{0}, budget_refused{0}, closed{0};
+    std::atomic<std::int64_t> budget_alerted_at{0};  // last budget alert (unix s), one per 5 min
 
     Impl(const config::ResetConfig& c, std::string url, store::Database& d,
          directory::Directory* di, sms::SmsSender* s, UserLookup& u, Notifier& n, Clock& cl,
@@ -193,6 +194,35 @@ struct ResetService::Impl {
             return std::nullopt;
         }
         return SessionFrom(st);
+    }
+
+    // Self-service closed after max_wrong_codes_per_day wrong codes by this user, or to this
+    // phone ("" = the user only), in the last 24 h: until the moment the count drops below
+    // the limit again; 0 when open.
+    std::int64_t ClosedUntil(SQLite::Database& c, const std::string& userid,
+                             const std::string& phone) {
+        SQLite::Statement st(c,
+                             "SELECT at FROM reset_wrong_codes WHERE cleared = 0 AND at > ?1 AND "
+                             "(userid = ?2 OR (?3 != '' AND phone = ?3)) ORDER BY at DESC "
+                             "LIMIT 1 OFFSET ?4");
+        st.bind(1, static_cast<std::int64_t>(Now() - 86400));
+        st.bind(2, userid);
+        st.bind(3, phone);
+        st.bind(4, cfg.max_wrong_codes_per_day - 1);
+        if (!st.executeStep()) {
+            return 0;
+        }
+        return st.getColumn(0).getInt64() + 86400;
+    }
+
+    ChatReply ClosedReply(SQLite::Database& c, const std::string& userid,
+                          const std::string& account, std::int64_t until, const char* step) {
+        AuditLog(c, userid, account, step, "refused", "closed after wrong codes in 24 h");
+        ++refused;
+        const auto hours = (until - Now() + 3599) / 3600;
+        return {"验证码错误次数过多，自助服务已关闭，请" + std::to_string(hours) +
+                    "小时后再试，或联系IT重新开通。",
+                true};
     }
 
     std::int64_t LockedUntil(SQLite::Database& c, const std::string& userid) {
@@ -352,9 +382,10 @@ struct ResetService::Impl {
     }
 
     // After the step that queued the code committed: the SMS, then its outcome in a short
-    // step of its own. A failed send does not count against the caps and is told to the user
-    // by app message (their chat reply already went out); it ends a new session, while a
-    // failed resend leaves the previous code valid.
+    // step of its own. A failed send still counts against the caps (an erroring gateway must
+    // not allow unlimited sends) and is told to the user by app message (their chat reply
+    // already went out); it ends a new session, while a failed resend leaves the previous
+    // code valid.
     void SendQueued(const sms::SmsMessage& m, const std::string& session_id,
                     const std::string& userid, const std::string& account, std::int64_t send_id,
                     const std::string& hash, const std::optional<PreviousCode>& previous) {
@@ -378,11 +409,11 @@ struct ResetService::Impl {
                          std::string(m.purpose) + " to " + sms::MaskPhone(m.phone_e164) + " via " +
                              sms->Name());
             } else {
+                // The attempt still counts toward cool-down, caps and the budget (reset_sends
+                // keeps it): a failing gateway must not turn into unlimited retries.
                 AuditLog(c, userid, account, "code_sent", "failed",
-                         sms->Name() + " " + sent.error().code);
-                SQLite::Statement del(c, "DELETE FROM reset_sends WHERE id = ?");
-                del.bind(1, send_id);
-                del.exec();
+                         sms->Name() + " " + sent.error().code + " (send " +
+                             std::to_string(send_id) + ")");
                 // Only while the session still waits for this very code.
                 SQLite::Statement st(c, previous
                                             ? "UPDATE reset_sessions SET code_hash = ?4, "
@@ -412,11 +443,50 @@ struct ResetService::Impl {
         }
     }
 
+    // The server-wide SMS budget (every attempt counts): past it nobody gets a code, and IT
+    // hears of it (an error log at most every 5 minutes, and the metric).
+    std::optional<std::string> BudgetRefusal(SQLite::Database& c, const std::string& userid,
+                                             const std::string& account) {
+        const std::int64_t now = Now();
+        auto sends_since = [&](std::int64_t since) {
+            SQLite::Statement st(c, "SELECT COUNT(*) FROM reset_sends WHERE sent_at > ?");
+            st.bind(1, since);
+            st.executeStep();
+            return st.getColumn(0).getInt64();
+        };
+        const char* window = nullptr;
+        std::int64_t budget = 0;
+        if (sends_since(now - 3600) >= cfg.sms_budget_per_hour) {
+            window = "hour";
+            budget = cfg.sms_budget_per_hour;
+        } else if (sends_since(now - 86400) >= cfg.sms_budget_per_day) {
+            window = "day";
+            budget = cfg.sms_budget_per_day;
+        }
+        if (window == nullptr) {
+            return std::nullopt;
+        }
+        ++budget_refused;
+        ++refused;
+        AuditLog(c, userid, account, "send", "refused", std::string("sms budget per ") + window);
+        if (const auto last = budget_alerted_at.load(); now - last >= 300) {
+            budget_alerted_at = now;
+            log->error(
+                "the SMS budget of {} codes per {} is used up: no codes are sent until it "
+                "frees — IT: check reset_audit for abuse, or raise reset.sms_budget_per_{}",
+                budget, window, window);
+        }
+        return "验证码短信发送量已达系统上限，请稍后再试，或联系IT处理。";
+    }
+
     // Cool-down and caps; the user text when refused.
     std::optional<std::string> SendRefusal(SQLite::Database& c, const std::string& userid,
                                            const std::string& account, const std::string& phone,
                                            std::int64_t* wait_s) {
         const std::int64_t now = Now();
+        if (auto refusal = BudgetRefusal(c, userid, account)) {
+            return refusal;
+        }
         const std::int64_t last = LastSend(c, userid, phone);
         if (last > 0 && now - last < cfg.resend_cooldown_s) {
             *wait_s = cfg.resend_cooldown_s - (now - last);
@@ -518,6 +588,9 @@ struct ResetService::Impl {
     ChatReply StartIn(SQLite::Database& c, const std::string& userid, Purpose purpose) {
         const std::string what = PurposeName(purpose);
         const std::int64_t now = Now();
+        if (const auto until = ClosedUntil(c, userid, ""); until > now) {
+            return ClosedReply(c, userid, "", until, "start");
+        }
         if (const auto until = LockedUntil(c, userid); until > now) {
             AuditLog(c, userid, "", "start", "refused", "locked");
             ++refused;
@@ -605,6 +678,10 @@ struct ResetService::Impl {
                      raw_mobile.empty() ? "no mobile on file" : "mobile not usable");
             ++refused;
             return end("你的账号未登记可用的手机号，无法自助" + what + "，请联系IT登记手机号。");
+        }
+        if (const auto until = ClosedUntil(c, userid, *phone); until > Now()) {
+            SetState(c, session_id, "failed");
+            return ClosedReply(c, userid, user.account, until, "start");
         }
         if (purpose == Purpose::kResetPassword) {
             if (auto r = IntervalRefusal(c, userid, user.account)) {
@@ -716,6 +793,28 @@ struct ResetService::Impl {
         if (s.code_hash.empty() || !ConstantTimeEquals(hash, s.code_hash)) {
             ++codes_wrong;
             const int attempts = s.attempts + 1;
+            SQLite::Statement wrong(c,
+                                    "INSERT INTO reset_wrong_codes(userid, phone, at) "
+                                    "VALUES (?, ?, ?)");
+            wrong.bind(1, s.userid);
+            wrong.bind(2, s.phone);
+            wrong.bind(3, now);
+            wrong.exec();
+            if (const auto until = ClosedUntil(c, s.userid, s.phone); until > now) {
+                // Over the 24 h limit, counted across sessions: a new session starts nowhere.
+                ++closed;
+                SQLite::Statement st(c,
+                                     "UPDATE reset_sessions SET state = 'locked', code_hash = '', "
+                                     "attempts = ?, locked_until = ?, updated_at = ? WHERE id = ?");
+                st.bind(1, attempts);
+                st.bind(2, until);
+                st.bind(3, now);
+                st.bind(4, s.id);
+                st.exec();
+                log->warn("self-service closed for user {} (account {}): {} wrong codes in 24 h",
+                          s.userid, s.account, cfg.max_wrong_codes_per_day);
+                return ClosedReply(c, s.userid, s.account, until, "verify");
+            }
             if (attempts >= cfg.max_attempts) {
                 ++locked;
                 SQLite::Statement st(c,
@@ -1099,6 +1198,28 @@ std::vector<AuditRow> ResetService::Audit(const std::string& userid_or_empty, in
     return rows;
 }
 
+int ResetService::Reopen(const std::string& userid) {
+    auto& im = *impl_;
+    store::StepTx tx(im.db, "wedesk_reset");
+    auto& c = tx.Conn();
+    SQLite::Statement st(c,
+                         "UPDATE reset_wrong_codes SET cleared = 1 WHERE cleared = 0 AND (userid = "
+                         "?1 OR phone IN (SELECT phone FROM reset_wrong_codes WHERE userid = ?1 "
+                         "AND phone != ''))");
+    st.bind(1, userid);
+    const int cleared = st.exec();
+    SQLite::Statement locks(c,
+                            "UPDATE reset_sessions SET locked_until = 0, updated_at = ?2 WHERE "
+                            "userid = ?1 AND locked_until > 0");
+    locks.bind(1, userid);
+    locks.bind(2, im.Now());
+    locks.exec();
+    im.AuditLog(c, userid, "", "admin_unlock", "ok",
+                std::to_string(cleared) + " wrong code(s) cleared");
+    tx.Commit();
+    return cleared;
+}
+
 ResetCounters ResetService::Counters() const {
     const auto& im = *impl_;
     ResetCounters c;
@@ -1111,6 +1232,8 @@ ResetCounters ResetService::Counters() const {
     c.passwords_set = im.passwords_set.load();
     c.unlocks = im.unlocks.load();
     c.directory_errors = im.directory_errors.load();
+    c.sms_budget_refused = im.budget_refused.load();
+    c.closed = im.closed.load();
     return c;
 }
 

@@ -14,12 +14,14 @@ extern const Migration kSchemaKbGeneration;  // 7: kb generation counter and tri
 
 extern const Migration kSchemaOutboxPendingUser;  // 8: outbox indexes for a fair pass
 extern const Migration kSchemaOutboxSealed;       // 9: sealed outbox bodies
+extern const Migration kSchemaResetLimits;        // 10: wrong codes per day, SMS budget index
+extern const Migration kSchemaResetLimits;        // 10: wrong codes per day, SMS budget index
 
 const std::vector<Migration>& Migrations() {
     static const std::vector<Migration> all = {
-        kSchemaCore,         kSchemaTickets,           kSchemaKb,
-        kSchemaReset,        kSchemaDirectory,         kSchemaOutbox,
-        kSchemaKbGeneration, kSchemaOutboxPendingUser, kSchemaOutboxSealed};
+        kSchemaCore,         kSchemaTickets,    kSchemaKb,           kSchemaReset,
+        kSchemaDirectory,    kSchemaOutbox,     kSchemaKbGeneration, kSchemaOutboxPendingUser,
+        kSchemaOutboxSealed, kSchemaResetLimits};
     return all;
 }
 

@@ -80,6 +80,7 @@ public:
                 return;
             }
             if (status_ != 200) {
+                ++failures_;
                 res.status = status_;
                 res.set_content(R"({"status":"error"})", "application/json");
                 return;
@@ -131,6 +132,11 @@ public:
         std::lock_guard lock(mu_);
         return bad_signatures_;
     }
+    /// Requests answered with the error status set by SetStatus.
+    std::size_t Failures() const {
+        std::lock_guard lock(mu_);
+        return failures_;
+    }
 
 private:
     httplib::Server server_;
@@ -138,6 +144,7 @@ private:
     int port_ = -1;
     mutable std::mutex mu_;
     int status_ = 200;
+    std::size_t failures_ = 0;
     std::chrono::milliseconds delay_{0};
     int bad_signatures_ = 0;
     std::vector<Sms> received_;
@@ -314,7 +321,7 @@ nlohmann::json Patch(const TestDirectoryServer& d, const SmsGateway& sms, bool a
     return {{"server", {{"public_url", std::string(kPublicUrl) + "/"}}},
             {"sms",
              {{"provider", "webhook"},
-              {"timeout_s", 5},
+              {"timeout_s", 4},
               {"webhook", {{"url", sms.Url()}, {"secret", kSmsSecret}}}}},
             {"directory", {{"kind", "ldap"}, {"ldap", LdapJson(d, ad)}}},
             {"reset", reset}};
@@ -771,7 +778,7 @@ TEST_CASE("reset e2e (slapd): directory down — at start, at verification, at t
 }
 
 TEST_CASE("reset e2e (slapd): SMS provider down (HTTP 500, then not listening)",
-          "[integration][reset]") {
+          "[integration][reset][security]") {
     auto dir = TestDirectoryServer::StartSlapd();
     SmsGateway sms;
     TestServer s(Patch(*dir, sms));
@@ -785,11 +792,21 @@ TEST_CASE("reset e2e (slapd): SMS provider down (HTTP 500, then not listening)",
     REQUIRE(told.size() == 1);
     CHECK_THAT(told[0], Catch::Contains("验证码短信发送失败"));
     CHECK(s.Count("reset_sessions", "state = 'code_sent'") == 0);
-    CHECK(s.Count("reset_sends") == 0);
+    CHECK(s.Count("reset_sends") == 1);  // the failed attempt counts
     CHECK(s.Count("reset_audit", "action = 'code_sent' AND outcome = 'failed'") == 1);
 
-    // A failed send does not count against the cool-down: the next try goes out at once, and
-    // the ended flow does not swallow the command.
+    // 20 more tries in a row while the gateway errors: the cool-down holds, no gateway call
+    // (it used to make one call per message, each answered "验证码已发送").
+    const auto calls = sms.Count() + sms.Failures();
+    for (int i = 0; i < 20; ++i) {
+        CHECK_THAT(Say(s, "alice", "重置密码"), Catch::Contains("发送过于频繁"));
+    }
+    CHECK(sms.Count() + sms.Failures() == calls);
+    CHECK(s.Count("reset_sends") == 1);
+
+    // After the cool-down the next try goes out, and the ended flow does not swallow the
+    // command.
+    s.clock().Advance(61s);
     sms.SetStatus(200);
     const std::string code = StartFlow(s, sms, "alice", "重置密码", "138****0001");
     sms.Stop();

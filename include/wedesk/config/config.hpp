@@ -111,7 +111,7 @@ struct SmsConfig {
     WebhookSmsConfig webhook;
     TencentSmsConfig tencent;
     AliyunSmsConfig aliyun;
-    int timeout_s = 10;
+    int timeout_s = 3;  ///< well under WeCom's 5 s; at most 4
 };
 
 struct LdapConfig {
@@ -144,6 +144,13 @@ struct ResetConfig {
     int link_ttl_s = 600;
     int min_length = 10;
     int lock_min = 15;  ///< flow locked this long after max_attempts wrong codes
+    /// Wrong codes per user, and per phone, in any 24 h: past it self-service stays closed
+    /// until the window passes or IT reopens it (wedesk admin reset unlock USERID).
+    int max_wrong_codes_per_day = 10;
+    /// Codes sent by the whole server (every attempt, failed ones too): past it nobody gets a
+    /// code and IT is alerted (log, wedesk_reset_sms_budget_refused_total).
+    int sms_budget_per_hour = 100;
+    int sms_budget_per_day = 500;
 };
 
 struct Config {

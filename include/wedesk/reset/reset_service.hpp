@@ -87,6 +87,8 @@ struct ResetCounters {
     std::uint64_t passwords_set = 0;
     std::uint64_t unlocks = 0;
     std::uint64_t directory_errors = 0;
+    std::uint64_t sms_budget_refused = 0;  ///< refused because the server-wide budget is used up
+    std::uint64_t closed = 0;  ///< self-service closed after too many wrong codes in 24 h
 };
 
 class ResetService final {
@@ -110,6 +112,11 @@ public:
     /// POST /reset/{token} with form fields password and confirm.
     WebPage SubmitForm(const std::string& token, const std::string& password,
                        const std::string& confirm);
+
+    /// IT reopens self-service for `userid` (wedesk admin reset unlock): their wrong codes, and
+    /// those to the phones their codes went to, no longer count; a locked session ends.
+    /// Returns how many wrong codes were cleared. Audited as admin_unlock.
+    int Reopen(const std::string& userid);
 
     /// Newest first; all users when `userid_or_empty` is empty.
     std::vector<AuditRow> Audit(const std::string& userid_or_empty, int limit);

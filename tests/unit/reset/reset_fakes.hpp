@@ -108,8 +108,10 @@ public:
     std::vector<Sent> sent;
     std::optional<Error> fail;
     std::function<void()> on_send;  // runs first in every Send
+    int calls = 0;                  // every Send, failed ones too
 
     Result<void> Send(const sms::SmsMessage& m) override {
+        ++calls;
         if (on_send) {
             on_send();
         }

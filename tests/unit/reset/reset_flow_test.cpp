@@ -10,6 +10,13 @@ using namespace wedesk;
 using namespace wedesk::testing;
 using reset::Purpose;
 
+namespace {
+
+/// A 6-digit code that is not the last one sent.
+std::string ReadyWrong(ResetEnv& env) { return ResetEnv::WrongCode(env.sms.LastCode()); }
+
+}  // namespace
+
 TEST_CASE("reset: start sends a code to the number on file and masks it", "[unit]") {
     ResetEnv env;
     auto r = env.svc->Start("alice", Purpose::kResetPassword);
@@ -276,8 +283,8 @@ TEST_CASE("reset: directory unavailable is a clear answer and changes nothing", 
     CHECK(env.svc->Counters().directory_errors == 2);
 }
 
-TEST_CASE("reset: SMS provider down - the employee is told by message and nothing counts as sent",
-          "[unit]") {
+TEST_CASE("reset: SMS provider down - told by message, and every attempt counts toward the caps",
+          "[unit][security]") {
     // The SMS goes out after the step committed (outside the write lock), so the chat reply
     // cannot know the outcome: a failure is reported by app message and ends the session.
     ResetEnv env;
@@ -289,20 +296,91 @@ TEST_CASE("reset: SMS provider down - the employee is told by message and nothin
     CHECK(env.notifier.texts[0].first == "alice");
     CHECK(Contains(env.notifier.texts[0].second, "短信发送失败"));
     CHECK(Contains(env.svc->Input("alice", "123456").text, "当前没有进行中的验证"));
-    env.sms.fail = Fail("rate_limited", "LimitExceeded.PhoneNumberDailyLimit");
-    (void)env.svc->Start("alice", Purpose::kResetPassword);
-    REQUIRE(env.notifier.texts.size() == 2);
-    CHECK(Contains(env.notifier.texts[1].second, "过于频繁"));
-    // Nothing counted as sent: no cool-down, the next try goes straight out.
+    // A failed attempt counts: asking again at once meets the cool-down, the gateway is spared
+    // (a failing gateway used to allow one send per message: SMS bombing).
+    CHECK(Contains(env.svc->Start("alice", Purpose::kResetPassword).text, "发送过于频繁"));
+    CHECK(env.sms.calls == 1);
+    // ... and the hourly cap: max_sends_per_hour attempts, failed or not, then refused.
+    for (int i = 1; i < env.cfg.max_sends_per_hour; ++i) {
+        env.Advance(env.cfg.resend_cooldown_s + 1);
+        (void)env.svc->Start("alice", Purpose::kResetPassword);
+    }
+    CHECK(env.sms.calls == env.cfg.max_sends_per_hour);
+    env.Advance(env.cfg.resend_cooldown_s + 1);
+    CHECK(Contains(env.svc->Start("alice", Purpose::kResetPassword).text, "每小时上限"));
+    CHECK(env.sms.calls == env.cfg.max_sends_per_hour);
     env.sms.fail.reset();
+    env.Advance(3600);
     CHECK_FALSE(env.svc->Start("alice", Purpose::kResetPassword).flow_done);
     CHECK(env.sms.sent.size() == 1);
     CHECK(env.svc->InFlow("alice"));
     CHECK(env.directory.Unchanged());
     const auto c = env.svc->Counters();
-    CHECK(c.sms_failed == 2);
+    CHECK(c.sms_failed == static_cast<std::uint64_t>(env.cfg.max_sends_per_hour));
     CHECK(c.sms_sent == 1);
     CHECK(env.HasAudit("code_sent", "failed"));
+}
+
+TEST_CASE("reset: the server-wide SMS budget stops codes for everyone and is reported",
+          "[unit][security]") {
+    ResetEnv env;
+    env.cfg.sms_budget_per_hour = 2;
+    env.Rebuild();
+    for (const char* who : {"u1", "u2", "u3"}) {
+        env.users.users[who] = {who, std::string("1380000010") + who[1]};
+        env.directory.Add(who, std::nullopt);
+    }
+    CHECK(Contains(env.svc->Start("u1", Purpose::kResetPassword).text, "验证码已发送"));
+    CHECK(Contains(env.svc->Start("u2", Purpose::kResetPassword).text, "验证码已发送"));
+    CHECK(Contains(env.svc->Start("u3", Purpose::kResetPassword).text, "系统上限"));
+    CHECK(env.sms.calls == 2);
+    CHECK(env.svc->Counters().sms_budget_refused == 1);
+    env.Advance(3601);
+    CHECK(Contains(env.svc->Start("u3", Purpose::kResetPassword).text, "验证码已发送"));
+}
+
+TEST_CASE("reset: wrong codes count per user and phone over 24 h, across sessions",
+          "[unit][security]") {
+    ResetEnv env;
+    env.cfg.max_attempts = 4;
+    env.cfg.max_wrong_codes_per_day = 6;
+    env.Rebuild();
+    auto wrong_codes = [&](int n) {
+        std::string last;
+        for (int i = 0; i < n; ++i) {
+            last = env.svc->Input("alice", ReadyWrong(env)).text;
+        }
+        return last;
+    };
+    REQUIRE_FALSE(env.svc->Start("alice", Purpose::kResetPassword).flow_done);
+    CHECK(Contains(wrong_codes(3), "还可尝试1次"));
+    // A new session used to start again at 0 wrong codes.
+    env.Advance(61);
+    REQUIRE_FALSE(env.svc->Start("alice", Purpose::kResetPassword).flow_done);
+    CHECK(Contains(wrong_codes(2), "还可尝试"));
+    const std::string closed = wrong_codes(1);  // the 6th in 24 h
+    CHECK(Contains(closed, "自助服务已关闭"));
+    CHECK(Contains(closed, "联系IT重新开通"));
+    CHECK_FALSE(env.svc->InFlow("alice"));
+    env.Advance(3600);
+    CHECK(Contains(env.svc->Start("alice", Purpose::kResetPassword).text, "自助服务已关闭"));
+    CHECK(env.svc->Counters().closed == 1);
+    // IT reopens it.
+    CHECK(env.svc->Reopen("alice") == 6);
+    CHECK(env.HasAudit("admin_unlock", "ok"));
+    CHECK(Contains(env.svc->Start("alice", Purpose::kResetPassword).text, "验证码已发送"));
+    SECTION("or the window passes") {
+        ResetEnv other;
+        other.cfg.max_wrong_codes_per_day = 2;
+        other.Rebuild();
+        REQUIRE_FALSE(other.svc->Start("alice", Purpose::kResetPassword).flow_done);
+        (void)other.svc->Input("alice", ReadyWrong(other));
+        CHECK(Contains(other.svc->Input("alice", ReadyWrong(other)).text, "自助服务已关闭"));
+        other.Advance(86400 - 120);
+        CHECK(Contains(other.svc->Start("alice", Purpose::kResetPassword).text, "已关闭"));
+        other.Advance(121);
+        CHECK(Contains(other.svc->Start("alice", Purpose::kResetPassword).text, "验证码已发送"));
+    }
 }
 
 TEST_CASE("reset: a resend that cannot be sent leaves the previous code valid", "[unit]") {
