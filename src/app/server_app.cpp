@@ -57,6 +57,9 @@ public:
         }
         return {u->account, u->mobile};
     }
+    std::vector<std::string> OwnersOf(const std::string& account) override {
+        return store::UserRepository(db_).OwnersOf(account);
+    }
 
 private:
     store::Database& db_;

@@ -836,6 +836,7 @@ void ReadReset(ObjReader& r, ResetConfig& c) {
     r.Int("max_wrong_codes_per_day", c.max_wrong_codes_per_day, 1, 100);
     r.Int("sms_budget_per_hour", c.sms_budget_per_hour, 1, 100000);
     r.Int("sms_budget_per_day", c.sms_budget_per_day, 1, 1000000);
+    r.Bool("allow_imported_mobile", c.allow_imported_mobile);
     if (c.max_sends_per_hour > c.max_sends_per_day) {
         r.Error("max_sends_per_hour", "must not exceed max_sends_per_day");
     }

@@ -3,6 +3,7 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 
+#include <algorithm>
 #include <functional>
 #include <optional>
 
@@ -507,6 +508,22 @@ struct ResetService::Impl {
         return std::nullopt;
     }
 
+    // A change to `account` is told to the requester and to everyone the user mapping names as
+    // its owner (a wrong mapping must not change someone's password unnoticed).
+    void NotifyOwners(const std::string& requester, const std::string& account,
+                      const std::string& text) {
+        std::vector<std::string> to{text::AsciiLower(requester)};
+        for (auto& owner : users.OwnersOf(account)) {
+            owner = text::AsciiLower(owner);
+            if (std::find(to.begin(), to.end(), owner) == to.end()) {
+                to.push_back(owner);
+            }
+        }
+        for (const auto& u : to) {
+            notifier.SendText(u, text);
+        }
+    }
+
     // ------------------------------------------------------------------ directory calls
 
     // Registers `call` to run once the calling step has committed (on the server's external
@@ -664,32 +681,39 @@ struct ResetService::Impl {
             }
             return end(DirectoryText(acct.error(), user.account, what));
         }
+        // From here on the account as the directory spells it: the interval, the audit and
+        // the session (so a case variant in the import is the same account).
+        const std::string account = acct->account.empty() ? user.account : acct->account;
         if (acct->is_protected) {
-            AuditLog(c, userid, user.account, "start", "refused", "protected account");
+            AuditLog(c, userid, account, "start", "refused", "protected account");
             ++refused;
-            return end("账号 " + user.account + " 为受保护账号，不能自助" + what +
-                       "，请联系IT处理。");
+            return end("账号 " + account + " 为受保护账号，不能自助" + what + "，请联系IT处理。");
         }
-        const std::string raw_mobile =
-            !user.mobile.empty() ? user.mobile : acct->mobile.value_or("");
+        // The directory's mobile (mobile_attr) is the number of record; an imported one only
+        // stands in where the directory has none and allow_imported_mobile says so (an
+        // import must not be able to redirect someone's code).
+        std::string raw_mobile = acct->mobile.value_or("");
+        if (raw_mobile.empty() && cfg.allow_imported_mobile) {
+            raw_mobile = user.mobile;
+        }
         auto phone = sms::NormalizePhone(raw_mobile);
         if (raw_mobile.empty() || !phone) {
-            AuditLog(c, userid, user.account, "start", "refused",
+            AuditLog(c, userid, account, "start", "refused",
                      raw_mobile.empty() ? "no mobile on file" : "mobile not usable");
             ++refused;
             return end("你的账号未登记可用的手机号，无法自助" + what + "，请联系IT登记手机号。");
         }
         if (const auto until = ClosedUntil(c, userid, *phone); until > Now()) {
             SetState(c, session_id, "failed");
-            return ClosedReply(c, userid, user.account, until, "start");
+            return ClosedReply(c, userid, account, until, "start");
         }
         if (purpose == Purpose::kResetPassword) {
-            if (auto r = IntervalRefusal(c, userid, user.account)) {
+            if (auto r = IntervalRefusal(c, userid, account)) {
                 return end(*r);
             }
         }
         std::int64_t wait = 0;
-        if (auto refusal = SendRefusal(c, userid, user.account, *phone, &wait)) {
+        if (auto refusal = SendRefusal(c, userid, account, *phone, &wait)) {
             return end(*refusal);
         }
         // The code supersedes any earlier session still waiting for one.
@@ -701,20 +725,21 @@ struct ResetService::Impl {
         old.bind(2, userid);
         old.bind(3, session_id);
         old.exec();
-        const std::string hash = QueueCode(c, session_id, userid, user.account, *phone, purpose);
+        const std::string hash = QueueCode(c, session_id, userid, account, *phone, purpose);
         const std::int64_t now = Now();
         SQLite::Statement st(c,
                              "UPDATE reset_sessions SET phone = ?, state = 'code_sent', "
-                             "code_hash = ?, code_expires_at = ?, expires_at = ?, updated_at = ? "
-                             "WHERE id = ?");
+                             "code_hash = ?, code_expires_at = ?, expires_at = ?, updated_at = ?, "
+                             "account = ? WHERE id = ?");
         st.bind(1, *phone);
         st.bind(2, hash);
         st.bind(3, static_cast<std::int64_t>(now + cfg.code_ttl_s));
         st.bind(4, SessionEnd(now));
         st.bind(5, now);
-        st.bind(6, session_id);
+        st.bind(6, account);
+        st.bind(7, session_id);
         st.exec();
-        AuditLog(c, userid, user.account, "start", "ok", PurposeKey(purpose));
+        AuditLog(c, userid, account, "start", "ok", PurposeKey(purpose));
         return ChatReply{"验证码已发送至 " + sms::MaskPhone(*phone) + "，" +
                              Minutes(cfg.code_ttl_s) + "分钟内有效。" + kCodeHint,
                          false};
@@ -897,8 +922,9 @@ struct ResetService::Impl {
         ++unlocks;
         SetState(c, s.id, "done");
         AuditLog(c, s.userid, s.account, "unlock", "ok");
-        notifier.SendText(s.userid, "你的域账号 " + s.account +
-                                        " 刚刚通过企业微信自助服务完成了解锁。" + kConfirmTail);
+        NotifyOwners(
+            s.userid, s.account,
+            "你的域账号 " + s.account + " 刚刚通过企业微信自助服务完成了解锁。" + kConfirmTail);
         return ChatReply{
             "账号 " + s.account + " 已解锁，现在可以重新登录了。如忘记密码，可发送 重置密码。",
             true};
@@ -921,9 +947,9 @@ struct ResetService::Impl {
         ++passwords_set;
         SetState(c, s.id, "done");
         AuditLog(c, s.userid, s.account, "temp_password_set", "ok", "must change at next logon");
-        notifier.SendText(s.userid, "你的域账号 " + s.account +
-                                        " 的密码刚刚通过企业微信自助服务完成了重置。" +
-                                        kConfirmTail);
+        NotifyOwners(s.userid, s.account,
+                     "你的域账号 " + s.account + " 的密码刚刚通过企业微信自助服务完成了重置。" +
+                         kConfirmTail);
         return ChatReply{"密码已重置。账号：" + s.account + "\n临时密码：" + pw +
                              "\n请尽快用它登录，系统会要求你设置新密码。请勿转发此消息。",
                          true, true};
@@ -1160,9 +1186,9 @@ WebPage ResetService::SubmitForm(const std::string& token, const std::string& pa
         ++im.passwords_set;
         im.SetState(c, t->session_id, "done");
         im.AuditLog(c, t->userid, t->account, "password_set", "ok", "via link");
-        im.notifier.SendText(t->userid, "你的域账号 " + t->account +
-                                            " 的密码刚刚通过企业微信自助服务完成了修改。" +
-                                            kConfirmTail);
+        im.NotifyOwners(t->userid, t->account,
+                        "你的域账号 " + t->account + " 的密码刚刚通过企业微信自助服务完成了修改。" +
+                            kConfirmTail);
         tx.Commit();
         return {200, page::Message("密码已修改",
                                    "账号 " + t->account + " 的密码已修改成功，请使用新密码登录。")};

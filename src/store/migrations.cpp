@@ -16,12 +16,13 @@ extern const Migration kSchemaOutboxPendingUser;  // 8: outbox indexes for a fai
 extern const Migration kSchemaOutboxSealed;       // 9: sealed outbox bodies
 extern const Migration kSchemaResetLimits;        // 10: wrong codes per day, SMS budget index
 extern const Migration kSchemaResetLimits;        // 10: wrong codes per day, SMS budget index
+extern const Migration kSchemaUsersAccount;       // 11: one user per directory account
 
 const std::vector<Migration>& Migrations() {
     static const std::vector<Migration> all = {
-        kSchemaCore,         kSchemaTickets,    kSchemaKb,           kSchemaReset,
-        kSchemaDirectory,    kSchemaOutbox,     kSchemaKbGeneration, kSchemaOutboxPendingUser,
-        kSchemaOutboxSealed, kSchemaResetLimits};
+        kSchemaCore,         kSchemaTickets,     kSchemaKb,           kSchemaReset,
+        kSchemaDirectory,    kSchemaOutbox,      kSchemaKbGeneration, kSchemaOutboxPendingUser,
+        kSchemaOutboxSealed, kSchemaResetLimits, kSchemaUsersAccount};
     return all;
 }
 

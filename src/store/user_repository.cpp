@@ -296,6 +296,20 @@ std::optional<User> UserRepository::Find(const std::string& userid) {
 
 std::vector<User> UserRepository::List() { return Query("", {}, "u.userid"); }
 
+std::vector<std::string> UserRepository::OwnersOf(const std::string& account) {
+    std::vector<std::string> out;
+    if (account.empty()) {
+        return out;
+    }
+    auto q =
+        db_.Prepare("SELECT userid FROM users WHERE lower(account) = lower(?) ORDER BY userid");
+    q->bind(1, account);
+    while (q->executeStep()) {
+        out.push_back(q->getColumn(0).getString());
+    }
+    return out;
+}
+
 std::vector<User> UserRepository::OnDutyInGroup(const std::string& group) {
     return Query(
         "u.on_duty = 1 AND EXISTS (SELECT 1 FROM user_groups g WHERE g.userid = u.userid AND "
@@ -396,6 +410,8 @@ Result<ImportReport> UserRepository::ImportCsv(const std::string& csv_text, std:
         }
         if (header_ok) {
             std::map<std::string, int> first_line;
+            // One person per directory account, whatever the spelling: "DAVE" is dave's.
+            std::map<std::string, std::pair<std::string, int>> account_owner;
             for (std::size_t r = 1; r < records.size(); ++r) {
                 auto row = ValidateRow(records[r], column_of, errors);
                 if (!row) {
@@ -407,6 +423,18 @@ Result<ImportReport> UserRepository::ImportCsv(const std::string& csv_text, std:
                                      row->user.userid + " (also on line " +
                                      std::to_string(it->second) + ")");
                     continue;
+                }
+                if (!row->user.account.empty()) {
+                    const auto [owner, first] =
+                        account_owner.emplace(text::AsciiLower(row->user.account),
+                                              std::make_pair(row->user.userid, row->line));
+                    if (!first) {
+                        errors.push_back("line " + std::to_string(row->line) + ": account " +
+                                         row->user.account + " is already mapped to " +
+                                         owner->second.first + " (line " +
+                                         std::to_string(owner->second.second) + ")");
+                        continue;
+                    }
                 }
                 rows.push_back(std::move(*row));
             }
@@ -431,6 +459,41 @@ Result<ImportReport> UserRepository::ImportCsv(const std::string& csv_text, std:
     try {
         WriteTx tx(db_);
         auto& conn = tx.Conn();
+        // Accounts held by people this file does not remap (the unique index would refuse
+        // them too, but without naming the line).
+        {
+            std::map<std::string, std::string> new_account;  // userid -> lower(account)
+            for (const auto& row : rows) {
+                new_account[row.user.userid] = text::AsciiLower(row.user.account);
+            }
+            SQLite::Statement held(conn,
+                                   "SELECT userid FROM users WHERE lower(account) = lower(?) "
+                                   "AND userid != ?");
+            for (const auto& row : rows) {
+                if (row.user.account.empty()) {
+                    continue;
+                }
+                held.reset();
+                held.bind(1, row.user.account);
+                held.bind(2, row.user.userid);
+                while (held.executeStep()) {
+                    const std::string other = held.getColumn(0).getString();
+                    const auto remap = new_account.find(other);
+                    if (remap == new_account.end() ||
+                        remap->second == text::AsciiLower(row.user.account)) {
+                        errors.push_back("line " + std::to_string(row.line) + ": account " +
+                                         row.user.account + " is already mapped to " + other);
+                    }
+                }
+            }
+            if (!errors.empty()) {
+                std::string message;
+                for (const auto& e : errors) {
+                    message += (message.empty() ? "" : "\n") + e;
+                }
+                return Fail("invalid", message);
+            }
+        }
         SQLite::Statement insert(conn,
                                  "INSERT INTO users (userid, name, mobile, account, department, "
                                  "role, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");

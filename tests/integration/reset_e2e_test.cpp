@@ -837,7 +837,9 @@ TEST_CASE("reset e2e (samba ad): link reset, temporary password, unlock, protect
     std::vector<std::string> secrets;
     {
         SmsGateway sms;
-        TestServer s(Patch(*dir, sms, true));
+        // Only alice has a mobile in AD: the others' come from the import, which this tenant
+        // allows (reset.allow_imported_mobile).
+        TestServer s(Patch(*dir, sms, true, {{"allow_imported_mobile", true}}));
         s.ImportUsers(kAdUsers);
 
         // Link mode: alice's mobile comes from AD.
@@ -884,7 +886,8 @@ TEST_CASE("reset e2e (samba ad): link reset, temporary password, unlock, protect
     }
     {
         SmsGateway sms;
-        TestServer s(Patch(*dir, sms, true, {{"mode", "temp_password"}}));
+        TestServer s(
+            Patch(*dir, sms, true, {{"mode", "temp_password"}, {"allow_imported_mobile", true}}));
         s.ImportUsers(kAdUsers);
         const std::string code = StartFlow(s, sms, "dave", "重置密码", "138****0004");
         const std::string reply = Say(s, "dave", code);
@@ -976,4 +979,24 @@ TEST_CASE("reset e2e (slapd): a frozen directory holds up nobody — the outcome
     // Thawed, the next try goes through as usual, all in the passive reply.
     ::kill(pid, SIGCONT);
     (void)StartFlow(s, sms, "alice", "重置密码", "138****0001");
+}
+
+TEST_CASE("reset e2e (slapd): an import mapping someone to another's account cannot take it over",
+          "[integration][reset][security]") {
+    auto dir = TestDirectoryServer::StartSlapd();
+    SmsGateway sms;
+    TestServer s(Patch(*dir, sms));
+    // dave is not imported; mallory's row names his account, in capitals, with her own mobile.
+    s.ImportUsers(
+        "userid,name,mobile,account,department,role,groups\n"
+        "mallory,Mallory,13900000009,DAVE,Sales,employee,\n");
+    // The code goes to the directory's number for dave, not to the imported one.
+    CHECK_THAT(Say(s, "mallory", "重置密码"), Catch::Contains("验证码已发送至 138****0004"));
+    REQUIRE(sms.Count() == 1);
+    CHECK(sms.Received()[0].phone == "+8613800000004");
+    // Guessing is capped and the password is untouched.
+    CHECK_THAT(Say(s, "mallory", "000000"), Catch::Contains("验证码不正确"));
+    CHECK(Bind(*dir, SlapdDn("dave"), kSlapdOldPw) == LDAP_SUCCESS);
+    // The audit names the account as the directory spells it.
+    CHECK(s.Count("reset_audit", "account = 'dave' AND action = 'start' AND outcome = 'ok'") == 1);
 }

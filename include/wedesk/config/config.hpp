@@ -151,6 +151,9 @@ struct ResetConfig {
     /// code and IT is alerted (log, wedesk_reset_sms_budget_refused_total).
     int sms_budget_per_hour = 100;
     int sms_budget_per_day = 500;
+    /// Use the imported mobile when the directory has none for the account (off: the code
+    /// goes only to the directory's number of record).
+    bool allow_imported_mobile = false;
 };
 
 struct Config {

@@ -64,6 +64,8 @@ class UserLookup {
 public:
     virtual ~UserLookup() = default;
     virtual UserInfo Find(const std::string& userid) = 0;
+    /// The WeCom users mapped to directory `account`: told when its password or lock changes.
+    virtual std::vector<std::string> OwnersOf(const std::string& /*account*/) { return {}; }
 };
 
 /// One row of reset_audit.

@@ -45,6 +45,9 @@ public:
     std::optional<User> Find(const std::string& userid);
     /// Everyone, ordered by userid.
     std::vector<User> List();
+    /// The userids mapped to directory `account` (compared case-insensitively; at most one
+    /// since migration 11, but read as a list).
+    std::vector<std::string> OwnersOf(const std::string& account);
 
     /// Upserts every row of the CSV in one transaction, or nothing: any bad row fails the
     /// whole file with an "invalid" error listing every problem as "line N: ..." (one per

@@ -28,7 +28,7 @@ struct ResetEnv {
     explicit ResetEnv(const std::string& mode = "link") {
         cfg.mode = mode;
         users.users["alice"] = {"alice", "13800000001"};
-        directory.Add("alice", "+86 139 0000 0002");
+        directory.Add("alice", "+86 138 0000 0001");  // the number of record
         Rebuild();
     }
     void Rebuild(bool with_dir = true, bool with_sms = true) {

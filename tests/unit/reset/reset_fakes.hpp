@@ -147,9 +147,14 @@ public:
 class FakeUserLookup final : public reset::UserLookup {
 public:
     std::map<std::string, reset::UserInfo> users;
+    std::map<std::string, std::vector<std::string>> owners;  // account -> userids
     reset::UserInfo Find(const std::string& userid) override {
         auto it = users.find(userid);
         return it == users.end() ? reset::UserInfo{} : it->second;
+    }
+    std::vector<std::string> OwnersOf(const std::string& account) override {
+        auto it = owners.find(account);
+        return it == owners.end() ? std::vector<std::string>{} : it->second;
     }
 };
 

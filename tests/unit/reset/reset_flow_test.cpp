@@ -26,7 +26,7 @@ TEST_CASE("reset: start sends a code to the number on file and masks it", "[unit
     CHECK(Contains(r.text, "回复 重发"));
     CHECK(Contains(r.text, "回复 取消"));
     REQUIRE(env.sms.sent.size() == 1);
-    CHECK(env.sms.sent[0].phone == "+8613800000001");  // imported users win over the directory
+    CHECK(env.sms.sent[0].phone == "+8613800000001");
     CHECK(env.sms.sent[0].purpose == "reset_password");
     CHECK(env.sms.LastCode().size() == 6);
     CHECK_FALSE(Contains(r.text, env.sms.LastCode()));
@@ -328,7 +328,7 @@ TEST_CASE("reset: the server-wide SMS budget stops codes for everyone and is rep
     env.Rebuild();
     for (const char* who : {"u1", "u2", "u3"}) {
         env.users.users[who] = {who, std::string("1380000010") + who[1]};
-        env.directory.Add(who, std::nullopt);
+        env.directory.Add(who, std::string("1380000010") + who[1]);
     }
     CHECK(Contains(env.svc->Start("u1", Purpose::kResetPassword).text, "验证码已发送"));
     CHECK(Contains(env.svc->Start("u2", Purpose::kResetPassword).text, "验证码已发送"));
@@ -544,4 +544,55 @@ TEST_CASE("reset: with the directory's circuit open, nothing is queued and no co
     auto ok = env.svc->Input("alice", code);  // the same code still works
     CHECK(Contains(ok.text, "已解锁"));
     CHECK(env.directory.unlocks.size() == 1);
+}
+
+TEST_CASE("reset: the code goes to the directory's number, never to an imported one by default",
+          "[unit][security]") {
+    ResetEnv env;
+    env.users.users["alice"] = {"alice", "13999999999"};  // an import pointing elsewhere
+    auto r = env.svc->Start("alice", Purpose::kResetPassword);
+    CHECK(Contains(r.text, "138****0001"));
+    REQUIRE(env.sms.sent.size() == 1);
+    CHECK(env.sms.sent[0].phone == "+8613800000001");
+    SECTION("a directory without a mobile: refused, unless allow_imported_mobile") {
+        env.directory.Add("alice", std::nullopt);
+        env.Advance(3600);
+        CHECK(
+            Contains(env.svc->Start("alice", Purpose::kResetPassword).text, "未登记可用的手机号"));
+        env.cfg.allow_imported_mobile = true;
+        env.Rebuild();
+        env.Advance(3600);
+        CHECK(Contains(env.svc->Start("alice", Purpose::kResetPassword).text, "139****9999"));
+    }
+}
+
+TEST_CASE("reset: the account as the directory spells it — interval, audit and owners' notice",
+          "[unit][security]") {
+    ResetEnv env("temp_password");
+    // mallory's import maps her to "ALICE": the directory finds alice (case-insensitive).
+    env.users.users["mallory"] = {"ALICE", ""};
+    env.users.owners["alice"] = {"alice"};
+    env.directory.Add("ALICE", std::nullopt);
+    env.directory.accounts["ALICE"].account = "alice";
+    env.directory.accounts["ALICE"].mobile = "+8613800000009";
+    REQUIRE_FALSE(env.svc->Start("mallory", Purpose::kResetPassword).flow_done);
+    auto done = env.svc->Input("mallory", env.sms.LastCode());
+    CHECK(Contains(done.text, "账号：alice"));
+    // The real owner hears of it, not only the requester.
+    bool owner_told = false;
+    for (const auto& [to, text] : env.notifier.texts) {
+        owner_told = owner_told || (to == "alice" && Contains(text, "alice"));
+    }
+    CHECK(owner_told);
+    CHECK(env.HasAudit("temp_password_set", "ok"));
+    for (const auto& row : env.svc->Audit("mallory", 10)) {
+        if (row.action == "temp_password_set") {
+            CHECK(row.account == "alice");
+        }
+    }
+    // The interval applies to the account, however it is spelled.
+    env.users.users["alice"] = {"alice", ""};
+    env.directory.accounts["alice"].mobile = "+8613800000001";
+    env.Advance(61);
+    CHECK(Contains(env.svc->Start("alice", Purpose::kResetPassword).text, "刚刚重置过密码"));
 }

@@ -145,7 +145,7 @@ TEST_CASE("link: a second link for the same account within the interval is refus
 TEST_CASE("link: page text is HTML-escaped", "[unit]") {
     ResetEnv env;
     env.users.users["eve"] = {"e<v>e&\"x", "13500000006"};
-    env.directory.Add("e<v>e&\"x", std::nullopt);
+    env.directory.Add("e<v>e&\"x", "13500000006");
     const std::string token = LinkFor(env, "eve");
     auto page = env.svc->ShowForm(token);
     REQUIRE(page.status == 200);

@@ -52,7 +52,7 @@ TEST_CASE("no code — token or password reaches the SQLite files or the audit",
         env.cfg.mode = "temp_password";
         env.Rebuild();
         env.users.users["bob"] = {"bob", "13700000007"};
-        env.directory.Add("bob", std::nullopt);
+        env.directory.Add("bob", "13700000007");
         (void)env.svc->Start("bob", Purpose::kResetPassword);
         secrets.push_back(env.sms.LastCode());
         REQUIRE(env.svc->Input("bob", env.sms.LastCode()).sensitive);

@@ -1,3 +1,5 @@
+#include <SQLiteCpp/Database.h>
+
 #include <catch2/catch.hpp>
 #include <memory>
 #include <string>
@@ -235,4 +237,33 @@ TEST_CASE("users survive reopening the database", "[unit]") {
     REQUIRE(a);
     CHECK(a->on_duty);
     CHECK(a->groups == std::vector<std::string>{"g"});
+}
+
+TEST_CASE("one person per directory account, whatever the spelling", "[unit][security]") {
+    Fixture f;
+    // In one file: "DAVE" is dave's account.
+    const auto in_file =
+        ImportError(f.users, kHeader +
+                                 "dave,Dave,,dave,Sales,employee,\n"
+                                 "mallory,Mallory,13900000009,DAVE,Sales,employee,\n");
+    CHECK_THAT(in_file, Contains("line 3: account DAVE is already mapped to dave (line 2)"));
+    CHECK(f.users.List().empty());
+    // Against people already imported and not remapped by the file.
+    REQUIRE(f.users.ImportCsv(kHeader + "dave,Dave,,dave,Sales,employee,\n", 100).ok());
+    const auto later =
+        ImportError(f.users, kHeader + "mallory,Mallory,13900000009,Dave,Sales,employee,\n");
+    CHECK_THAT(later, Contains("line 2: account Dave is already mapped to dave"));
+    CHECK_FALSE(f.users.Find("mallory"));
+    // Moving an account from one person to another in the same file is fine.
+    auto moved = f.users.ImportCsv(kHeader +
+                                       "dave,Dave,,dave-old,Sales,employee,\n"
+                                       "david,David,,dave,Sales,employee,\n",
+                                   200);
+    REQUIRE(moved.ok());
+    CHECK(f.users.OwnersOf("DAVE") == std::vector<std::string>{"david"});
+    // The database refuses a second mapping however it gets there.
+    store::WriteTx tx(*f.db);
+    CHECK_THROWS(tx.Conn().exec(
+        "INSERT INTO users (userid, account, created_at, updated_at) VALUES ('eve', 'DAVID', 1, 1)"
+        " , ('eve2', 'dAvE', 1, 1)"));
 }
