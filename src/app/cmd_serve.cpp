@@ -34,6 +34,7 @@ void WarnDemoSettings(const config::Config& cfg) {
         log->warn("DEMO ONLY: passwords live in a local table (directory.kind=local)");
     }
     if (cfg.server.public_url.starts_with("http://")) {
+        // Accepted by the configuration only in demo mode or on loopback (tests).
         log->warn("server.public_url is plain http: reset links must be served over https");
     }
 }

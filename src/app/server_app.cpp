@@ -403,8 +403,9 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& confi
             return http::Page{p.status, p.html};
         };
         routes.reset_submit = [reset, worker](const std::string& token, const std::string& pw,
-                                              const std::string& confirm) {
-            const auto p = reset->SubmitForm(token, pw, confirm);
+                                              const std::string& confirm,
+                                              const std::string& nonce) {
+            const auto p = reset->SubmitForm(token, pw, confirm, nonce);
             worker->Kick();  // the confirmation message
             return http::Page{p.status, p.html};
         };

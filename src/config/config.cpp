@@ -373,6 +373,22 @@ bool IsHttpUrl(const std::string& s) {
     return false;
 }
 
+// Plain http is acceptable only in demo mode or to this very host (a relay on loopback):
+// anything else would carry reset links or SMS codes across the network in clear.
+bool PlainHttpAllowed(const std::string& url, bool demo) {
+    if (demo || url.rfind("http://", 0) != 0) {
+        return true;
+    }
+    std::string host = url.substr(7);
+    host = host.substr(0, host.find_first_of("/?#"));
+    if (host.rfind('[', 0) == 0) {
+        host = host.substr(0, host.find(']') + 1);
+    } else {
+        host = host.substr(0, host.find(':'));
+    }
+    return host == "127.0.0.1" || host == "localhost" || host == "[::1]";
+}
+
 std::string StripTrailingSlashes(std::string s) {
     while (!s.empty() && s.back() == '/') {
         s.pop_back();
@@ -460,6 +476,9 @@ void ReadServer(ObjReader& r, ServerConfig& s) {
     r.Int("keepalive_timeout_s", s.keepalive_timeout_s, 1, 3600);
     r.Int("request_timeout_s", s.request_timeout_s, 1, 600);
     r.Bool("demo", s.demo);
+    if (!s.public_url.empty() && !PlainHttpAllowed(s.public_url, s.demo)) {
+        r.Error("public_url", "must be https:// (plain http only with server.demo = true)");
+    }
     r.Finish();
 }
 
@@ -717,6 +736,10 @@ void ReadSms(ObjReader& r, SmsConfig& s, bool demo) {
             RequireFor(*w, "secret", s.webhook.secret.empty(), "for provider webhook");
             if (!s.webhook.url.empty() && !IsHttpUrl(s.webhook.url)) {
                 w->Error("url", "must start with http:// or https://");
+            } else if (!PlainHttpAllowed(s.webhook.url, demo)) {
+                w->Error("url",
+                         "must be https:// (plain http only to 127.0.0.1 or with "
+                         "server.demo = true): the request carries the code");
             }
         }
         w->Finish();

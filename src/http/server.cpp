@@ -66,6 +66,7 @@ struct Response {
     std::string content_type = "text/plain";
     std::string body;
     bool no_store = false;
+    bool page = false;   ///< an HTML page: sent with the browser security headers
     bool close = false;  ///< close the connection after this response
 };
 
@@ -325,13 +326,22 @@ private:
                     [show = routes.reset_show, token] { return PageResponse(show(token)); });
             }
             if (method == bhttp::verb::post && routes.reset_submit) {
+                // Fields come from a form body only, never from the URL (a password in a query
+                // string ends up in logs and history).
+                const auto type = std::string(req[bhttp::field::content_type]);
+                if (type.rfind("application/x-www-form-urlencoded", 0) != 0) {
+                    Response r = Plain(415, "the form must be application/x-www-form-urlencoded");
+                    r.page = true;
+                    return Write(std::move(r));
+                }
                 auto form = ParseQuery(body);
                 return OnWorkPool([submit = routes.reset_submit, token, form = std::move(form)] {
                     auto field = [&form](const char* k) {
                         auto it = form.find(k);
                         return it == form.end() ? std::string() : it->second;
                     };
-                    return PageResponse(submit(token, field("password"), field("confirm")));
+                    return PageResponse(
+                        submit(token, field("password"), field("confirm"), field("nonce")));
                 });
             }
         }
@@ -344,6 +354,7 @@ private:
         r.content_type = "text/html; charset=utf-8";
         r.body = p.html;
         r.no_store = true;
+        r.page = true;
         return r;
     }
 
@@ -400,6 +411,16 @@ private:
         res->set(bhttp::field::content_type, r.content_type);
         if (r.no_store) {
             res->set(bhttp::field::cache_control, "no-store");
+        }
+        if (r.page) {
+            // From wedesk itself, not left to the proxy: no scripts, no framing, no referrer
+            // (the URL holds a reset token), forms post only back here.
+            res->set("Content-Security-Policy",
+                     "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+                     "frame-ancestors 'none'; base-uri 'none'");
+            res->set("X-Frame-Options", "DENY");
+            res->set("Referrer-Policy", "no-referrer");
+            res->set("X-Content-Type-Options", "nosniff");
         }
         res->body() = std::move(r.body);
         if (r.close || server_.stopping) {

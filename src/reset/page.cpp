@@ -60,7 +60,8 @@ std::string Message(const std::string& title, const std::string& text) {
 }
 
 std::string Form(const std::string& action_url, const std::string& account,
-                 const std::string& policy, const std::string& error, int min_length) {
+                 const std::string& policy, const std::string& error, int min_length,
+                 const std::string& nonce) {
     std::string html =
         Head("设置新密码") + "<h1>设置新密码</h1><p>账号：<b>" + Escape(account) + "</b></p>";
     if (!error.empty()) {
@@ -69,6 +70,9 @@ std::string Form(const std::string& action_url, const std::string& account,
     html += "<p class=\"policy\">密码要求：" + Escape(policy) + "</p>";
     html += "<form method=\"post\" action=\"" + Escape(action_url) +
             "\" autocomplete=\"off\">"
+            "<input type=\"hidden\" name=\"nonce\" value=\"" +
+            Escape(nonce) +
+            "\">"
             "<label for=\"password\">新密码</label>"
             "<input id=\"password\" name=\"password\" type=\"password\" required "
             "autocomplete=\"new-password\" minlength=\"" +

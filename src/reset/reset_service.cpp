@@ -1051,7 +1051,25 @@ struct ResetService::Impl {
     WebPage Form(int status, const std::string& token, const std::string& account,
                  const std::string& error) {
         return {status, page::Form(FormUrl(token), account, DescribePasswordPolicy(cfg.min_length),
-                                   error, cfg.min_length)};
+                                   error, cfg.min_length, FormNonce(token, Now()))};
+    }
+
+    // "<issued unix s>.<HMAC(server key, form:token:issued)>": proves a submission follows a
+    // form this server rendered for this token (not a blind cross-site POST).
+    std::string FormNonce(const std::string& token, std::int64_t issued) const {
+        const std::string at = std::to_string(issued);
+        return at + "." + HmacHex(server_key.Reveal(), "form:" + token + ":" + at);
+    }
+    bool NonceValid(const std::string& token, const std::string& nonce) const {
+        const auto dot = nonce.find('.');
+        if (dot == std::string::npos || dot == 0 || dot > 12 || !AllDigits(nonce.substr(0, dot))) {
+            return false;
+        }
+        const std::int64_t issued = std::stoll(nonce.substr(0, dot));
+        if (issued > Now() + 60 || Now() - issued > cfg.link_ttl_s) {
+            return false;
+        }
+        return ConstantTimeEquals(FormNonce(token, issued), nonce);
     }
 };
 
@@ -1113,11 +1131,25 @@ WebPage ResetService::ShowForm(const std::string& token) {
 }
 
 WebPage ResetService::SubmitForm(const std::string& token, const std::string& password,
-                                 const std::string& confirm) {
+                                 const std::string& confirm, const std::string& nonce) {
     if (!ValidTokenShape(token)) {
         return impl_->TokenProblem(std::nullopt);
     }
     auto& im = *impl_;
+    if (!im.NonceValid(token, nonce)) {
+        try {
+            // A used or expired link says so, whatever the nonce.
+            if (auto p = im.TokenProblem(im.FindToken(im.db.Conn(), token)); p.status != 200) {
+                return p;
+            }
+        } catch (const std::exception& e) {
+            im.log->error("reset form failed: {}", e.what());
+            return {500, page::Message("暂时无法处理", kBusy)};
+        }
+        im.log->warn("reset form submitted without a valid form nonce: refused");
+        return {403,
+                page::Message("页面已失效", "请重新打开企业微信中的链接，在页面上设置新密码。")};
+    }
     if (im.dir == nullptr) {
         return {503, page::Message("未开通", kNotSetUp)};
     }

@@ -42,9 +42,11 @@ struct Routes {
     std::function<Health()> health;
     /// GET /reset/{token}; empty: route answers 404. Runs on the work pool.
     std::function<Page(const std::string& token)> reset_show;
-    /// POST /reset/{token} with form fields password, confirm. Runs on the work pool.
+    /// POST /reset/{token} with form fields password, confirm, nonce (from an
+    /// application/x-www-form-urlencoded body only; anything else is 415). Runs on the work
+    /// pool.
     std::function<Page(const std::string& token, const std::string& password,
-                       const std::string& confirm)>
+                       const std::string& confirm, const std::string& nonce)>
         reset_submit;
 };
 

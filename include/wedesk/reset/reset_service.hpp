@@ -111,9 +111,11 @@ public:
     bool InFlow(const std::string& userid);
     /// GET /reset/{token}.
     WebPage ShowForm(const std::string& token);
-    /// POST /reset/{token} with form fields password and confirm.
+    /// POST /reset/{token} with form fields password, confirm and nonce. The nonce is the
+    /// one the form carried (bound to the token by a keyed hash, valid link_ttl_s): a
+    /// submission that did not come from a form we served is refused (403), nothing changes.
     WebPage SubmitForm(const std::string& token, const std::string& password,
-                       const std::string& confirm);
+                       const std::string& confirm, const std::string& nonce);
 
     /// IT reopens self-service for `userid` (wedesk admin reset unlock): their wrong codes, and
     /// those to the phones their codes went to, no longer count; a locked session ends.

@@ -359,3 +359,27 @@ TEST_CASE("Load reports an unreadable file and prefixes errors with the path", "
     REQUIRE_FALSE(bad.ok());
     CHECK_THAT(bad.error().message, Contains("bad.jsonc") && Contains("server.port"));
 }
+
+TEST_CASE("plain http is refused for public_url and the SMS webhook outside demo mode",
+          "[unit][security]") {
+    CHECK_THAT(ErrorOf(Minimal(R"("server": {"public_url": "http://itdesk.example.com.cn"})")),
+               Contains("server.public_url") && Contains("https"));
+    CHECK(config::Parse(Minimal(R"("server": {"public_url": "https://itdesk.example.com.cn"})"))
+              .ok());
+    CHECK(config::Parse(
+              Minimal(R"("server": {"public_url": "http://itdesk.example.com.cn", "demo": true})"))
+              .ok());
+    CHECK(config::Parse(Minimal(R"("server": {"public_url": "http://127.0.0.1:8080"})")).ok());
+    const std::string webhook =
+        R"("sms": {"provider": "webhook", "webhook": {"url": "http://sms.example.com/send", "secret": "s"}})";
+    CHECK_THAT(ErrorOf(Minimal(webhook)), Contains("sms.webhook.url") && Contains("https"));
+    CHECK(
+        config::Parse(
+            Minimal(
+                R"("sms": {"provider": "webhook", "webhook": {"url": "http://127.0.0.1:9000/send", "secret": "s"}})"))
+            .ok());
+    CHECK_THAT(
+        ErrorOf(Minimal(
+            R"("sms": {"provider": "webhook", "timeout_s": 5, "webhook": {"url": "https://sms.example.com/send", "secret": "s"}})")),
+        Contains("sms.timeout_s"));
+}

@@ -56,6 +56,21 @@ struct ResetEnv {
         }
         return token;
     }
+    /// The anti-CSRF nonce of a rendered form ("" when the page has none).
+    static std::string NonceIn(const std::string& html) {
+        const std::string marker = "name=\"nonce\" value=\"";
+        const auto p = html.find(marker);
+        if (p == std::string::npos) {
+            return "";
+        }
+        const auto start = p + marker.size();
+        return html.substr(start, html.find('"', start) - start);
+    }
+    /// Opens the form, as a browser would, and submits it.
+    reset::WebPage Submit(const std::string& token, const std::string& password,
+                          const std::string& confirm) {
+        return svc->SubmitForm(token, password, confirm, NonceIn(svc->ShowForm(token).html));
+    }
     /// A 6-digit code that is not `code`.
     static std::string WrongCode(const std::string& code) {
         std::string w = code;

@@ -43,7 +43,7 @@ TEST_CASE("link: code → link → form → new password — then the token is d
     // Showing the form twice is fine (in-app browsers prefetch).
     CHECK(env.svc->ShowForm(token).status == 200);
 
-    auto done = env.svc->SubmitForm(token, kGood, kGood);
+    auto done = env.Submit(token, kGood, kGood);
     CHECK(done.status == 200);
     CHECK(Contains(done.html, "修改成功"));
     REQUIRE(env.directory.sets.size() == 1);
@@ -56,7 +56,7 @@ TEST_CASE("link: code → link → form → new password — then the token is d
 
     // Single use.
     CHECK(env.svc->ShowForm(token).status == 410);
-    CHECK(env.svc->SubmitForm(token, "Another-Pass-77", "Another-Pass-77").status == 410);
+    CHECK(env.Submit(token, "Another-Pass-77", "Another-Pass-77").status == 410);
     CHECK(env.directory.sets.size() == 1);
 }
 
@@ -67,7 +67,7 @@ TEST_CASE("link: the token expires after link_ttl_s", "[unit]") {
     CHECK(env.svc->ShowForm(token).status == 200);
     env.Advance(1);
     CHECK(env.svc->ShowForm(token).status == 410);
-    auto r = env.svc->SubmitForm(token, kGood, kGood);
+    auto r = env.Submit(token, kGood, kGood);
     CHECK(r.status == 410);
     CHECK(Contains(r.html, "过期"));
     CHECK(env.directory.Unchanged());
@@ -80,7 +80,7 @@ TEST_CASE("link: unknown — malformed and hostile tokens get 404", "[unit]") {
     CHECK(env.svc->ShowForm("").status == 404);
     CHECK(env.svc->ShowForm("short").status == 404);
     CHECK(env.svc->ShowForm("<script>alert(1)</script>aaaaaaaaaaaaaaaaaaaaaaaa").status == 404);
-    CHECK(env.svc->SubmitForm(std::string(10000, 'a'), kGood, kGood).status == 404);
+    CHECK(env.Submit(std::string(10000, 'a'), kGood, kGood).status == 404);
     CHECK(env.directory.Unchanged());
 }
 
@@ -102,14 +102,14 @@ TEST_CASE("link: weak or mismatched passwords get a 4xx page naming the rule", "
     };
     for (const auto& c : cases) {
         INFO(c.pw);
-        auto r = env.svc->SubmitForm(token, c.pw, c.confirm);
+        auto r = env.Submit(token, c.pw, c.confirm);
         CHECK(r.status == c.status);
         CHECK(Contains(r.html, c.says));
         CHECK(Contains(r.html, "name=\"password\""));  // the form again, to retry
     }
     CHECK(env.directory.Unchanged());
     // The token survived the refusals.
-    CHECK(env.svc->SubmitForm(token, kGood, kGood).status == 200);
+    CHECK(env.Submit(token, kGood, kGood).status == 200);
     CHECK(env.directory.sets.size() == 1);
 }
 
@@ -117,17 +117,17 @@ TEST_CASE("link: the directory's own refusals — the token survives a temporary
     ResetEnv env;
     const std::string token = LinkFor(env);
     env.directory.write_error = Fail("unavailable", "timeout");
-    auto down = env.svc->SubmitForm(token, kGood, kGood);
+    auto down = env.Submit(token, kGood, kGood);
     CHECK(down.status == 503);
     CHECK(Contains(down.html, "目录服务暂时不可用，请稍后再试，IT已收到提醒"));
     env.directory.write_error = Fail("policy", "密码不能与最近使用过的密码相同");
-    auto history = env.svc->SubmitForm(token, kGood, kGood);
+    auto history = env.Submit(token, kGood, kGood);
     CHECK(history.status == 422);
     CHECK(Contains(history.html, "最近使用过的密码"));
     CHECK(env.directory.Unchanged());
     CHECK(env.notifier.texts.empty());
     env.directory.write_error.reset();
-    CHECK(env.svc->SubmitForm(token, kGood, kGood).status == 200);
+    CHECK(env.Submit(token, kGood, kGood).status == 200);
     CHECK(env.directory.sets.size() == 1);
 }
 
@@ -136,8 +136,8 @@ TEST_CASE("link: a second link for the same account within the interval is refus
     const std::string first = LinkFor(env);
     env.Advance(61);
     const std::string second = LinkFor(env);  // both issued before either was used
-    CHECK(env.svc->SubmitForm(first, kGood, kGood).status == 200);
-    auto r = env.svc->SubmitForm(second, "Other-Secret-42", "Other-Secret-42");
+    CHECK(env.Submit(first, kGood, kGood).status == 200);
+    auto r = env.Submit(second, "Other-Secret-42", "Other-Secret-42");
     CHECK(r.status == 409);
     CHECK(env.directory.sets.size() == 1);
 }

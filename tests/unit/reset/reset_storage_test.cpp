@@ -43,8 +43,8 @@ TEST_CASE("no code — token or password reaches the SQLite files or the audit",
         const std::string token = ResetEnv::TokenIn(r.text);
         REQUIRE_FALSE(token.empty());
         secrets.push_back(token);
-        REQUIRE(env.svc->SubmitForm(token, "Weak", "Weak").status == 422);
-        REQUIRE(env.svc->SubmitForm(token, "Tr0ub4dor&3xyz", "Tr0ub4dor&3xyz").status == 200);
+        REQUIRE(env.Submit(token, "Weak", "Weak").status == 422);
+        REQUIRE(env.Submit(token, "Tr0ub4dor&3xyz", "Tr0ub4dor&3xyz").status == 200);
         secrets.push_back("Tr0ub4dor&3xyz");
     }
     {
