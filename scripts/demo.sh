@@ -76,23 +76,21 @@ fi
 
 # --- ports ---
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-pick_port() {  # pick_port DEFAULT EXPLICIT NAME
+pick_port() {  # pick_port DEFAULT EXPLICIT NAME [TAKEN]: TAKEN is picked already (not yet bound)
     local p=$1
     if [ -n "$2" ]; then
         port_busy "$2" && die "$3=$2 is already in use"
         echo "$2"
         return
     fi
-    while port_busy "$p"; do
+    while port_busy "$p" || [ "$p" = "${4:-}" ]; do
         p=$((p + 1))
         [ "$p" -lt 65535 ] || die "no free port found"
     done
     echo "$p"
 }
 PORT=$(pick_port 8080 "${DEMO_PORT:-}" DEMO_PORT)
-API_DEFAULT=8081
-[ "$API_DEFAULT" != "$PORT" ] || API_DEFAULT=$((PORT + 1))
-API_PORT=$(pick_port "$API_DEFAULT" "${DEMO_API_PORT:-}" DEMO_API_PORT)
+API_PORT=$(pick_port 8081 "${DEMO_API_PORT:-}" DEMO_API_PORT "$PORT")
 [ "$API_PORT" != "$PORT" ] || die "DEMO_PORT and DEMO_API_PORT must differ"
 
 # --- fresh state and config ---

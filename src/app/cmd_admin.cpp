@@ -45,6 +45,8 @@ struct AdminArgs {
     std::string ticket_no;
     std::string audit_user;
     int limit = 100;
+    bool force = false;
+    bool all_parked = false;
 };
 
 /// Thrown by command bodies for an expected failure: printed to stderr, exit code 1.
@@ -359,10 +361,15 @@ void AddDb(CLI::App* admin, CliContext& ctx, const std::shared_ptr<AdminArgs>& a
     dbc->require_subcommand(1);
     auto* backup = dbc->add_subcommand(
         "backup", "consistent online copy (SQLite backup API), safe while the server runs");
-    backup->add_option("FILE", a->file, "where to write the copy (replaced if it exists)")
+    backup->add_option("FILE", a->file, "where to write the copy (a new file, mode 0600)")
         ->required();
+    backup->add_flag("--force", a->force, "replace FILE if it exists");
     OnRun(backup, ctx, [a](const config::Config&, store::Database& db) {
-        db.Backup(a->file);
+        if (!a->force && std::filesystem::exists(a->file)) {
+            throw CommandError{"db backup: " + a->file +
+                               " exists; choose a new name or add --force to replace it"};
+        }
+        db.Backup(a->file, a->force);
         std::cout << "backup of " << db.path() << " written to " << a->file << " (schema version "
                   << db.SchemaVersion() << ")\n";
     });
@@ -483,9 +490,23 @@ void AddOutbox(CLI::App* admin, CliContext& ctx, const std::shared_ptr<AdminArgs
     });
     auto* retry = ob->add_subcommand(
         "retry", "send a parked message again (due now, with a fresh attempt budget)");
-    retry->add_option("ID", a->id, "outbox row id (see outbox list --status parked)")->required();
+    auto* id_opt =
+        retry->add_option("ID", a->id, "outbox row id (see outbox list --status parked)");
+    auto* all_opt =
+        retry->add_flag("--parked", a->all_parked,
+                        "every parked message (e.g. after fixing a configuration error)");
+    id_opt->excludes(all_opt);
+    all_opt->excludes(id_opt);
     OnRun(retry, ctx, [a](const config::Config&, store::Database& db) {
         SystemClock clock;
+        if (a->all_parked) {
+            const int n = outbox::Outbox(db, clock).RetryParked();
+            std::cout << n << " parked message(s) queued again\n";
+            return;
+        }
+        if (a->id <= 0) {
+            throw CommandError{"outbox retry: give an ID or --parked"};
+        }
         auto r = outbox::Outbox(db, clock).Retry(a->id);
         if (!r.ok()) {
             throw CommandError{"outbox retry " + std::to_string(a->id) + ": " +

@@ -72,8 +72,26 @@ constexpr double kMaxHealthyWaitS = 5.0;
 
 constexpr const char* kResetGauge = "wedesk_reset_events";
 // Gauges whose callbacks read this app's objects (removed when the app dies).
-constexpr const char* kAppGauges[] = {kResetGauge, "wedesk_tickets", "wedesk_sla_breaches",
-                                      "wedesk_kb_deflection_ratio", "wedesk_outbox_messages"};
+constexpr const char* kAppGauges[] = {kResetGauge,
+                                      "wedesk_tickets",
+                                      "wedesk_sla_breaches",
+                                      "wedesk_kb_deflection_ratio",
+                                      "wedesk_outbox_messages",
+                                      "wedesk_outbox_paused"};
+
+// For the /healthz detail: printable ASCII only, quotes and backslashes escaped.
+std::string JsonEscapeAscii(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+        if (c == '"' || c == '\\') {
+            out.push_back('\\');
+        }
+        if (c >= 0x20 && c < 0x7f) {
+            out.push_back(c);
+        }
+    }
+    return out;
+}
 constexpr const char* kResetGaugeHelp = "Self-service reset outcomes since start";
 
 void RegisterResetMetrics(reset::ResetService& reset) {
@@ -308,6 +326,13 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& confi
     impl->outbox_worker =
         std::make_unique<outbox::OutboxWorker>(db, *impl->api, clk, impl->random, worker_opts);
     outbox::RegisterMetrics(*impl->outbox, metrics::Global());
+    metrics::Global().AddGaugeCallback(
+        "wedesk_outbox_paused",
+        "1 while WeCom refuses our configuration (e.g. 60020 untrusted IP) and sending waits",
+        [worker = impl->outbox_worker.get()] {
+            return std::vector<std::pair<metrics::Labels, double>>{
+                {{}, worker->PausedReason().empty() ? 0.0 : 1.0}};
+        });
 
     try {
         impl->tickets =
@@ -383,10 +408,13 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& confi
         http::Health h;
         const double wait = raw->pipeline->OldestWaitSeconds();
         const auto* ldap = dynamic_cast<const directory::LdapDirectory*>(raw->directory.get());
+        const std::string paused = raw->outbox_worker->PausedReason();
         h.detail = fmt::format(
-            R"("oldest_delivery_wait_s":{:.3f},"queued_deliveries":{},"open_breakers":[{}])", wait,
-            raw->pipeline->Queued(),
-            ldap != nullptr && ldap->CircuitOpen() ? R"("directory")" : "");
+            R"("oldest_delivery_wait_s":{:.3f},"queued_deliveries":{},"open_breakers":[{}],)"
+            R"("outbox_paused":{})",
+            wait, raw->pipeline->Queued(),
+            ldap != nullptr && ldap->CircuitOpen() ? R"("directory")" : "",
+            paused.empty() ? "false" : "\"" + JsonEscapeAscii(paused) + "\"");
         if (!raw->db_healthy) {
             h.failing = "database";
         } else if (wait > kMaxHealthyWaitS) {

@@ -3,7 +3,9 @@
 #include <openssl/evp.h>
 
 #include <array>
+#include <limits>
 #include <memory>
+#include <stdexcept>
 
 namespace wedesk {
 
@@ -25,14 +27,20 @@ std::string Sealer::Seal(std::string_view plaintext, Random& random) const {
     std::copy(nonce.begin(), nonce.end(), out.begin());
     auto* key = reinterpret_cast<const unsigned char*>(key_.Reveal().data());
     int len = 0;
-    EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key, nonce.data());
     auto* ct = reinterpret_cast<unsigned char*>(out.data() + kNonceLen);
-    EVP_EncryptUpdate(ctx.get(), ct, &len, reinterpret_cast<const unsigned char*>(plaintext.data()),
-                      static_cast<int>(plaintext.size()));
     int fin = 0;
-    EVP_EncryptFinal_ex(ctx.get(), ct + len, &fin);
-    EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagLen,
-                        out.data() + kNonceLen + plaintext.size());
+    // Every step is checked: a value that failed to seal must never be stored as if sealed.
+    if (!ctx || plaintext.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()) ||
+        EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key, nonce.data()) != 1 ||
+        EVP_EncryptUpdate(ctx.get(), ct, &len,
+                          reinterpret_cast<const unsigned char*>(plaintext.data()),
+                          static_cast<int>(plaintext.size())) != 1 ||
+        EVP_EncryptFinal_ex(ctx.get(), ct + len, &fin) != 1 ||
+        EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTagLen,
+                            out.data() + kNonceLen + plaintext.size()) != 1) {
+        WipeString(out);
+        throw std::runtime_error("sealing failed (OpenSSL AES-256-GCM)");
+    }
     return out;
 }
 
@@ -46,15 +54,16 @@ Result<std::string> Sealer::Open(std::string_view blob) const {
     auto* nonce = reinterpret_cast<const unsigned char*>(blob.data());
     std::string out(ct_len, '\0');
     int len = 0;
-    EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key, nonce);
-    EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len,
-                      reinterpret_cast<const unsigned char*>(blob.data() + kNonceLen),
-                      static_cast<int>(ct_len));
     std::string tag(blob.substr(kNonceLen + ct_len));
-    EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTagLen, tag.data());
     int fin = 0;
-    if (EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(out.data()) + len, &fin) !=
-        1) {
+    if (!ctx || ct_len > static_cast<std::size_t>(std::numeric_limits<int>::max()) ||
+        EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key, nonce) != 1 ||
+        EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len,
+                          reinterpret_cast<const unsigned char*>(blob.data() + kNonceLen),
+                          static_cast<int>(ct_len)) != 1 ||
+        EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTagLen, tag.data()) != 1 ||
+        EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(out.data()) + len, &fin) !=
+            1) {
         WipeString(out);
         return Fail("sealed", "sealed value does not authenticate");
     }

@@ -229,6 +229,20 @@ Result<void> Outbox::Retry(std::int64_t id) {
     return {};
 }
 
+int Outbox::RetryParked() {
+    store::WriteTx tx(db_);
+    SQLite::Statement q(tx.Conn(),
+                        "UPDATE outbox SET status = 'pending', next_attempt_at = ?, "
+                        "attempts = MIN(attempts, 1), last_error = '' WHERE status = 'parked'");
+    q.bind(1, clock_.NowSeconds());
+    const int n = q.exec();
+    tx.Commit();
+    if (n > 0) {
+        Notify();
+    }
+    return n;
+}
+
 std::string Outbox::ResponseCode(const std::string& task_id, const std::string& userid) {
     SQLite::Statement q(db_.Conn(),
                         "SELECT response_code FROM outbox WHERE task_id = ? AND userid = ? AND "

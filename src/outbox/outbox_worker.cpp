@@ -115,6 +115,28 @@ bool Unreachable(const Error& e) {
 
 }  // namespace
 
+std::string OutboxWorker::PausedReason() const {
+    std::lock_guard lock(paused_mu_);
+    return paused_;
+}
+
+void OutboxWorker::SetPaused(const std::string& reason) {
+    std::lock_guard lock(paused_mu_);
+    if (reason == paused_) {
+        return;
+    }
+    if (!reason.empty()) {
+        Log()->error(
+            "outbox paused: WeCom refuses our configuration ({}) — IT: fix it (for 60020 add "
+            "this server's egress IP to the app's 企业可信IP); messages wait and are sent once "
+            "it works",
+            reason);
+    } else {
+        Log()->info("outbox resumed: WeCom accepts our messages again");
+    }
+    paused_ = reason;
+}
+
 OutboxWorker::OutboxWorker(store::Database& db, wecom::ApiClient& api, Clock& clock, Random& random,
                            WorkerOptions options)
     : db_(db), api_(api), clock_(clock), random_(random), opts_(std::move(options)) {}
@@ -477,6 +499,7 @@ PassResult OutboxWorker::RunOnce() {
             tx.Commit();
             ++out.sent;
             Sends("sent").Inc();
+            SetPaused("");
             follow(r);
             continue;
         }
@@ -484,6 +507,27 @@ PassResult OutboxWorker::RunOnce() {
         // A failed user is done for this pass: their next message waits for this one.
         const auto& err = sent.error();
         const int attempts = r.attempts + 1;
+        if (wecom::IsConfigError(err)) {
+            // Every message would fail alike until an administrator fixes the configuration:
+            // park nothing, pause, and try this one message again later.
+            const auto next = clock_.NowSeconds() + opts_.config_retry.count();
+            {
+                store::WriteTx tx(db_);
+                SQLite::Statement q(tx.Conn(),
+                                    "UPDATE outbox SET next_attempt_at = ?, last_error = ? "
+                                    "WHERE id = ?");
+                q.bind(1, next);
+                q.bind(2, ErrorText(err));
+                q.bind(3, r.id);
+                q.exec();
+                tx.Commit();
+            }
+            SetPaused(ErrorText(err));
+            ++out.failed;
+            Sends("paused").Inc();
+            out.next_due = next;
+            break;
+        }
         if (!wecom::IsRetryable(err)) {
             park(r, ErrorText(err));
             continue;

@@ -4,9 +4,13 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <stdexcept>
 #include <string_view>
@@ -222,11 +226,32 @@ bool Database::Healthy() {
     }
 }
 
-void Database::Backup(const std::string& dest) {
-    SQLite::Database out(dest, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-    SQLite::Backup backup(out, Conn());
-    // Copy in steps so writers are not blocked for the whole copy.
-    while (backup.executeStep(256) != SQLITE_DONE) {
+void Database::Backup(const std::string& dest, bool overwrite) {
+    namespace fs = std::filesystem;
+    if (!overwrite && fs::exists(dest)) {
+        throw std::runtime_error(dest + " exists (use --force to replace it)");
+    }
+    // The copy holds everything the database holds: readable by its owner only.
+    const std::string tmp = dest + ".part";
+    fs::remove(tmp);
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        throw std::runtime_error("cannot create " + tmp + ": " + std::strerror(errno));
+    }
+    ::close(fd);
+    try {
+        {
+            SQLite::Database out(tmp, SQLite::OPEN_READWRITE);
+            SQLite::Backup backup(out, Conn());
+            // Copy in steps so writers are not blocked for the whole copy.
+            while (backup.executeStep(256) != SQLITE_DONE) {
+            }
+        }
+        fs::rename(tmp, dest);
+    } catch (...) {
+        std::error_code ignored;
+        fs::remove(tmp, ignored);
+        throw;
     }
 }
 

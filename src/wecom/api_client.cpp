@@ -97,6 +97,21 @@ bool IsRetryable(const Error& error) {
     }
 }
 
+bool IsConfigError(const Error& error) {
+    switch (WecomErrcode(error)) {
+        case 60020:
+        case 40001:
+        case 40091:
+        case 40013:
+        case 40056:
+        case 41011:
+        case 48002:
+            return true;
+        default:
+            return false;
+    }
+}
+
 ApiClient::ApiClient(std::string api_base, std::string corp_id, Secret secret, int agent_id,
                      Clock& clock, int timeout_s)
     : corp_id_(std::move(corp_id)),

@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <catch2/catch.hpp>
+#include <filesystem>
 
 #include "cli_helpers.hpp"
 #include "fakes/temp_dir.hpp"
@@ -207,6 +208,14 @@ TEST_CASE("admin db backup writes a database that opens with every table", "[int
                   .getInt() == 1);
     }
     CHECK(db.execAndGet("SELECT COUNT(*) FROM users").getInt() == 3);
+    // Readable by its owner only; never replaced silently.
+    CHECK((std::filesystem::status(copy).permissions() & std::filesystem::perms::all) ==
+          (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
+    r = Admin(cfg, {"db", "backup", copy});
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Catch::Contains("--force"));
+    r = Admin(cfg, {"db", "backup", copy, "--force"});
+    CHECK(r.exit_code == 0);
 
     r = Admin(cfg, {"db", "migrate"});
     CHECK(r.exit_code == 0);

@@ -87,6 +87,9 @@ public:
     Result<OutboxEntry> Get(std::int64_t id);
     /// Un-parks a parked row: due now, with a fresh attempt budget. "not_found" / "not_parked".
     Result<void> Retry(std::int64_t id);
+    /// Retry() for every parked message (after a configuration was fixed); its own write
+    /// transaction. Returns how many were queued again.
+    int RetryParked();
     /// The unused response_code of the card `task_id` sent to `userid` ("" when none).
     std::string ResponseCode(const std::string& task_id, const std::string& userid);
 

@@ -55,6 +55,8 @@ struct WorkerOptions {
     /// Fault injection for tests: called after WeCom accepted row `id`, before it is marked
     /// sent; returning false abandons the pass there as if the process had crashed.
     std::function<bool(std::int64_t id)> after_send_hook;
+    /// While WeCom refuses our configuration, one message is tried this often.
+    std::chrono::seconds config_retry{60};
     /// Opens sealed rows (Outbox::SendSecretText, same key); without it they are parked.
     const Sealer* sealer = nullptr;
 };
@@ -90,9 +92,14 @@ public:
     PassResult RunOnce();
     /// Passes run so far (background and RunOnce).
     std::uint64_t Passes() const { return passes_.load(); }
+    /// Why sending is paused ("" when it is not): WeCom refused our configuration (e.g.
+    /// 60020, the server's IP is not a trusted IP). Nothing is parked meanwhile; the worker
+    /// tries one message every `config_retry` and resumes on the first success.
+    std::string PausedReason() const;
 
 private:
     void Loop();
+    void SetPaused(const std::string& reason);
     std::int64_t Backoff(int attempts);
 
     store::Database& db_;
@@ -113,6 +120,8 @@ private:
     std::atomic<bool> kicked_{false};    // a pass is wanted (set by Kick, cleared by a pass)
     std::atomic<bool> stopping_{false};  // read by a pass in progress
     std::atomic<std::uint64_t> passes_{0};
+    mutable std::mutex paused_mu_;
+    std::string paused_;  // guarded by paused_mu_: PausedReason()
     std::thread thread_;
 };
 

@@ -79,8 +79,11 @@ public:
     int SchemaVersion();
     /// `PRAGMA quick_check` answers "ok": for /healthz.
     bool Healthy();
-    /// Online copy to `dest` with the SQLite backup API (safe while others write).
-    void Backup(const std::string& dest);
+    /// Online copy to `dest` with the SQLite backup API (safe while others write). The copy
+    /// is written to a new file of mode 0600 beside `dest` and renamed onto it, so a reader
+    /// never sees half a copy. Throws std::runtime_error when `dest` exists and `overwrite`
+    /// is false, or the copy fails.
+    void Backup(const std::string& dest, bool overwrite = false);
     /// Truncating WAL checkpoint, for a clean shutdown.
     void Checkpoint();
     /// A PASSIVE checkpoint on the calling thread's connection (does not wait for readers or

@@ -41,6 +41,11 @@ struct SendResult {
 /// empty content, 400xx config errors, "bad_request") is permanent.
 bool IsRetryable(const Error& error);
 
+/// True for errors that say our configuration is wrong, so every message would fail alike:
+/// 60020 (caller IP not in 企业可信IP), 40001/40091 (secret), 40013 (corpid), 40056/41011
+/// (agentid), 48002 (API not authorised for the app). Fixed by an administrator, not by time.
+bool IsConfigError(const Error& error);
+
 /// The WeCom errcode inside a "wecom_<n>" error, or 0 for other errors.
 int WecomErrcode(const Error& error);
 

@@ -543,8 +543,7 @@ TEST_CASE("outbox: kicks right after a pass wait for min_pass_interval, RunOnce 
     CHECK(env.emu.Received().back().touser == "lisi");
 }
 
-TEST_CASE("outbox: a secret text is stored sealed, sent in clear to WeCom, then erased",
-          "[unit]") {
+TEST_CASE("outbox: a secret text is stored sealed, sent in clear to WeCom, then erased", "[unit]") {
     Env env;
     const Sealer sealer(Secret(std::string(32, 's')), "outbox-secret");
     const std::string secret = "临时密码：Xy7-Temp-4821";
@@ -588,4 +587,55 @@ TEST_CASE("outbox: a secret text is stored sealed, sent in clear to WeCom, then 
         store::WriteTx tx(*env.db);
         CHECK_THROWS_AS(plain.SendSecretText("lisi", secret), std::logic_error);
     }
+}
+
+TEST_CASE("outbox: a configuration error (60020) pauses sending — nothing parked — until fixed",
+          "[unit][security]") {
+    Env env;
+    env.emu.FailNext(1000, 60020);  // the server's IP is not a trusted IP, for every request
+    Commit(env, [](Outbox& o) {
+        for (int i = 0; i < 5; ++i) {
+            o.SendText("user" + std::to_string(i), "工单已受理");
+        }
+    });
+    WorkerOptions opts;
+    opts.max_attempts = 3;
+    auto worker = env.Worker(opts);
+    auto first = worker->RunOnce();
+    CHECK(first.parked == 0);
+    CHECK(env.emu.SendAttempts() == 1);  // one probe, not one failure per message
+    CHECK_THAT(worker->PausedReason(), Catch::Contains("60020"));
+    // Paused for hours: still nothing parked, one probe per config_retry.
+    for (int i = 0; i < 10; ++i) {
+        env.clock.Advance(opts.config_retry);
+        CHECK(worker->RunOnce().parked == 0);
+    }
+    CHECK(env.emu.SendAttempts() == 11);
+    Outbox outbox(*env.db, env.clock);
+    CHECK(outbox.Stats().parked == 0);
+    CHECK(outbox.Stats().pending == 5);
+    // Fixed by IT: the next probe succeeds and everything goes.
+    env.emu.FailNext(0, 0);
+    env.clock.Advance(opts.config_retry);
+    for (int i = 0; i < 5 && outbox.Stats().pending > 0; ++i) {
+        (void)worker->RunOnce();
+    }
+    CHECK(outbox.Stats().sent == 5);
+    CHECK(worker->PausedReason().empty());
+}
+
+TEST_CASE("outbox: retry --parked queues every parked message again", "[unit]") {
+    Env env;
+    env.emu.FailNext(2, 40058);  // a permanent, per-message error
+    Commit(env, [](Outbox& o) {
+        o.SendText("a", "one");
+        o.SendText("b", "two");
+    });
+    auto worker = env.Worker();
+    (void)worker->RunOnce();
+    Outbox outbox(*env.db, env.clock);
+    REQUIRE(outbox.Stats().parked == 2);
+    CHECK(outbox.RetryParked() == 2);
+    CHECK(worker->RunOnce().sent == 2);
+    CHECK(outbox.RetryParked() == 0);
 }
