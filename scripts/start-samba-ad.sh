@@ -18,6 +18,7 @@
 #   alice, bob, dave (OU=Staff)    ordinary staff (alice has mobile and telephoneNumber)
 #   carol (OU=Staff)               adminCount=1 (privileged)
 #   erin (OU=Staff)                member of CN=Staff Admins,OU=Staff (a protected group)
+#   frank (OU=Staff)               in Domain Admins through the nested group CN=Ops Team
 # On success prints KEY=VALUE lines: PID_FILE, LDAP_URI, LDAPS_URI, CA_FILE, BASE_DN, BIND_DN,
 # BIND_PW.
 set -euo pipefail
@@ -88,11 +89,15 @@ if [ ! -e "$S/.seeded" ]; then
     --reset-account-lockout-after=30
   tool ou create "OU=Staff,$BASE"
   tool user create resetbot "$BOT_PW"
-  for u in alice bob carol dave erin; do
+  for u in alice bob carol dave erin frank; do
     tool user create "$u" "$USER_PW" --userou=OU=Staff --given-name="${u^}" --surname=Test
   done
   tool group add "Staff Admins" --groupou=OU=Staff
   tool group addmembers "Staff Admins" erin
+  # frank is a Domain Admin only through a nested group: no adminCount, not in protected_groups.
+  tool group add "Ops Team" --groupou=OU=Staff
+  tool group addmembers "Ops Team" frank
+  tool group addmembers "Domain Admins" "Ops Team"
   # Attributes samba-tool cannot set, written through Samba's own Python bindings (ldbmodify
   # lives in ldb-tools, which is not otherwise needed).
   BOT_SID=$(/usr/bin/python3 - "$SAM" "$CONF" <<'PY'

@@ -822,6 +822,12 @@ void ReadDirectory(ObjReader& r, DirectoryConfig& d, bool demo) {
             RequireFor(*l, "base_dn", c.base_dn.empty(), why);
             RequireFor(*l, "bind_dn", c.bind_dn.empty(), why);
             RequireFor(*l, "bind_password", c.bind_password.empty(), why);
+            // OpenLDAP has no notion of a privileged account: without protected groups every
+            // administrator could reset by chat. (AD: the built-in privileged groups and
+            // adminCount are always protected; protected_groups adds to them.)
+            RequireFor(*l, "protected_groups", c.flavor == "openldap" && c.protected_groups.empty(),
+                       "for flavor openldap (the groups whose members never reset by chat, "
+                       "e.g. [\"cn=it-admins,ou=groups,dc=example,dc=com\"])");
             const auto uri = text::AsciiLower(c.uri);
             if (uri.rfind("ldaps://", 0) == 0) {
                 if (c.starttls) {

@@ -255,6 +255,56 @@ std::string First(LDAP* ld, LDAPMessage* entry, const char* attr) {
     return v.empty() ? std::string() : v.front();
 }
 
+// AD: the RID of a well-known privileged group, or of a privileged primary group. Domain (and
+// forest root) relative: Domain Admins 512, Domain Controllers 516, Schema Admins 518,
+// Enterprise Admins 519, Read-only Domain Controllers 521, Key Admins 526, Enterprise Key
+// Admins 527. Builtin (S-1-5-32-x): Administrators 544, Account Operators 548, Server
+// Operators 549, Print Operators 550, Backup Operators 551.
+bool PrivilegedDomainRid(std::uint32_t rid) {
+    switch (rid) {
+        case 512:
+        case 516:
+        case 518:
+        case 519:
+        case 521:
+        case 526:
+        case 527:
+            return true;
+        default:
+            return false;
+    }
+}
+bool PrivilegedBuiltinRid(std::uint32_t rid) { return rid == 544 || (rid >= 548 && rid <= 551); }
+
+// A binary SID (revision, count, 48-bit authority big-endian, sub-authorities little-endian)
+// names a privileged group: builtin S-1-5-32-{544,548..551} or S-1-5-21-…-{512,516,…}.
+bool PrivilegedSid(const std::string& sid) {
+    const auto* b = reinterpret_cast<const unsigned char*>(sid.data());
+    if (sid.size() < 8 || b[0] != 1) {
+        return false;
+    }
+    const std::size_t count = b[1];
+    if (sid.size() != 8 + 4 * count || count == 0) {
+        return false;
+    }
+    std::uint64_t authority = 0;
+    for (int i = 2; i < 8; ++i) {
+        authority = (authority << 8) | b[i];
+    }
+    auto sub = [&](std::size_t i) {
+        const unsigned char* p = b + 8 + 4 * i;
+        return static_cast<std::uint32_t>(p[0]) | (static_cast<std::uint32_t>(p[1]) << 8) |
+               (static_cast<std::uint32_t>(p[2]) << 16) | (static_cast<std::uint32_t>(p[3]) << 24);
+    };
+    if (authority != 5) {
+        return false;
+    }
+    if (count == 2 && sub(0) == 32) {
+        return PrivilegedBuiltinRid(sub(1));
+    }
+    return count >= 2 && sub(0) == 21 && PrivilegedDomainRid(sub(count - 1));
+}
+
 std::vector<std::string> SplitList(const std::string& s) {
     std::vector<std::string> out;
     std::size_t pos = 0;
@@ -347,8 +397,8 @@ public:
         const auto mobile_attrs = SplitList(cfg_.mobile_attr);
         names.insert(names.end(), mobile_attrs.begin(), mobile_attrs.end());
         if (ad_) {
-            names.insert(names.end(),
-                         {"sAMAccountName", "adminCount", "lockoutTime", "userAccountControl"});
+            names.insert(names.end(), {"sAMAccountName", "adminCount", "lockoutTime",
+                                       "userAccountControl", "primaryGroupID"});
         } else {
             names.insert(names.end(), {"uid", "pwdAccountLockedTime"});
         }
@@ -406,9 +456,21 @@ public:
         if (ad_) {
             a.locked = std::atoll(First(ld(), entry, "lockoutTime").c_str()) > 0;
             const long uac = std::atol(First(ld(), entry, "userAccountControl").c_str());
-            // Disabled accounts are left to IT: treat them as protected.
-            a.is_protected =
-                First(ld(), entry, "adminCount") == "1" || (uac & kAdAccountDisable) != 0;
+            // Disabled accounts are left to IT: treat them as protected. So are members of the
+            // built-in privileged groups, whatever protected_groups says: by primary group
+            // (not listed in memberOf) and through nesting (tokenGroups).
+            const auto primary =
+                std::strtoul(First(ld(), entry, "primaryGroupID").c_str(), nullptr, 10);
+            a.is_protected = First(ld(), entry, "adminCount") == "1" ||
+                             (uac & kAdAccountDisable) != 0 ||
+                             PrivilegedDomainRid(static_cast<std::uint32_t>(primary));
+            if (!a.is_protected) {
+                auto privileged = InPrivilegedAdGroup(a.dn);
+                if (!privileged) {
+                    return privileged.error();
+                }
+                a.is_protected = *privileged;
+            }
         } else {
             a.locked = !Values(ld(), entry, "pwdAccountLockedTime").empty();
         }
@@ -510,6 +572,37 @@ public:
     }
 
 private:
+    /// AD: the account's tokenGroups (every group it is in, nested and primary included)
+    /// contain a well-known privileged group. Fails closed when they cannot be read.
+    Result<bool> InPrivilegedAdGroup(const std::string& dn) {
+        char token_groups[] = "tokenGroups";
+        char* attrs[] = {token_groups, nullptr};
+        timeval tv = Timeout(cfg_.timeout_s);
+        LDAPMessage* raw = nullptr;
+        const int rc = ldap_search_ext_s(ld(), dn.c_str(), LDAP_SCOPE_BASE, "(objectClass=*)",
+                                         attrs, 0, nullptr, nullptr, &tv, 1, &raw);
+        MsgPtr res(raw);
+        if (rc != LDAP_SUCCESS) {
+            return MapError(ld(), rc, "privileged group check (tokenGroups)", ad_);
+        }
+        LDAPMessage* entry = ldap_first_entry(ld(), raw);
+        if (entry == nullptr) {
+            return Fail("internal", "privileged group check: the account vanished");
+        }
+        const auto sids = Values(ld(), entry, "tokenGroups");
+        if (sids.empty()) {
+            // Every account is at least in Domain Users: none readable means no right to read
+            // them, so nothing can be told apart safely.
+            return Fail("denied", "tokenGroups not readable by the service account");
+        }
+        for (const auto& sid : sids) {
+            if (PrivilegedSid(sid)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     Result<bool> InProtectedGroup(const Account& a, const std::vector<std::string>& member_of) {
         if (cfg_.protected_groups.empty()) {
             return false;

@@ -151,6 +151,15 @@ TEST_CASE("samba ad: find, reset, must-change, policy, unlock, protection, failu
         auto cfg = AdConfig();
         cfg.protected_groups.clear();
         CHECK_FALSE(LdapDirectory(cfg).Find("erin")->is_protected);
+        // A Domain Admin through a nested group (no adminCount yet, not configured) is
+        // protected by the built-in check on tokenGroups, whatever protected_groups says.
+        auto frank = LdapDirectory(cfg).Find("frank");
+        REQUIRE(frank.ok());
+        CHECK(frank->is_protected);
+        CHECK(LdapDirectory(cfg)
+                  .SetPassword(*frank, Secret("Hijack-Passw0rd!"), false)
+                  .error()
+                  .code == "protected");
 
         wedesk::directory::Account admin;
         admin.account = "Administrator";

@@ -273,7 +273,7 @@ TEST_CASE("environment overrides are applied before validation", "[unit]") {
     SECTION("ldap bind password from the environment") {
         auto r = config::Parse(
             Minimal(R"("directory": {"kind": "ldap", "ldap": {"uri": "ldap://h", "starttls": true,
-                       "base_dn": "dc=x", "bind_dn": "cn=a"}})"),
+                       "base_dn": "dc=x", "bind_dn": "cn=a", "protected_groups": ["cn=g"]}})"),
             {"WEDESK__DIRECTORY__LDAP__BIND_PASSWORD=pw"});
         REQUIRE(r.ok());
         CHECK(r->directory->ldap.bind_password.Reveal() == "pw");
@@ -382,4 +382,14 @@ TEST_CASE("plain http is refused for public_url and the SMS webhook outside demo
         ErrorOf(Minimal(
             R"("sms": {"provider": "webhook", "timeout_s": 5, "webhook": {"url": "https://sms.example.com/send", "secret": "s"}})")),
         Contains("sms.timeout_s"));
+}
+
+TEST_CASE("an OpenLDAP directory without protected groups is refused", "[unit][security]") {
+    const std::string base =
+        R"("directory": {"kind": "ldap", "ldap": {"uri": "ldaps://h", "base_dn": "dc=x",
+           "bind_dn": "cn=a", "bind_password": "pw", "ca_file": "/etc/ssl/ca.pem")";
+    CHECK_THAT(ErrorOf(Minimal(base + "}}")), Contains("directory.ldap.protected_groups"));
+    CHECK(config::Parse(Minimal(base + R"(, "protected_groups": ["cn=it-admins,dc=x"]}})")).ok());
+    // AD protects its built-in privileged groups and adminCount=1 by itself.
+    CHECK(config::Parse(Minimal(base + R"(, "flavor": "ad"}})")).ok());
 }
