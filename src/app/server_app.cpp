@@ -362,6 +362,16 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& confi
         impl->reset = std::make_unique<reset::ResetService>(
             cfg.reset, cfg.server.public_url, db, impl->directory.get(), impl->sms.get(),
             *impl->user_lookup, *impl->outbox, clk, impl->random, server_key);
+        try {
+            if (const int cut = impl->reset->Recover(); cut > 0) {
+                log::Get("app")->warn(
+                    "{} reset form submit(s) were cut short by the last stop: links reopened, "
+                    "owners told (reset_audit outcome 'unknown')",
+                    cut);
+            }
+        } catch (const std::exception& e) {
+            return Fail("database", std::string("reset recovery: ") + e.what());
+        }
         RegisterResetMetrics(*impl->reset);
     }
     RegisterTicketMetrics(*impl->tickets, *impl->kb);

@@ -260,12 +260,16 @@ struct ResetService::Impl {
         return st.getColumn(0).getInt64();
     }
 
-    std::int64_t LastPasswordReset(SQLite::Database& c, const std::string& account) {
+    // The last reset of `account`; with `include_unknown`, also one whose outcome a restart
+    // could not tell (Recover): it may have happened.
+    std::int64_t LastPasswordReset(SQLite::Database& c, const std::string& account,
+                                   bool include_unknown) {
         SQLite::Statement st(c,
                              "SELECT COALESCE(MAX(at), 0) FROM reset_audit WHERE account = ? "
                              "AND action IN ('password_set', 'temp_password_set') "
-                             "AND outcome = 'ok'");
+                             "AND (outcome = 'ok' OR (? AND outcome = 'unknown'))");
         st.bind(1, account);
+        st.bind(2, include_unknown ? 1 : 0);
         st.executeStep();
         return st.getColumn(0).getInt64();
     }
@@ -753,7 +757,8 @@ struct ResetService::Impl {
     std::optional<std::string> IntervalRefusal(SQLite::Database& c, const std::string& userid,
                                                const std::string& account,
                                                const std::string& step = "start") {
-        const std::int64_t last = LastPasswordReset(c, account);
+        // The link whose submit was cut short by a restart may be used again at once.
+        const std::int64_t last = LastPasswordReset(c, account, step != "form_submit");
         const std::int64_t interval = static_cast<std::int64_t>(cfg.min_reset_interval_min) * 60;
         if (last > 0 && Now() - last < interval) {
             AuditLog(c, userid, account, step, "refused", "min reset interval");
@@ -1187,6 +1192,9 @@ WebPage ResetService::SubmitForm(const std::string& token, const std::string& pa
             if (st.exec() != 1) {
                 return {410, page::Message("链接已使用", "此链接已经使用过。")};
             }
+            // The intent, so a restart during the directory write can tell (Recover).
+            im.SetState(c, t->session_id, "applying_form");
+            im.AuditLog(c, t->userid, t->account, "password_set", "pending", "via link");
             tx.Commit();
         }
         // The directory round trip happens outside any transaction (no write lock held).
@@ -1204,6 +1212,7 @@ WebPage ResetService::SubmitForm(const std::string& token, const std::string& pa
                 st.bind(1, t->token_hash);
                 st.exec();
             }
+            im.SetState(c, t->session_id, final_refusal ? "failed" : "link_issued");
             const std::string text = im.DirectoryText(e, t->account, "重置密码");
             tx.Commit();
             if (e.code == "policy") {
@@ -1254,6 +1263,45 @@ std::vector<AuditRow> ResetService::Audit(const std::string& userid_or_empty, in
         rows.push_back(std::move(r));
     }
     return rows;
+}
+
+int ResetService::Recover() {
+    auto& im = *impl_;
+    store::StepTx tx(im.db, "wedesk_reset");
+    auto& c = tx.Conn();
+    struct Cut {
+        std::string session_id, userid, account, token_hash;
+    };
+    std::vector<Cut> cut;
+    {
+        SQLite::Statement q(c,
+                            "SELECT s.id, s.userid, s.account, t.token_hash FROM reset_sessions s "
+                            "JOIN reset_tokens t ON t.session_id = s.id WHERE s.state = "
+                            "'applying_form'");
+        while (q.executeStep()) {
+            cut.push_back({q.getColumn(0).getString(), q.getColumn(1).getString(),
+                           q.getColumn(2).getString(), q.getColumn(3).getString()});
+        }
+    }
+    for (const auto& x : cut) {
+        // Whether the directory took the password is unknown: the link works again (it is
+        // still bound to its expiry), the owners are told, the audit says so, and a new reset
+        // by chat waits out the interval as if it had happened.
+        im.AuditLog(c, x.userid, x.account, "password_set", "unknown",
+                    "wedesk stopped during the directory write; the link works again");
+        SQLite::Statement free_token(c,
+                                     "UPDATE reset_tokens SET used_at = 0 WHERE token_hash = ?");
+        free_token.bind(1, x.token_hash);
+        free_token.exec();
+        im.SetState(c, x.session_id, "link_issued");
+        im.NotifyOwners(x.userid, x.account,
+                        "你的域账号 " + x.account +
+                            " 的密码修改因服务重启被打断，可能已经生效。若新密码无法登录，可在有效期内"
+                            "再次打开原链接，或重新发送 重置密码。" +
+                            kConfirmTail);
+    }
+    tx.Commit();
+    return static_cast<int>(cut.size());
 }
 
 int ResetService::Reopen(const std::string& userid) {

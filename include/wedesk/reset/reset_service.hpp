@@ -117,6 +117,11 @@ public:
     WebPage SubmitForm(const std::string& token, const std::string& password,
                        const std::string& confirm, const std::string& nonce);
 
+    /// At start-up, before serving: a form submit cut short by a crash between claiming its
+    /// link and recording the directory's answer (session state 'applying_form') is settled —
+    /// audited as outcome 'unknown', the link usable again until it expires, the account's
+    /// owners told. Returns how many were found.
+    int Recover();
     /// IT reopens self-service for `userid` (wedesk admin reset unlock): their wrong codes, and
     /// those to the phones their codes went to, no longer count; a locked session ends.
     /// Returns how many wrong codes were cleared. Audited as admin_unlock.

@@ -56,6 +56,7 @@ public:
     std::vector<SetCall> sets;
     std::vector<std::string> unlocks;
     int finds = 0;
+    std::function<void()> on_set;  // runs first in SetPassword (a test may throw from it)
     bool available = true;  // false: as a directory whose circuit breaker is open
 
     void Add(const std::string& account, std::optional<std::string> mobile, bool prot = false) {
@@ -80,6 +81,9 @@ public:
     }
     Result<void> SetPassword(const directory::Account& account, const Secret& pw,
                              bool must_change) override {
+        if (on_set) {
+            on_set();
+        }
         if (write_error) {
             return *write_error;
         }

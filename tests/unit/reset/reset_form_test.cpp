@@ -152,3 +152,32 @@ TEST_CASE("link: page text is HTML-escaped", "[unit]") {
     CHECK(Contains(page.html, "e&lt;v&gt;e&amp;&quot;x"));
     CHECK_FALSE(Contains(page.html, "e<v>e"));
 }
+
+TEST_CASE("link: a submit cut short during the directory write is settled at the next start",
+          "[unit][security]") {
+    ResetEnv env;
+    const std::string token = LinkFor(env);
+    // The process "dies" inside the directory write: nothing after the claim is recorded.
+    struct Crash {};
+    env.directory.on_set = [] { throw Crash{}; };
+    CHECK_THROWS_AS(env.Submit(token, kGood, kGood), Crash);
+    env.directory.on_set = nullptr;
+    CHECK(env.svc->ShowForm(token).status == 410);  // claimed, as the crash left it
+    // Next start.
+    env.Rebuild();
+    CHECK(env.svc->Recover() == 1);
+    CHECK(env.HasAudit("password_set", "unknown"));
+    bool told = false;
+    for (const auto& [to, text] : env.notifier.texts) {
+        told = told || (to == "alice" && Contains(text, "可能已经生效"));
+    }
+    CHECK(told);
+    // A new reset by chat waits out the interval, as if the reset had happened...
+    env.Advance(61);
+    CHECK(Contains(env.svc->Start("alice", Purpose::kResetPassword).text, "刚刚重置过密码"));
+    // ... while the link itself works again and completes.
+    REQUIRE(env.svc->ShowForm(token).status == 200);
+    CHECK(env.Submit(token, kGood, kGood).status == 200);
+    CHECK(env.directory.sets.size() == 1);
+    CHECK(env.svc->Recover() == 0);
+}
