@@ -1082,3 +1082,24 @@ TEST_CASE(
     CHECK(ok->status == 200);
     CHECK(Bind(*dir, SlapdDn("alice"), pw) == LDAP_SUCCESS);
 }
+
+TEST_CASE("reset e2e (slapd): wrong codes add up across sessions and close self-service",
+          "[integration][reset][security]") {
+    auto dir = TestDirectoryServer::StartSlapd();
+    SmsGateway sms;
+    TestServer s(Patch(*dir, sms, false, {{"max_wrong_codes_per_day", 4}}));
+    s.ImportUsers(kSlapdUsers);
+    std::string code = StartFlow(s, sms, "alice", "重置密码", "138****0001");
+    for (int i = 0; i < 3; ++i) {
+        CHECK_THAT(Say(s, "alice", WrongCode(code)), Catch::Contains("验证码不正确"));
+    }
+    // A new session used to start again from zero wrong codes.
+    CHECK_THAT(Say(s, "alice", "取消"), Catch::Contains("已"));
+    s.clock().Advance(61s);
+    code = StartFlow(s, sms, "alice", "重置密码", "138****0001");
+    CHECK_THAT(Say(s, "alice", WrongCode(code)), Catch::Contains("自助服务已关闭"));
+    s.clock().Advance(61s);
+    CHECK_THAT(Say(s, "alice", "重置密码"), Catch::Contains("自助服务已关闭"));
+    CHECK(sms.Count() == 2);
+    CHECK(Bind(*dir, SlapdDn("alice"), kSlapdOldPw) == LDAP_SUCCESS);
+}

@@ -57,7 +57,7 @@ public:
     std::vector<std::string> unlocks;
     int finds = 0;
     std::function<void()> on_set;  // runs first in SetPassword (a test may throw from it)
-    bool available = true;  // false: as a directory whose circuit breaker is open
+    bool available = true;         // false: as a directory whose circuit breaker is open
 
     void Add(const std::string& account, std::optional<std::string> mobile, bool prot = false) {
         directory::Account a;
