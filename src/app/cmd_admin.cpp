@@ -69,6 +69,18 @@ public:
     reset::UserInfo Find(const std::string&) override { return {}; }
 };
 
+/// A ResetService for the database alone (audit, reopen): no directory, SMS or messages.
+struct OfflineReset {
+    OfflineReset(const config::Config& cfg, store::Database& db)
+        : service(cfg.reset, cfg.server.public_url, db, nullptr, nullptr, users, notifier, clock,
+                  random, Secret("")) {}
+    NoUsers users;
+    NoNotifier notifier;
+    SystemClock clock;
+    OpenSslRandom random;
+    reset::ResetService service;  // last: uses the members above
+};
+
 std::string Dump(const json& j) { return j.dump(2, ' ', false, json::error_handler_t::replace); }
 
 std::string ReadFile(const std::string& path) {
@@ -389,12 +401,8 @@ void AddAudit(CLI::App* admin, CliContext& ctx, const std::shared_ptr<AdminArgs>
         ->check(CLI::PositiveNumber);
     AddJsonFlag(audit, *a);
     OnRun(audit, ctx, [a](const config::Config& cfg, store::Database& db) {
-        NoUsers users;
-        NoNotifier notifier;
-        SystemClock clock;
-        OpenSslRandom random;
-        reset::ResetService service(cfg.reset, cfg.server.public_url, db, nullptr, nullptr, users,
-                                    notifier, clock, random, Secret(""));
+        OfflineReset offline(cfg, db);
+        auto& service = offline.service;
         const auto rows = service.Audit(a->audit_user, a->limit);
         if (a->json) {
             json out = json::array();
@@ -427,12 +435,8 @@ void AddReset(CLI::App* admin, CliContext& ctx, const std::shared_ptr<AdminArgs>
         "wrong codes of the last 24 h and those to their phone)");
     unlock->add_option("USERID", a->userid, "WeCom UserID")->required();
     OnRun(unlock, ctx, [a](const config::Config& cfg, store::Database& db) {
-        NoUsers users;
-        NoNotifier notifier;
-        SystemClock clock;
-        OpenSslRandom random;
-        reset::ResetService service(cfg.reset, cfg.server.public_url, db, nullptr, nullptr, users,
-                                    notifier, clock, random, Secret(""));
+        OfflineReset offline(cfg, db);
+        auto& service = offline.service;
         const int cleared = service.Reopen(a->userid);
         std::cout << "self-service reopened for " << a->userid << " (" << cleared
                   << " wrong code(s) cleared)\n";

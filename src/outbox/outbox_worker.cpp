@@ -343,6 +343,17 @@ PassResult OutboxWorker::RunOnce() {
         }
     };
 
+    // A failed row tries again at `next`.
+    auto reschedule = [&](const Row& r, std::int64_t next, const Error& err) {
+        store::WriteTx tx(db_);
+        SQLite::Statement q(tx.Conn(),
+                            "UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ?");
+        q.bind(1, next);
+        q.bind(2, ErrorText(err));
+        q.bind(3, r.id);
+        q.exec();
+        tx.Commit();
+    };
     auto park = [&](const Row& r, const std::string& why) {
         store::WriteTx tx(db_);
         SQLite::Statement q(tx.Conn(),
@@ -511,17 +522,7 @@ PassResult OutboxWorker::RunOnce() {
             // Every message would fail alike until an administrator fixes the configuration:
             // park nothing, pause, and try this one message again later.
             const auto next = clock_.NowSeconds() + opts_.config_retry.count();
-            {
-                store::WriteTx tx(db_);
-                SQLite::Statement q(tx.Conn(),
-                                    "UPDATE outbox SET next_attempt_at = ?, last_error = ? "
-                                    "WHERE id = ?");
-                q.bind(1, next);
-                q.bind(2, ErrorText(err));
-                q.bind(3, r.id);
-                q.exec();
-                tx.Commit();
-            }
+            reschedule(r, next, err);
             SetPaused(ErrorText(err));
             ++out.failed;
             Sends("paused").Inc();
@@ -537,17 +538,7 @@ PassResult OutboxWorker::RunOnce() {
             continue;
         }
         const auto next = clock_.NowSeconds() + Backoff(attempts);
-        {
-            store::WriteTx tx(db_);
-            SQLite::Statement q(tx.Conn(),
-                                "UPDATE outbox SET next_attempt_at = ?, last_error = ? "
-                                "WHERE id = ?");
-            q.bind(1, next);
-            q.bind(2, ErrorText(err));
-            q.bind(3, r.id);
-            q.exec();
-            tx.Commit();
-        }
+        reschedule(r, next, err);
         ++out.failed;
         Sends("retry").Inc();
         due_at(next);
