@@ -977,7 +977,7 @@ TEST_CASE("reset e2e (slapd): a frozen directory holds up nobody — the outcome
     const double bob_s = seconds();
     REQUIRE(bob.ok());
     CHECK_THAT(bob->content, Catch::Contains("报修"));
-    CHECK(bob_s < 1.5);
+    CHECK(bob_s < 2.5);  // below the directory's 3 s deadline: bob did not wait for it
     httplib::Client health(s.BaseUrl());
     auto h = health.Get("/healthz");
     REQUIRE(h);
