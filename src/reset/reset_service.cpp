@@ -1289,16 +1289,16 @@ int ResetService::Recover() {
         // by chat waits out the interval as if it had happened.
         im.AuditLog(c, x.userid, x.account, "password_set", "unknown",
                     "wedesk stopped during the directory write; the link works again");
-        SQLite::Statement free_token(c,
-                                     "UPDATE reset_tokens SET used_at = 0 WHERE token_hash = ?");
+        SQLite::Statement free_token(c, "UPDATE reset_tokens SET used_at = 0 WHERE token_hash = ?");
         free_token.bind(1, x.token_hash);
         free_token.exec();
         im.SetState(c, x.session_id, "link_issued");
-        im.NotifyOwners(x.userid, x.account,
-                        "你的域账号 " + x.account +
-                            " 的密码修改因服务重启被打断，可能已经生效。若新密码无法登录，可在有效期内"
-                            "再次打开原链接，或重新发送 重置密码。" +
-                            kConfirmTail);
+        im.NotifyOwners(
+            x.userid, x.account,
+            "你的域账号 " + x.account +
+                " 的密码修改因服务重启被打断，可能已经生效。若新密码无法登录，可在有效期内"
+                "再次打开原链接，或重新发送 重置密码。" +
+                kConfirmTail);
     }
     tx.Commit();
     return static_cast<int>(cut.size());
