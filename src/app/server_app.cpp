@@ -2,6 +2,7 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <nlohmann/json.hpp>
 
 #include <fmt/format.h>
 
@@ -79,19 +80,6 @@ constexpr const char* kAppGauges[] = {kResetGauge,
                                       "wedesk_outbox_messages",
                                       "wedesk_outbox_paused"};
 
-// For the /healthz detail: printable ASCII only, quotes and backslashes escaped.
-std::string JsonEscapeAscii(const std::string& s) {
-    std::string out;
-    for (char c : s) {
-        if (c == '"' || c == '\\') {
-            out.push_back('\\');
-        }
-        if (c >= 0x20 && c < 0x7f) {
-            out.push_back(c);
-        }
-    }
-    return out;
-}
 constexpr const char* kResetGaugeHelp = "Self-service reset outcomes since start";
 
 void RegisterResetMetrics(reset::ResetService& reset) {
@@ -424,7 +412,9 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& confi
             R"("outbox_paused":{})",
             wait, raw->pipeline->Queued(),
             ldap != nullptr && ldap->CircuitOpen() ? R"("directory")" : "",
-            paused.empty() ? "false" : "\"" + JsonEscapeAscii(paused) + "\"");
+            paused.empty() ? "false"
+                           : nlohmann::json(paused).dump(-1, ' ', false,
+                                                         nlohmann::json::error_handler_t::replace));
         if (!raw->db_healthy) {
             h.failing = "database";
         } else if (wait > kMaxHealthyWaitS) {

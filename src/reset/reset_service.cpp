@@ -154,6 +154,10 @@ struct ResetService::Impl {
                   detail.empty() ? "" : ": ", detail);
     }
 
+    // The columns SessionFrom reads, up to the WHERE of the caller's condition.
+    static constexpr const char* kSessionSelect =
+        "SELECT id, userid, account, purpose, phone, code_hash, code_expires_at, attempts, state "
+        "FROM reset_sessions WHERE ";
     static Session SessionFrom(SQLite::Statement& st) {
         Session s;
         s.id = st.getColumn(0).getString();
@@ -171,12 +175,10 @@ struct ResetService::Impl {
     // The user's open session: waiting for a code, or waiting for the directory (a pending
     // state younger than kPendingS; an older one was lost to a crash and no longer counts).
     std::optional<Session> OpenSession(SQLite::Database& c, const std::string& userid) {
-        SQLite::Statement st(c,
-                             "SELECT id, userid, account, purpose, phone, code_hash, "
-                             "code_expires_at, attempts, state FROM reset_sessions WHERE userid = "
-                             "?1 AND ((state = 'code_sent' AND expires_at > ?2) OR (state IN "
-                             "('checking', 'applying') AND updated_at > ?3)) ORDER BY created_at "
-                             "DESC, rowid DESC LIMIT 1");
+        SQLite::Statement st(c, std::string(kSessionSelect) +
+                                    "userid = ?1 AND ((state = 'code_sent' AND expires_at > ?2) OR "
+                                    "(state IN ('checking', 'applying') AND updated_at > ?3)) "
+                                    "ORDER BY created_at DESC, rowid DESC LIMIT 1");
         st.bind(1, userid);
         st.bind(2, static_cast<std::int64_t>(Now()));
         st.bind(3, static_cast<std::int64_t>(Now() - kPendingS));
@@ -187,9 +189,7 @@ struct ResetService::Impl {
     }
 
     std::optional<Session> SessionById(SQLite::Database& c, const std::string& id) {
-        SQLite::Statement st(c,
-                             "SELECT id, userid, account, purpose, phone, code_hash, "
-                             "code_expires_at, attempts, state FROM reset_sessions WHERE id = ?");
+        SQLite::Statement st(c, std::string(kSessionSelect) + "id = ?");
         st.bind(1, id);
         if (!st.executeStep()) {
             return std::nullopt;
@@ -799,6 +799,18 @@ struct ResetService::Impl {
                 false};
     }
 
+    void LockSession(SQLite::Database& c, const std::string& session_id, int attempts,
+                     std::int64_t until) {
+        SQLite::Statement st(c,
+                             "UPDATE reset_sessions SET state = 'locked', code_hash = '', "
+                             "attempts = ?, locked_until = ?, updated_at = ? WHERE id = ?");
+        st.bind(1, attempts);
+        st.bind(2, until);
+        st.bind(3, Now());
+        st.bind(4, session_id);
+        st.exec();
+    }
+
     ChatReply Verify(SQLite::Database& c, const Session& s, std::string& digits) {
         const std::int64_t now = Now();
         const Purpose purpose = PurposeFrom(s.purpose);
@@ -833,29 +845,14 @@ struct ResetService::Impl {
             if (const auto until = ClosedUntil(c, s.userid, s.phone); until > now) {
                 // Over the 24 h limit, counted across sessions: a new session starts nowhere.
                 ++closed;
-                SQLite::Statement st(c,
-                                     "UPDATE reset_sessions SET state = 'locked', code_hash = '', "
-                                     "attempts = ?, locked_until = ?, updated_at = ? WHERE id = ?");
-                st.bind(1, attempts);
-                st.bind(2, until);
-                st.bind(3, now);
-                st.bind(4, s.id);
-                st.exec();
+                LockSession(c, s.id, attempts, until);
                 log->warn("self-service closed for user {} (account {}): {} wrong codes in 24 h",
                           s.userid, s.account, cfg.max_wrong_codes_per_day);
                 return ClosedReply(c, s.userid, s.account, until, "verify");
             }
             if (attempts >= cfg.max_attempts) {
                 ++locked;
-                SQLite::Statement st(c,
-                                     "UPDATE reset_sessions SET state = 'locked', "
-                                     "code_hash = '', attempts = ?, locked_until = ?, "
-                                     "updated_at = ? WHERE id = ?");
-                st.bind(1, attempts);
-                st.bind(2, static_cast<std::int64_t>(now + cfg.lock_min * 60));
-                st.bind(3, static_cast<std::int64_t>(now));
-                st.bind(4, s.id);
-                st.exec();
+                LockSession(c, s.id, attempts, now + cfg.lock_min * 60);
                 AuditLog(c, s.userid, s.account, "verify", "locked",
                          std::to_string(attempts) + " wrong codes");
                 log->warn("reset flow locked for user {} (account {}) after {} wrong codes",

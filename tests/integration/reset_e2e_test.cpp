@@ -421,17 +421,24 @@ std::string WrongCode(const std::string& code) {
     return std::string(6 - s.size(), '0') + s;
 }
 
+/// The anti-CSRF nonce of a rendered form ("" when the page has none).
+std::string NonceIn(const std::string& html) {
+    const std::string marker = "name=\"nonce\" value=\"";
+    const auto p = html.find(marker);
+    if (p == std::string::npos) {
+        return "";
+    }
+    const auto start = p + marker.size();
+    return html.substr(start, html.find('"', start) - start);
+}
+
 /// Opens the form (as the browser does) and posts it with its nonce.
 httplib::Result Submit(TestServer& s, const std::string& token, const std::string& pw,
                        const std::string& confirm) {
     httplib::Client c(s.BaseUrl());
     std::string nonce;
     if (auto form = c.Get("/reset/" + token)) {
-        const std::string marker = "name=\"nonce\" value=\"";
-        if (const auto p = form->body.find(marker); p != std::string::npos) {
-            const auto start = p + marker.size();
-            nonce = form->body.substr(start, form->body.find('"', start) - start);
-        }
+        nonce = NonceIn(form->body);
     }
     return c.Post("/reset/" + token,
                   httplib::Params{{"password", pw}, {"confirm", confirm}, {"nonce", nonce}});
@@ -1046,11 +1053,8 @@ TEST_CASE(
     CHECK(form->get_header_value("X-Frame-Options") == "DENY");
     CHECK(form->get_header_value("Referrer-Policy") == "no-referrer");
     CHECK(form->get_header_value("X-Content-Type-Options") == "nosniff");
-    const std::string marker = "name=\"nonce\" value=\"";
-    const auto p = form->body.find(marker);
-    REQUIRE(p != std::string::npos);
-    const auto start = p + marker.size();
-    const std::string nonce = form->body.substr(start, form->body.find('"', start) - start);
+    const std::string nonce = NonceIn(form->body);
+    REQUIRE_FALSE(nonce.empty());
 
     const std::string pw = "Query-String-Passw0rd";
     // In the query string: not read.
