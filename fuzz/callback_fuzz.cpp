@@ -16,6 +16,8 @@
 
 #include <pugixml.hpp>
 
+#include <algorithm>
+
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -44,6 +46,7 @@ using wedesk::wecom::PassiveReply;
 constexpr std::string_view kToken = "Hd7kQ2xVbN4mP9sL";
 constexpr std::string_view kAesKey = "Hk3Tq9Vw2Xz5Bn7Mp1Rs4Ld8Fg6Jc0Ya2Ue5Wi9Ob7K";
 constexpr std::string_view kCorpId = "ww5f3c9a1e7b2d4068";
+constexpr std::string_view kAgentId = "1000002";
 constexpr std::int64_t kNow = 1718006400;
 constexpr std::string_view kTimestamp = "1718006400";
 constexpr std::string_view kNonce = "1372623149";
@@ -259,6 +262,24 @@ void RunSealedPost(std::uint8_t flags, std::string_view inner, const CallbackHan
         Check(handler.calls == 0, "bad XML never reaches the handler", Describe(a));
         return;
     }
+    // The envelope inside the signature must be addressed to us, by a member, for our app.
+    if (expected->to_user != kCorpId) {
+        Check(a.status == 403 && a.outcome == "wrong_receiver", "ToUserName ≠ corp → 403",
+              Describe(a));
+        Check(handler.calls == 0, "a misaddressed message never reaches the handler", Describe(a));
+        return;
+    }
+    if (expected->from_user.empty() || expected->from_user == kCorpId) {
+        Check(a.status == 403 && a.outcome == "wrong_sender", "FromUserName not a member → 403",
+              Describe(a));
+        Check(handler.calls == 0, "a message from the corp never reaches the handler", Describe(a));
+        return;
+    }
+    if (!expected->agent_id.empty() && expected->agent_id != kAgentId) {
+        Check(a.status == 403 && a.outcome == "wrong_agent", "another AgentID → 403", Describe(a));
+        Check(handler.calls == 0, "another app's message never reaches the handler", Describe(a));
+        return;
+    }
     Check(handler.calls == 1, "a valid message is handled once", Describe(a));
     Check(handler.last->DedupeKey() == expected->DedupeKey() &&
               handler.last->from_user == expected->from_user &&
@@ -290,6 +311,19 @@ void RunSealedGet(std::uint8_t flags, std::string_view plain, const CallbackHand
         Check(a.outcome == "bad_signature", "a corrupted signature is refused", Describe(a));
         return;
     }
+    // Only an echo-shaped plaintext is ever answered (the GET must not decrypt arbitrary signed
+    // text, e.g. a captured passive reply): letters and digits, 1..kMaxEchoBytes.
+    const bool echo_shaped =
+        !plain.empty() && plain.size() <= CallbackHandler::kMaxEchoBytes &&
+        std::all_of(plain.begin(), plain.end(), [](char c) {
+            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        });
+    if (!echo_shaped) {
+        Check(a.status == 403 && a.outcome == "bad_echostr" && a.body != plain,
+              "a signed plaintext that is not an echo string is refused, never echoed",
+              Describe(a));
+        return;
+    }
     Check(a.status == 200 && a.outcome == "verified", "verification succeeds", Describe(a));
     Check(a.body == plain, "verification answers exactly the plaintext", Describe(a));
 }
@@ -310,6 +344,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     handler.fail = (flags & 0x40) != 0;
     CallbackHandler::Options options;
     options.max_clock_skew_s = (flags & 0x80) != 0 ? 300 : 0;
+    options.agent_id = std::string(kAgentId);
     const CallbackHandler callback(Crypto(), handler, clock, random, options);
 
     switch (flags & 0x03) {
