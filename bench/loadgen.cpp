@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "wedesk/config/config.hpp"
+#include "wedesk/sim/inbound_xml.hpp"
 #include "wedesk/sim/wecom_client.hpp"
 #include "wedesk/wecom/crypto.hpp"
 #include "wedesk/wecom/message.hpp"
@@ -270,7 +271,7 @@ std::vector<Prepared> Build(const Options& o, const wedesk::wecom::WecomCrypto& 
         m.content = pending[u][next[u]++];
         m.msg_id = std::to_string(msgid_base + static_cast<std::uint64_t>(i));
         out[u % out.size()].requests.push_back(
-            builder.BuildRequest(wedesk::wecom::BuildInboundXml(m)));
+            builder.BuildRequest(wedesk::sim::BuildInboundXml(m)));
     }
     return out;
 }

@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "wedesk/common/text.hpp"
+#include "wedesk/sim/inbound_xml.hpp"
 #include "wedesk/wecom/message.hpp"
 
 namespace {
@@ -149,13 +150,13 @@ void CheckParseRoundTrip(std::string_view inner) {
         return;
     }
     (void)first->DedupeKey();
-    const std::string xml = wedesk::wecom::BuildInboundXml(*first);
+    const std::string xml = wedesk::sim::BuildInboundXml(*first);
     auto second = wedesk::wecom::ParseInbound(xml);
     if (!second.ok()) {
         Die("ParseInbound(BuildInboundXml(m)) succeeds", second.error().message + "\nxml: " + xml);
     }
     ExpectKeyFields(*first, *second, xml);
-    const std::string again = wedesk::wecom::BuildInboundXml(*second);
+    const std::string again = wedesk::sim::BuildInboundXml(*second);
     Check(again == xml, "BuildInboundXml is a fixpoint after one parse", xml + "\n" + again);
 }
 
@@ -189,7 +190,7 @@ void CheckBuiltMessage(const std::uint8_t* data, std::size_t size) {
           &m.precision}) {
         *s = Field(fdp);
     }
-    const std::string xml = wedesk::wecom::BuildInboundXml(m);
+    const std::string xml = wedesk::sim::BuildInboundXml(m);
     auto r = wedesk::wecom::ParseInbound(xml);
     if (!r.ok()) {
         // Well-formed always; only the two required fields may be missing.

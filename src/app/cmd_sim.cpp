@@ -27,7 +27,7 @@
 #include "wedesk/common/random.hpp"
 #include "wedesk/common/text.hpp"
 #include "wedesk/sim/wecom_client.hpp"
-#include "wedesk/wecom/api_emulator.hpp"
+#include "wedesk/sim/api_emulator.hpp"
 #include "wedesk/wecom/crypto.hpp"
 
 namespace wedesk::app {
@@ -147,11 +147,11 @@ int SimApi(const CliContext& ctx) {
     sigaddset(&stop_signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-    wecom::ApiEmulator emu(cfg->wecom.corp_id, cfg->wecom.secret.Reveal(), cfg->wecom.agent_id);
+    sim::ApiEmulator emu(cfg->wecom.corp_id, cfg->wecom.secret.Reveal(), cfg->wecom.agent_id);
     std::mutex out_mu;
-    emu.SetOnMessage([&out_mu](const wecom::ReceivedMessage& m) {
+    emu.SetOnMessage([&out_mu](const sim::ReceivedMessage& m) {
         std::lock_guard lock(out_mu);
-        std::cout << "→ " << m.touser << ": " << wecom::DescribeMessage(m.msgtype, m.body)
+        std::cout << "→ " << m.touser << ": " << sim::DescribeMessage(m.msgtype, m.body)
                   << std::endl;
     });
     if (emu.StartAt(cfg->wecom.api_base) < 0) {

@@ -1,4 +1,4 @@
-#include "wedesk/wecom/api_emulator.hpp"
+#include "wedesk/sim/api_emulator.hpp"
 
 #include <httplib.h>
 
@@ -10,7 +10,7 @@
 #include "wedesk/common/log.hpp"
 #include "wedesk/common/text.hpp"
 
-namespace wedesk::wecom {
+namespace wedesk::sim {
 
 namespace {
 
@@ -695,4 +695,4 @@ void ApiEmulator::Stop() {
     server_.reset();
 }
 
-}  // namespace wedesk::wecom
+}  // namespace wedesk::sim

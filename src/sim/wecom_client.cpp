@@ -1,4 +1,5 @@
 #include "wedesk/sim/wecom_client.hpp"
+#include "wedesk/sim/inbound_xml.hpp"
 
 #include <httplib.h>
 #include <pugixml.hpp>
@@ -113,7 +114,7 @@ Result<SimReply> SimClient::Send(wecom::InboundMessage msg) {
     if (msg.agent_id.empty()) {
         msg.agent_id = std::to_string(agent_id_);
     }
-    return PostInner(wecom::BuildInboundXml(msg));
+    return PostInner(sim::BuildInboundXml(msg));
 }
 
 Result<SimReply> SimClient::SendText(const std::string& userid, const std::string& text) {

@@ -39,45 +39,6 @@ constexpr std::array<std::pair<EventType, std::string_view>, 7> kEventNames{{
     {EventType::kLocation, "LOCATION"},
 }};
 
-std::string_view MsgTypeName(MsgType t) {
-    for (const auto& [type, name] : kMsgTypeNames) {
-        if (type == t) {
-            return name;
-        }
-    }
-    return {};
-}
-
-std::string_view EventName(EventType t) {
-    for (const auto& [type, name] : kEventNames) {
-        if (type == t) {
-            return name;
-        }
-    }
-    return {};
-}
-
-// Current docs use lower-case names, old 企业号 docs show CLICK/VIEW: compare case-insensitively.
-MsgType ParseMsgType(std::string_view raw) {
-    const std::string lower = text::AsciiLower(raw);
-    for (const auto& [type, name] : kMsgTypeNames) {
-        if (lower == name) {
-            return type;
-        }
-    }
-    return MsgType::kUnknown;
-}
-
-EventType ParseEventType(std::string_view raw) {
-    const std::string lower = text::AsciiLower(raw);
-    for (const auto& [type, name] : kEventNames) {
-        if (lower == text::AsciiLower(name)) {
-            return type;
-        }
-    }
-    return EventType::kOther;
-}
-
 /// All text of an element: plain text (entities decoded) and CDATA sections concatenated, so a
 /// CDATA split around "]]>" reads back as one string.
 std::string TextOf(const pugi::xml_node& parent, const char* name) {
@@ -120,18 +81,6 @@ std::string Escape(std::string_view s) {
     return out;
 }
 
-void AppendCdataElement(std::string& out, std::string_view name, std::string_view value) {
-    out.append("<").append(name).append(">");
-    out.append(Cdata(value));
-    out.append("</").append(name).append(">");
-}
-
-void AppendPlainElement(std::string& out, std::string_view name, std::string_view value) {
-    out.append("<").append(name).append(">");
-    out.append(Escape(value));
-    out.append("</").append(name).append(">");
-}
-
 Result<pugi::xml_node> LoadRoot(pugi::xml_document& doc, std::string_view xml) {
     const pugi::xml_parse_result r =
         doc.load_buffer(xml.data(), xml.size(), kParseOptions, pugi::encoding_utf8);
@@ -146,6 +95,57 @@ Result<pugi::xml_node> LoadRoot(pugi::xml_document& doc, std::string_view xml) {
 }
 
 }  // namespace
+
+std::string_view MsgTypeName(MsgType t) {
+    for (const auto& [type, name] : kMsgTypeNames) {
+        if (type == t) {
+            return name;
+        }
+    }
+    return {};
+}
+
+std::string_view EventName(EventType t) {
+    for (const auto& [type, name] : kEventNames) {
+        if (type == t) {
+            return name;
+        }
+    }
+    return {};
+}
+
+// Current docs use lower-case names, old 企业号 docs show CLICK/VIEW: compare case-insensitively.
+MsgType ParseMsgType(std::string_view raw) {
+    const std::string lower = text::AsciiLower(raw);
+    for (const auto& [type, name] : kMsgTypeNames) {
+        if (lower == name) {
+            return type;
+        }
+    }
+    return MsgType::kUnknown;
+}
+
+EventType ParseEventType(std::string_view raw) {
+    const std::string lower = text::AsciiLower(raw);
+    for (const auto& [type, name] : kEventNames) {
+        if (lower == text::AsciiLower(name)) {
+            return type;
+        }
+    }
+    return EventType::kOther;
+}
+
+void AppendCdataElement(std::string& out, std::string_view name, std::string_view value) {
+    out.append("<").append(name).append(">");
+    out.append(Cdata(value));
+    out.append("</").append(name).append(">");
+}
+
+void AppendPlainElement(std::string& out, std::string_view name, std::string_view value) {
+    out.append("<").append(name).append(">");
+    out.append(Escape(value));
+    out.append("</").append(name).append(">");
+}
 
 std::string InboundMessage::DedupeKey() const {
     if (!msg_id.empty()) {
@@ -284,112 +284,6 @@ std::string BuildUpdateButtonReply(std::string_view to_user, std::string_view fr
     out.append("<Button>");
     AppendCdataElement(out, "ReplaceName", replace_name);
     out.append("</Button></xml>");
-    return out;
-}
-
-std::string BuildInboundXml(const InboundMessage& msg) {
-    // The raw names are kept when they agree with the typed value (e.g. "CLICK"), so a parsed
-    // message is rebuilt as it came; otherwise the canonical name is used.
-    std::string type_name(MsgTypeName(msg.type));
-    if (msg.type == MsgType::kUnknown ||
-        (!msg.raw_type.empty() && ParseMsgType(msg.raw_type) == msg.type)) {
-        type_name = msg.raw_type;
-    }
-
-    std::string out = "<xml>";
-    AppendCdataElement(out, "ToUserName", msg.to_user);
-    AppendCdataElement(out, "FromUserName", msg.from_user);
-    AppendPlainElement(out, "CreateTime", std::to_string(msg.create_time));
-    AppendCdataElement(out, "MsgType", type_name);
-
-    // Element order as WeCom sends them (developer docs 90239/90240).
-    switch (msg.type) {
-        case MsgType::kText:
-            AppendCdataElement(out, "Content", msg.content);
-            break;
-        case MsgType::kImage:
-            AppendCdataElement(out, "PicUrl", msg.pic_url);
-            AppendCdataElement(out, "MediaId", msg.media_id);
-            break;
-        case MsgType::kVoice:
-            AppendCdataElement(out, "MediaId", msg.media_id);
-            AppendCdataElement(out, "Format", msg.format);
-            break;
-        case MsgType::kVideo:
-            AppendCdataElement(out, "MediaId", msg.media_id);
-            AppendCdataElement(out, "ThumbMediaId", msg.thumb_media_id);
-            break;
-        case MsgType::kLocation:
-            AppendPlainElement(out, "Location_X", msg.location_x);
-            AppendPlainElement(out, "Location_Y", msg.location_y);
-            AppendPlainElement(out, "Scale", msg.scale);
-            AppendCdataElement(out, "Label", msg.label);
-            break;
-        case MsgType::kLink:
-            AppendCdataElement(out, "Title", msg.title);
-            AppendCdataElement(out, "Description", msg.description);
-            AppendCdataElement(out, "Url", msg.url);
-            AppendCdataElement(out, "PicUrl", msg.pic_url);
-            break;
-        case MsgType::kFile:
-            AppendCdataElement(out, "MediaId", msg.media_id);
-            if (!msg.file_name.empty()) {
-                AppendCdataElement(out, "FileName", msg.file_name);
-            }
-            break;
-        case MsgType::kEvent: {
-            std::string event_name(EventName(msg.event_type));
-            if (msg.event_type == EventType::kOther || msg.event_type == EventType::kNone ||
-                (!msg.event.empty() && ParseEventType(msg.event) == msg.event_type)) {
-                event_name = msg.event;
-            }
-            AppendCdataElement(out, "Event", event_name);
-            switch (msg.event_type) {
-                case EventType::kSubscribe:
-                case EventType::kUnsubscribe:
-                    // No EventKey in these (docs 90240).
-                    if (!msg.event_key.empty()) {
-                        AppendCdataElement(out, "EventKey", msg.event_key);
-                    }
-                    break;
-                case EventType::kLocation:
-                    AppendPlainElement(out, "Latitude", msg.latitude);
-                    AppendPlainElement(out, "Longitude", msg.longitude);
-                    AppendPlainElement(out, "Precision", msg.precision);
-                    break;
-                case EventType::kTemplateCardEvent:
-                    AppendCdataElement(out, "EventKey", msg.event_key);
-                    AppendCdataElement(out, "TaskId", msg.task_id);
-                    AppendCdataElement(out, "CardType", msg.card_type);
-                    AppendCdataElement(out, "ResponseCode", msg.response_code);
-                    break;
-                default:
-                    AppendCdataElement(out, "EventKey", msg.event_key);
-                    if (!msg.task_id.empty()) {
-                        AppendCdataElement(out, "TaskId", msg.task_id);
-                        AppendCdataElement(out, "CardType", msg.card_type);
-                        AppendCdataElement(out, "ResponseCode", msg.response_code);
-                    }
-                    break;
-            }
-            break;
-        }
-        case MsgType::kUnknown:
-            if (!msg.content.empty()) {
-                AppendCdataElement(out, "Content", msg.content);
-            }
-            break;
-    }
-    if (!msg.msg_id.empty()) {
-        AppendPlainElement(out, "MsgId", msg.msg_id);
-    }
-    if (!msg.agent_id.empty()) {
-        AppendPlainElement(out, "AgentID", msg.agent_id);
-    }
-    if (msg.type == MsgType::kLocation) {
-        AppendCdataElement(out, "AppType", "wxwork");
-    }
-    out.append("</xml>");
     return out;
 }
 

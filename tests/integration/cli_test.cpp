@@ -11,7 +11,7 @@
 #include "cli_helpers.hpp"
 #include "fakes/temp_dir.hpp"
 #include "server_helpers.hpp"
-#include "wedesk/wecom/api_emulator.hpp"
+#include "wedesk/sim/api_emulator.hpp"
 
 using nlohmann::json;
 using wedesk::testing::BaseConfigJson;
@@ -395,7 +395,7 @@ TEST_CASE("sim api serves the WeCom API where api_base points until SIGTERM",
 TEST_CASE("sim chat: replies, pushed cards, /as and /click against the real server",
           "[integration][cli]") {
     const auto& vc = wedesk::testing::Vectors()["config"];
-    wedesk::wecom::ApiEmulator emu(vc["corpid"], "test-corp-secret", vc["agentid"].get<int>());
+    wedesk::sim::ApiEmulator emu(vc["corpid"], "test-corp-secret", vc["agentid"].get<int>());
     REQUIRE(emu.Start("127.0.0.1", 0) > 0);
     const json tickets = {
         {"wecom", {{"api_base", emu.BaseUrl()}}},

@@ -38,7 +38,7 @@
 #include "wedesk/sim/wecom_client.hpp"
 #include "wedesk/store/database.hpp"
 #include "wedesk/store/user_repository.hpp"
-#include "wedesk/wecom/api_emulator.hpp"
+#include "wedesk/sim/api_emulator.hpp"
 #include "wedesk/wecom/crypto.hpp"
 
 extern char** environ;
@@ -209,7 +209,7 @@ private:
     TempDir dir_;
     std::string config_path_;
     wedesk::config::Config config_;
-    std::unique_ptr<wedesk::wecom::ApiEmulator> api_;
+    std::unique_ptr<wedesk::sim::ApiEmulator> api_;
     std::unique_ptr<wedesk::wecom::WecomCrypto> crypto_;
     std::unique_ptr<Child> child_;
     wedesk::SystemClock clock_;
@@ -235,7 +235,7 @@ sim::SimClient Round::MakeClient(int port, wedesk::Random& random) {
 
 void Round::Setup() {
     auto j = wedesk::testing::BaseConfigJson(dir_.path().string());
-    api_ = std::make_unique<wedesk::wecom::ApiEmulator>(j["wecom"]["corp_id"].get<std::string>(),
+    api_ = std::make_unique<wedesk::sim::ApiEmulator>(j["wecom"]["corp_id"].get<std::string>(),
                                                         j["wecom"]["secret"].get<std::string>(),
                                                         j["wecom"]["agent_id"].get<int>());
     const int api_port = api_->Start("127.0.0.1", 0);

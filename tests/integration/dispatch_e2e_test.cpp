@@ -7,7 +7,7 @@
 #include "ticket_e2e_helpers.hpp"
 
 using wedesk::testing::TestServer;
-using wedesk::wecom::ReceivedMessage;
+using wedesk::sim::ReceivedMessage;
 using namespace wedesk::testing::e2e;
 
 namespace {

@@ -48,7 +48,7 @@ TestServer::TestServer(const nlohmann::json& patch, std::optional<std::int64_t> 
         clock_.Set(*start_unix_seconds);
     }
     auto j = BaseConfigJson(dir_.path().string());
-    api_ = std::make_unique<wecom::ApiEmulator>(j["wecom"]["corp_id"].get<std::string>(),
+    api_ = std::make_unique<sim::ApiEmulator>(j["wecom"]["corp_id"].get<std::string>(),
                                                 j["wecom"]["secret"].get<std::string>(),
                                                 j["wecom"]["agent_id"].get<int>());
     const int api_port = api_->Start("127.0.0.1", 0);

@@ -14,7 +14,7 @@
 #include "wedesk/app/server_app.hpp"
 #include "wedesk/config/config.hpp"
 #include "wedesk/sim/wecom_client.hpp"
-#include "wedesk/wecom/api_emulator.hpp"
+#include "wedesk/sim/api_emulator.hpp"
 #include "wedesk/wecom/crypto.hpp"
 
 namespace wedesk::testing {
@@ -49,7 +49,7 @@ public:
     const config::Config& config() const { return config_; }
     const std::string& db_path() const { return config_.database.path; }
     app::ServerApp& app() { return *app_; }
-    wecom::ApiEmulator& api() { return *api_; }
+    sim::ApiEmulator& api() { return *api_; }
     /// Imports people from CSV text (header userid,name,mobile,account,department,role,groups).
     void ImportUsers(const std::string& csv);
     /// SELECT COUNT(*) over a fresh connection to the database file.
@@ -60,7 +60,7 @@ private:
 
     TempDir dir_;
     FakeClock clock_;
-    std::unique_ptr<wecom::ApiEmulator> api_;
+    std::unique_ptr<sim::ApiEmulator> api_;
     OpenSslRandom random_;
     config::Config config_;
     std::unique_ptr<wecom::WecomCrypto> crypto_;

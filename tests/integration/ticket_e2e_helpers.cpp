@@ -69,8 +69,8 @@ std::string CreateTicket(TestServer& s, const std::string& user, int category,
     return CreateTicket(s.client(), user, category, description, urgency);
 }
 
-std::optional<wecom::ReceivedMessage> WaitForMessage(
-    const wecom::ApiEmulator& api, const std::function<bool(const wecom::ReceivedMessage&)>& pred,
+std::optional<sim::ReceivedMessage> WaitForMessage(
+    const sim::ApiEmulator& api, const std::function<bool(const sim::ReceivedMessage&)>& pred,
     std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
@@ -93,10 +93,10 @@ std::optional<wecom::ReceivedMessage> WaitForMessage(
     }
 }
 
-std::vector<wecom::ReceivedMessage> MessagesTo(
-    const wecom::ApiEmulator& api, const std::string& user,
-    const std::function<bool(const wecom::ReceivedMessage&)>& pred) {
-    std::vector<wecom::ReceivedMessage> out;
+std::vector<sim::ReceivedMessage> MessagesTo(
+    const sim::ApiEmulator& api, const std::string& user,
+    const std::function<bool(const sim::ReceivedMessage&)>& pred) {
+    std::vector<sim::ReceivedMessage> out;
     for (const auto& m : api.Received()) {
         if (m.touser == user && (!pred || pred(m))) {
             out.push_back(m);
@@ -105,7 +105,7 @@ std::vector<wecom::ReceivedMessage> MessagesTo(
     return out;
 }
 
-std::string TextOf(const wecom::ReceivedMessage& m) {
+std::string TextOf(const sim::ReceivedMessage& m) {
     if (m.msgtype != "text") {
         return "";
     }
@@ -116,7 +116,7 @@ std::string TextOf(const wecom::ReceivedMessage& m) {
     return b["text"].value("content", "");
 }
 
-std::vector<std::string> ButtonKeys(const wecom::ReceivedMessage& m) {
+std::vector<std::string> ButtonKeys(const sim::ReceivedMessage& m) {
     std::vector<std::string> keys;
     if (m.msgtype != "template_card" || !m.body.contains("template_card")) {
         return keys;
@@ -131,14 +131,14 @@ std::vector<std::string> ButtonKeys(const wecom::ReceivedMessage& m) {
     return keys;
 }
 
-std::string TaskId(const wecom::ReceivedMessage& m) {
+std::string TaskId(const sim::ReceivedMessage& m) {
     if (m.msgtype != "template_card" || !m.body.contains("template_card")) {
         return "";
     }
     return m.body["template_card"].value("task_id", "");
 }
 
-bool IsCardWithKey(const wecom::ReceivedMessage& m, const std::string& user,
+bool IsCardWithKey(const sim::ReceivedMessage& m, const std::string& user,
                    const std::string& key) {
     if (m.touser != user) {
         return false;
@@ -151,7 +151,7 @@ bool IsCardWithKey(const wecom::ReceivedMessage& m, const std::string& user,
     return false;
 }
 
-bool IsTextTo(const wecom::ReceivedMessage& m, const std::string& user, const std::string& needle) {
+bool IsTextTo(const sim::ReceivedMessage& m, const std::string& user, const std::string& needle) {
     return m.touser == user && TextOf(m).find(needle) != std::string::npos;
 }
 

@@ -13,7 +13,7 @@
 
 #include "server_helpers.hpp"
 #include "wedesk/sim/wecom_client.hpp"
-#include "wedesk/wecom/api_emulator.hpp"
+#include "wedesk/sim/api_emulator.hpp"
 
 namespace wedesk::testing::e2e {
 
@@ -41,26 +41,26 @@ std::string CreateTicket(TestServer& s, const std::string& user, int category,
 
 /// Waits until the emulator has accepted a message/send matching `pred` (already received or
 /// arriving within `timeout`); the first match.
-std::optional<wecom::ReceivedMessage> WaitForMessage(
-    const wecom::ApiEmulator& api, const std::function<bool(const wecom::ReceivedMessage&)>& pred,
+std::optional<sim::ReceivedMessage> WaitForMessage(
+    const sim::ApiEmulator& api, const std::function<bool(const sim::ReceivedMessage&)>& pred,
     std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 /// Messages to `user` matching `pred` accepted so far.
-std::vector<wecom::ReceivedMessage> MessagesTo(
-    const wecom::ApiEmulator& api, const std::string& user,
-    const std::function<bool(const wecom::ReceivedMessage&)>& pred = nullptr);
+std::vector<sim::ReceivedMessage> MessagesTo(
+    const sim::ApiEmulator& api, const std::string& user,
+    const std::function<bool(const sim::ReceivedMessage&)>& pred = nullptr);
 
 /// Text content of a text message ("" for other types).
-std::string TextOf(const wecom::ReceivedMessage& m);
+std::string TextOf(const sim::ReceivedMessage& m);
 /// A template card to `user` whose button keys include `key`.
-bool IsCardWithKey(const wecom::ReceivedMessage& m, const std::string& user,
+bool IsCardWithKey(const sim::ReceivedMessage& m, const std::string& user,
                    const std::string& key);
 /// A text message to `user` containing `needle`.
-bool IsTextTo(const wecom::ReceivedMessage& m, const std::string& user, const std::string& needle);
+bool IsTextTo(const sim::ReceivedMessage& m, const std::string& user, const std::string& needle);
 /// Button keys of a template card.
-std::vector<std::string> ButtonKeys(const wecom::ReceivedMessage& m);
+std::vector<std::string> ButtonKeys(const sim::ReceivedMessage& m);
 /// task_id of a template card.
-std::string TaskId(const wecom::ReceivedMessage& m);
+std::string TaskId(const sim::ReceivedMessage& m);
 
 /// One text value from the database file (first column of the first row; "" when no row).
 std::string Scalar(const TestServer& s, const std::string& sql);

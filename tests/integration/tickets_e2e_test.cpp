@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ticket_e2e_helpers.hpp"
+#include "wedesk/sim/inbound_xml.hpp"
 #include "wedesk/wecom/message.hpp"
 
 using wedesk::testing::TestServer;
@@ -45,7 +46,7 @@ std::string TextXml(TestServer& s, const std::string& user, const std::string& t
     m.content = text;
     m.msg_id = msg_id;
     m.agent_id = std::to_string(s.config().wecom.agent_id);
-    return wedesk::wecom::BuildInboundXml(m);
+    return wedesk::sim::BuildInboundXml(m);
 }
 
 /// Posts the very same signed request twice (a WeCom retry); both answers must decrypt to the

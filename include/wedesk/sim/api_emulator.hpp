@@ -46,7 +46,7 @@ namespace httplib {
 class Server;
 }
 
-namespace wedesk::wecom {
+namespace wedesk::sim {
 
 /// One message the emulator accepted (or one card update, msgtype "update_template_card").
 struct ReceivedMessage {
@@ -162,4 +162,4 @@ private:
     std::chrono::milliseconds delay_{0};
 };
 
-}  // namespace wedesk::wecom
+}  // namespace wedesk::sim

@@ -60,6 +60,14 @@ struct InboundMessage {
     std::string DedupeKey() const;
 };
 
+/// Wire names of the typed values ("text", "template_card_event"), converted here and nowhere
+/// else. Parsing compares case-insensitively (old 企业号 docs show CLICK/VIEW); an unknown name
+/// gives kUnknown / kOther.
+std::string_view MsgTypeName(MsgType t);
+std::string_view EventName(EventType t);
+MsgType ParseMsgType(std::string_view raw);
+EventType ParseEventType(std::string_view raw);
+
 /// The outer POST body: <xml><ToUserName/><Encrypt/><AgentID/></xml>. Returns the Encrypt text.
 /// Error "parse_xml" when the XML is malformed or has no Encrypt element.
 Result<std::string> ExtractEncrypt(std::string_view body);
@@ -76,11 +84,11 @@ std::string BuildTextReply(std::string_view to_user, std::string_view from_corp,
 std::string BuildUpdateButtonReply(std::string_view to_user, std::string_view from_corp,
                                    std::int64_t create_time, std::string_view replace_name);
 
-/// Inner XML of an inbound message as WeCom would send it (used by `wedesk sim`).
-std::string BuildInboundXml(const InboundMessage& msg);
-
 /// Text wrapped in CDATA, with any "]]>" split so the section cannot be closed early and any CR
 /// written as "&#13;" between sections (a reader would turn a raw CR into LF).
 std::string Cdata(std::string_view text);
+/// `<name>` + Cdata(value) + `</name>`, and `<name>` + escaped text + `</name>`, appended.
+void AppendCdataElement(std::string& out, std::string_view name, std::string_view value);
+void AppendPlainElement(std::string& out, std::string_view name, std::string_view value);
 
 }  // namespace wedesk::wecom

@@ -13,7 +13,7 @@
 #include "wedesk/outbox/outbox_worker.hpp"
 #include "wedesk/store/database.hpp"
 #include "wedesk/wecom/api_client.hpp"
-#include "wedesk/wecom/api_emulator.hpp"
+#include "wedesk/sim/api_emulator.hpp"
 
 using namespace wedesk;
 using namespace wedesk::outbox;
@@ -31,7 +31,7 @@ struct Env {
     testing::TempDir dir;
     testing::FakeClock clock;
     testing::FakeRandom random;
-    wecom::ApiEmulator emu{kCorp, kSecret, kAgent};
+    sim::ApiEmulator emu{kCorp, kSecret, kAgent};
     int port = emu.Start("127.0.0.1", 0);
     wecom::ApiClient api{emu.BaseUrl(), kCorp, Secret(kSecret), kAgent, clock, 2};
     std::unique_ptr<store::Database> db = store::Database::Open(dir.File("wedesk.db"));
@@ -137,7 +137,7 @@ TEST_CASE("outbox: after a restart an acknowledged message is not sent again", "
     testing::TempDir dir;
     testing::FakeClock clock;
     testing::FakeRandom random;
-    wecom::ApiEmulator emu{kCorp, kSecret, kAgent};
+    sim::ApiEmulator emu{kCorp, kSecret, kAgent};
     REQUIRE(emu.Start("127.0.0.1", 0) > 0);
     wecom::ApiClient api{emu.BaseUrl(), kCorp, Secret(kSecret), kAgent, clock, 2};
     {
@@ -504,7 +504,7 @@ TEST_CASE("outbox: any number of kicks during a pass cause one more pass", "[uni
     opts.poll = std::chrono::hours(1);  // only kicks start passes here
     auto worker = env.Worker(opts);
     Commit(env, [](Outbox& o) { o.SendText("zhangsan", "first"); });
-    env.emu.SetOnMessage([&](const wecom::ReceivedMessage& m) {
+    env.emu.SetOnMessage([&](const sim::ReceivedMessage& m) {
         if (m.touser != "zhangsan") {
             return;
         }

@@ -8,12 +8,14 @@
 #include <vector>
 
 #include "fakes/fake_clock.hpp"
+#include "wedesk/sim/api_emulator.hpp"
 #include "wedesk/wecom/api_client.hpp"
-#include "wedesk/wecom/api_emulator.hpp"
 
 using namespace wedesk;
 using namespace wedesk::wecom;
 using nlohmann::json;
+using wedesk::sim::ApiEmulator;
+using wedesk::sim::DescribeMessage;
 
 namespace {
 

@@ -10,12 +10,14 @@
 #include <nlohmann/json.hpp>
 
 #include "wedesk/common/secret.hpp"
+#include "wedesk/sim/inbound_xml.hpp"
 #include "wedesk/wecom/crypto.hpp"
 #include "wedesk/wecom/message.hpp"
 
 using namespace wedesk;
 using namespace wedesk::wecom;
 using nlohmann::json;
+using wedesk::sim::BuildInboundXml;
 
 namespace {
 

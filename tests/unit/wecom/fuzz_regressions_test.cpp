@@ -4,9 +4,11 @@
 
 #include <string>
 
+#include "wedesk/sim/inbound_xml.hpp"
 #include "wedesk/wecom/message.hpp"
 
 using namespace wedesk::wecom;
+using wedesk::sim::BuildInboundXml;
 
 TEST_CASE("fuzz xml_fuzz-crash-507c5488: a CR from &#13 — survives BuildInboundXml", "[unit]") {
     // Found by xml_fuzz: "&#13;" decodes to CR, which CDATA cannot carry (readers turn a raw CR

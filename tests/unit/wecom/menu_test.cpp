@@ -3,12 +3,13 @@
 #include <catch2/catch.hpp>
 
 #include "fakes/fake_clock.hpp"
+#include "wedesk/sim/api_emulator.hpp"
 #include "wedesk/wecom/api_client.hpp"
-#include "wedesk/wecom/api_emulator.hpp"
 
 using namespace wedesk;
 using namespace wedesk::wecom;
 using nlohmann::json;
+using wedesk::sim::ApiEmulator;
 
 namespace {
 

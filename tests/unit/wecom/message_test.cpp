@@ -5,9 +5,11 @@
 
 #include <string>
 
+#include "wedesk/sim/inbound_xml.hpp"
 #include "wedesk/wecom/message.hpp"
 
 using namespace wedesk::wecom;
+using wedesk::sim::BuildInboundXml;
 
 namespace {
 
