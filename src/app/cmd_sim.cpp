@@ -26,8 +26,8 @@
 #include "wedesk/common/log.hpp"
 #include "wedesk/common/random.hpp"
 #include "wedesk/common/text.hpp"
-#include "wedesk/sim/wecom_client.hpp"
 #include "wedesk/sim/api_emulator.hpp"
+#include "wedesk/sim/wecom_client.hpp"
 #include "wedesk/wecom/crypto.hpp"
 
 namespace wedesk::app {

@@ -1,8 +1,5 @@
 #include "wedesk/app/message_pipeline.hpp"
 
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Exception.h>
-#include <sqlite3.h>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -258,7 +255,7 @@ void MessagePipeline::RunBatch(std::vector<Pending>& batch) {
         auto& conn = tx.Conn();
         for (auto& p : batch) {
             const std::string key = p.message.DedupeKey();
-            if (sqlite3_get_autocommit(conn.getHandle()) != 0) {
+            if (!conn.InTransaction()) {
                 // SQLite ended the transaction after an error: nothing more can join it.
                 throw std::runtime_error("transaction ended early");
             }

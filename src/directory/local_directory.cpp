@@ -3,8 +3,6 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include <SQLiteCpp/SQLiteCpp.h>
-
 #include <array>
 #include <cstdlib>
 #include <vector>
@@ -12,6 +10,7 @@
 #include "wedesk/common/log.hpp"
 #include "wedesk/common/text.hpp"
 #include "wedesk/store/database.hpp"
+#include "wedesk/store/sql.hpp"
 
 namespace wedesk::directory {
 
@@ -100,9 +99,9 @@ LocalDirectory::LocalDirectory(store::Database& db) : db_(db) {}
 
 Result<Account> LocalDirectory::Find(const std::string& account) {
     try {
-        SQLite::Statement q(db_.Conn(),
-                            "SELECT account, display_name, mobile, locked, is_protected "
-                            "FROM directory_accounts WHERE account = ?");
+        store::Query q(db_.Conn(),
+                       "SELECT account, display_name, mobile, locked, is_protected "
+                       "FROM directory_accounts WHERE account = ?");
         q.bind(1, account);
         if (!q.executeStep()) {
             return Fail("not_found", "no such account");
@@ -135,20 +134,23 @@ Result<void> LocalDirectory::SetPassword(const Account& account, const Secret& n
         return Fail("policy", "the password is too short (at least 8 characters)");
     }
     try {
-        SQLite::Statement old(db_.Conn(),
-                              "SELECT password_hash FROM directory_accounts WHERE account = ?");
+        store::Query old(db_.Conn(),
+                         "SELECT password_hash FROM directory_accounts WHERE account = ?");
         old.bind(1, current->account);
         if (old.executeStep() && VerifyPassword(old.getColumn(0).getString(), new_password)) {
             return Fail("policy", "the password is the same as the current one");
         }
         const std::string hash = HashPassword(new_password);
-        SQLite::Statement q(db_.Conn(),
-                            "UPDATE directory_accounts SET password_hash = ?, must_change = ?, "
-                            "locked = 0, updated_at = unixepoch() WHERE account = ?");
+        store::StepTx write(db_);
+        store::Query q(write.Conn(),
+                       "UPDATE directory_accounts SET password_hash = ?, must_change = ?, "
+                       "locked = 0, updated_at = unixepoch() WHERE account = ?");
         q.bind(1, hash);
         q.bind(2, must_change ? 1 : 0);
         q.bind(3, current->account);
-        if (q.exec() != 1) {
+        const int changed = q.exec();
+        write.Commit();
+        if (changed != 1) {
             return Fail("not_found", "no such account");
         }
     } catch (const std::exception& e) {
@@ -168,11 +170,13 @@ Result<void> LocalDirectory::Unlock(const Account& account) {
         return Fail("protected", "this account is privileged and cannot be unlocked self-service");
     }
     try {
-        SQLite::Statement q(db_.Conn(),
-                            "UPDATE directory_accounts SET locked = 0, updated_at = unixepoch() "
-                            "WHERE account = ?");
+        store::StepTx write(db_);
+        store::Query q(write.Conn(),
+                       "UPDATE directory_accounts SET locked = 0, updated_at = unixepoch() "
+                       "WHERE account = ?");
         q.bind(1, current->account);
         q.exec();
+        write.Commit();
     } catch (const std::exception& e) {
         return Internal(e);
     }
@@ -181,7 +185,7 @@ Result<void> LocalDirectory::Unlock(const Account& account) {
 
 Result<void> LocalDirectory::Ping() {
     try {
-        SQLite::Statement q(db_.Conn(), "SELECT count(*) FROM directory_accounts");
+        store::Query q(db_.Conn(), "SELECT count(*) FROM directory_accounts");
         q.executeStep();
     } catch (const std::exception& e) {
         return Internal(e);
@@ -196,10 +200,11 @@ Result<void> LocalDirectory::AddAccount(const std::string& account, const std::s
         return Fail("internal", "empty account name");
     }
     try {
-        SQLite::Statement q(db_.Conn(),
-                            "INSERT OR REPLACE INTO directory_accounts "
-                            "(account, display_name, mobile, password_hash, is_protected) "
-                            "VALUES (?, ?, ?, ?, ?)");
+        store::StepTx write(db_);
+        store::Query q(write.Conn(),
+                       "INSERT OR REPLACE INTO directory_accounts "
+                       "(account, display_name, mobile, password_hash, is_protected) "
+                       "VALUES (?, ?, ?, ?, ?)");
         q.bind(1, account);
         q.bind(2, display_name);
         if (mobile) {
@@ -210,6 +215,7 @@ Result<void> LocalDirectory::AddAccount(const std::string& account, const std::s
         q.bind(4, HashPassword(password));
         q.bind(5, is_protected ? 1 : 0);
         q.exec();
+        write.Commit();
     } catch (const std::exception& e) {
         return Internal(e);
     }
@@ -218,8 +224,8 @@ Result<void> LocalDirectory::AddAccount(const std::string& account, const std::s
 
 bool LocalDirectory::CheckPassword(const std::string& account, const Secret& password) {
     try {
-        SQLite::Statement q(db_.Conn(),
-                            "SELECT password_hash FROM directory_accounts WHERE account = ?");
+        store::Query q(db_.Conn(),
+                       "SELECT password_hash FROM directory_accounts WHERE account = ?");
         q.bind(1, account);
         return q.executeStep() && VerifyPassword(q.getColumn(0).getString(), password);
     } catch (const std::exception& e) {
@@ -230,11 +236,14 @@ bool LocalDirectory::CheckPassword(const std::string& account, const Secret& pas
 
 Result<void> LocalDirectory::Lock(const std::string& account) {
     try {
-        SQLite::Statement q(db_.Conn(),
-                            "UPDATE directory_accounts SET locked = 1, updated_at = unixepoch() "
-                            "WHERE account = ?");
+        store::StepTx write(db_);
+        store::Query q(write.Conn(),
+                       "UPDATE directory_accounts SET locked = 1, updated_at = unixepoch() "
+                       "WHERE account = ?");
         q.bind(1, account);
-        if (q.exec() != 1) {
+        const int changed = q.exec();
+        write.Commit();
+        if (changed != 1) {
             return Fail("not_found", "no such account");
         }
     } catch (const std::exception& e) {
@@ -245,8 +254,7 @@ Result<void> LocalDirectory::Lock(const std::string& account) {
 
 bool LocalDirectory::MustChange(const std::string& account) {
     try {
-        SQLite::Statement q(db_.Conn(),
-                            "SELECT must_change FROM directory_accounts WHERE account = ?");
+        store::Query q(db_.Conn(), "SELECT must_change FROM directory_accounts WHERE account = ?");
         q.bind(1, account);
         return q.executeStep() && q.getColumn(0).getInt() != 0;
     } catch (const std::exception& e) {

@@ -1,8 +1,5 @@
 #include "wedesk/kb/knowledge_base.hpp"
 
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Statement.h>
-
 #include <algorithm>
 #include <array>
 #include <filesystem>
@@ -23,6 +20,7 @@
 #include "wedesk/common/log.hpp"
 #include "wedesk/common/text.hpp"
 #include "wedesk/store/database.hpp"
+#include "wedesk/store/sql.hpp"
 
 namespace wedesk::kb {
 
@@ -366,10 +364,10 @@ void RunPass(store::Database& db, const std::string& sql, const std::vector<std:
     std::vector<std::string> capped(
         phrases.begin(),
         phrases.begin() + static_cast<std::ptrdiff_t>(std::min(phrases.size(), kMaxPhrases)));
-    auto st = db.Prepare(sql);
-    st->bind(1, OrExpr(capped));
-    while (st->executeStep()) {
-        scores[st->getColumn(0).getInt64()] += -st->getColumn(1).getDouble() * share;
+    store::Query st(db.Conn(), sql);
+    st.bind(1, OrExpr(capped));
+    while (st.executeStep()) {
+        scores[st.getColumn(0).getInt64()] += -st.getColumn(1).getDouble() * share;
     }
 }
 
@@ -408,7 +406,7 @@ std::set<std::string> PositionalSet(std::string_view raw) {
 
 /// The token sets of article `id` (nullptr when it is gone), memoised in the snapshot: an edited
 /// article changes the generation and so gets a new snapshot.
-std::shared_ptr<const ArticleTerms> TermsOf(SQLite::Database& conn, const SearchSnapshot& snap,
+std::shared_ptr<const ArticleTerms> TermsOf(store::Conn& conn, const SearchSnapshot& snap,
                                             std::int64_t id) {
     constexpr std::size_t kMaxTextBytes = 4 * 1024 * 1024;
     auto& memo = *snap.terms;
@@ -418,7 +416,7 @@ std::shared_ptr<const ArticleTerms> TermsOf(SQLite::Database& conn, const Search
             return it->second;
         }
     }
-    SQLite::Statement get(conn, "SELECT title, answer, keywords FROM kb_articles WHERE id = ?");
+    store::Query get(conn, "SELECT title, answer, keywords FROM kb_articles WHERE id = ?");
     get.bind(1, static_cast<std::int64_t>(id));
     if (!get.executeStep()) {
         return nullptr;
@@ -443,24 +441,24 @@ bool Contains(const std::unordered_set<std::string>& set, const TokenSeq& seq) {
     return std::all_of(seq.begin(), seq.end(), [&](const auto& t) { return set.count(t) > 0; });
 }
 
-void IndexArticle(SQLite::Database& conn, std::int64_t id, const Article& a) {
+void IndexArticle(store::Conn& conn, std::int64_t id, const Article& a) {
     const std::string kws = KeywordText(a.keywords);
     for (const char* table : {"kb_fts_bigram", "kb_fts_trigram"}) {
-        SQLite::Statement del(conn, std::string("DELETE FROM ") + table + " WHERE rowid = ?");
+        store::Query del(conn, std::string("DELETE FROM ") + table + " WHERE rowid = ?");
         del.bind(1, static_cast<std::int64_t>(id));
         del.exec();
     }
-    SQLite::Statement big(conn,
-                          "INSERT INTO kb_fts_bigram(rowid, title, keywords, body) "
-                          "VALUES (?, ?, ?, ?)");
+    store::Query big(conn,
+                     "INSERT INTO kb_fts_bigram(rowid, title, keywords, body) "
+                     "VALUES (?, ?, ?, ?)");
     big.bind(1, static_cast<std::int64_t>(id));
     big.bind(2, tok::IndexText(a.title));
     big.bind(3, tok::IndexText(kws));
     big.bind(4, tok::IndexText(a.answer));
     big.exec();
-    SQLite::Statement tri(conn,
-                          "INSERT INTO kb_fts_trigram(rowid, title, keywords, body) "
-                          "VALUES (?, ?, ?, ?)");
+    store::Query tri(conn,
+                     "INSERT INTO kb_fts_trigram(rowid, title, keywords, body) "
+                     "VALUES (?, ?, ?, ?)");
     tri.bind(1, static_cast<std::int64_t>(id));
     tri.bind(2, tok::Normalize(a.title, std::string::npos));
     tri.bind(3, tok::Normalize(kws, std::string::npos));
@@ -471,12 +469,12 @@ void IndexArticle(SQLite::Database& conn, std::int64_t id, const Article& a) {
 /// Merges each full-text index into one segment. Every import leaves new segments behind, and a
 /// query looks each term up once per segment: with the sample KB imported once, 7 segments made
 /// a search 2.5x slower than one. Run after writes, which are rare (admin imports).
-void OptimizeIndexes(SQLite::Database& conn) {
+void OptimizeIndexes(store::Conn& conn) {
     conn.exec("INSERT INTO kb_fts_bigram(kb_fts_bigram) VALUES ('optimize')");
     conn.exec("INSERT INTO kb_fts_trigram(kb_fts_trigram) VALUES ('optimize')");
 }
 
-Article ReadArticle(SQLite::Statement& st) {
+Article ReadArticle(store::Query& st) {
     Article a;
     a.id = st.getColumn(0).getInt64();
     a.title = st.getColumn(1).getString();
@@ -485,9 +483,9 @@ Article ReadArticle(SQLite::Statement& st) {
     return a;
 }
 
-void ReadStats(SQLite::Database& conn, std::size_t most_failing, KbStats& s) {
+void ReadStats(store::Conn& conn, std::size_t most_failing, KbStats& s) {
     {
-        SQLite::Statement st(conn, "SELECT name, value FROM kb_counters");
+        store::Query st(conn, "SELECT name, value FROM kb_counters");
         while (st.executeStep()) {
             const std::string name = st.getColumn(0).getString();
             const int v = st.getColumn(1).getInt();
@@ -501,9 +499,9 @@ void ReadStats(SQLite::Database& conn, std::size_t most_failing, KbStats& s) {
     s.deflection_rate = s.conversations_with_suggestions > 0
                             ? static_cast<double>(s.solved) / s.conversations_with_suggestions
                             : 0.0;
-    SQLite::Statement st(conn,
-                         "SELECT id, title, shown, opened, solved, unsolved FROM kb_articles "
-                         "WHERE unsolved > 0 ORDER BY unsolved DESC, solved ASC, id LIMIT ?");
+    store::Query st(conn,
+                    "SELECT id, title, shown, opened, solved, unsolved FROM kb_articles "
+                    "WHERE unsolved > 0 ORDER BY unsolved DESC, solved ASC, id LIMIT ?");
     st.bind(1, static_cast<std::int64_t>(most_failing));
     while (st.executeStep()) {
         s.most_failing.push_back(ArticleStats{
@@ -515,9 +513,9 @@ void ReadStats(SQLite::Database& conn, std::size_t most_failing, KbStats& s) {
 // The KB generation (see src/store/schema_kb_generation.cpp); none before migration 7.
 std::optional<std::int64_t> ReadGeneration(store::Database& db) {
     static const std::string kSql = "SELECT value FROM kb_counters WHERE name = 'generation'";
-    auto st = db.Prepare(kSql);
-    if (st->executeStep()) {
-        return st->getColumn(0).getInt64();
+    store::Query st(db.Conn(), kSql);
+    if (st.executeStep()) {
+        return st.getColumn(0).getInt64();
     }
     return std::nullopt;
 }
@@ -556,12 +554,12 @@ std::vector<SynonymTerm> PrepareGroup(const std::vector<std::string>& terms,
 
 // Reads and prepares everything Suggest needs apart from the query. Reads after `generation`,
 // so the contents are at least as new as the tag (a newer one only costs one more rebuild).
-SearchSnapshot BuildSnapshot(SQLite::Database& conn, std::optional<std::int64_t> generation) {
+SearchSnapshot BuildSnapshot(store::Conn& conn, std::optional<std::int64_t> generation) {
     SearchSnapshot snap;
     snap.generation = generation;
     snap.articles = conn.execAndGet("SELECT count(*) FROM kb_articles").getInt64();
     {
-        SQLite::Statement st(conn, "SELECT term, doc, term < char(128) FROM kb_fts_bigram_vocab");
+        store::Query st(conn, "SELECT term, doc, term < char(128) FROM kb_fts_bigram_vocab");
         while (st.executeStep()) {
             std::string term = st.getColumn(0).getString();
             if (st.getColumn(2).getInt() != 0) {
@@ -572,7 +570,7 @@ SearchSnapshot BuildSnapshot(SQLite::Database& conn, std::optional<std::int64_t>
     }
     std::vector<std::vector<std::string>> groups = BuiltinSynonyms();
     {
-        SQLite::Statement st(conn, "SELECT terms FROM kb_synonyms ORDER BY id");
+        store::Query st(conn, "SELECT terms FROM kb_synonyms ORDER BY id");
         while (st.executeStep()) {
             groups.push_back(ParseKeywords(st.getColumn(0).getString()));
         }
@@ -708,7 +706,7 @@ std::vector<Suggestion> KnowledgeBase::Suggest(const std::string& query, std::si
             out.resize(max);
         }
         return out;
-    } catch (const SQLite::Exception& e) {
+    } catch (const store::Error& e) {
         log::Get("kb")->warn("suggest failed: {}", e.what());
         return {};
     }
@@ -716,13 +714,13 @@ std::vector<Suggestion> KnowledgeBase::Suggest(const std::string& query, std::si
 
 std::optional<Article> KnowledgeBase::Get(std::int64_t id) {
     try {
-        SQLite::Statement st(db_.Conn(),
-                             "SELECT id, title, answer, keywords FROM kb_articles WHERE id = ?");
+        store::Query st(db_.Conn(),
+                        "SELECT id, title, answer, keywords FROM kb_articles WHERE id = ?");
         st.bind(1, static_cast<std::int64_t>(id));
         if (st.executeStep()) {
             return ReadArticle(st);
         }
-    } catch (const SQLite::Exception& e) {
+    } catch (const store::Error& e) {
         log::Get("kb")->warn("get article {} failed: {}", id, e.what());
     }
     return std::nullopt;
@@ -731,12 +729,12 @@ std::optional<Article> KnowledgeBase::Get(std::int64_t id) {
 std::vector<Article> KnowledgeBase::List() {
     std::vector<Article> out;
     try {
-        SQLite::Statement st(db_.Conn(),
-                             "SELECT id, title, answer, keywords FROM kb_articles ORDER BY id");
+        store::Query st(db_.Conn(),
+                        "SELECT id, title, answer, keywords FROM kb_articles ORDER BY id");
         while (st.executeStep()) {
             out.push_back(ReadArticle(st));
         }
-    } catch (const SQLite::Exception& e) {
+    } catch (const store::Error& e) {
         log::Get("kb")->warn("list failed: {}", e.what());
     }
     return out;
@@ -800,7 +798,7 @@ Result<ImportReport> KnowledgeBase::Upsert(const std::vector<Article>& articles)
     try {
         store::StepTx ws(db_, "kb_write");
         auto& conn = ws.Conn();
-        SQLite::Statement find(
+        store::Query find(
             conn, "SELECT id, title, answer, keywords FROM kb_articles WHERE title_key = ?");
         for (const auto& a : clean) {
             const std::string key = TitleKey(a.title);
@@ -808,9 +806,9 @@ Result<ImportReport> KnowledgeBase::Upsert(const std::vector<Article>& articles)
             find.reset();
             find.bind(1, key);
             if (!find.executeStep()) {
-                SQLite::Statement ins(conn,
-                                      "INSERT INTO kb_articles(title, title_key, answer, keywords) "
-                                      "VALUES (?, ?, ?, ?)");
+                store::Query ins(conn,
+                                 "INSERT INTO kb_articles(title, title_key, answer, keywords) "
+                                 "VALUES (?, ?, ?, ?)");
                 ins.bind(1, a.title);
                 ins.bind(2, key);
                 ins.bind(3, a.answer);
@@ -826,7 +824,7 @@ Result<ImportReport> KnowledgeBase::Upsert(const std::vector<Article>& articles)
                 ++report.unchanged;
                 continue;
             }
-            SQLite::Statement upd(
+            store::Query upd(
                 conn, "UPDATE kb_articles SET title = ?, answer = ?, keywords = ? WHERE id = ?");
             upd.bind(1, a.title);
             upd.bind(2, a.answer);
@@ -841,7 +839,7 @@ Result<ImportReport> KnowledgeBase::Upsert(const std::vector<Article>& articles)
             OptimizeIndexes(conn);
         }
         ws.Commit();
-    } catch (const SQLite::Exception& e) {
+    } catch (const store::Error& e) {
         return Fail("db", std::string("knowledge base write failed: ") + e.what());
     }
     log::Get("kb")->info("import: {} inserted, {} updated, {} unchanged", report.inserted,
@@ -853,20 +851,20 @@ Result<void> KnowledgeBase::Delete(std::int64_t id) {
     try {
         store::StepTx ws(db_, "kb_write");
         auto& conn = ws.Conn();
-        SQLite::Statement del(conn, "DELETE FROM kb_articles WHERE id = ?");
+        store::Query del(conn, "DELETE FROM kb_articles WHERE id = ?");
         del.bind(1, static_cast<std::int64_t>(id));
         if (del.exec() == 0) {
             return Fail("not_found", "no article " + std::to_string(id));
         }
         for (const char* table : {"kb_fts_bigram", "kb_fts_trigram"}) {
-            SQLite::Statement st(conn, std::string("DELETE FROM ") + table + " WHERE rowid = ?");
+            store::Query st(conn, std::string("DELETE FROM ") + table + " WHERE rowid = ?");
             st.bind(1, static_cast<std::int64_t>(id));
             st.exec();
         }
         OptimizeIndexes(conn);
         ws.Commit();
         return {};
-    } catch (const SQLite::Exception& e) {
+    } catch (const store::Error& e) {
         return Fail("db", std::string("delete failed: ") + e.what());
     }
 }
@@ -878,7 +876,7 @@ void KnowledgeBase::RecordShown(const std::vector<std::int64_t>& ids) {
     try {
         store::StepTx ws(db_, "kb_write");
         auto& conn = ws.Conn();
-        SQLite::Statement st(conn, "UPDATE kb_articles SET shown = shown + 1 WHERE id = ?");
+        store::Query st(conn, "UPDATE kb_articles SET shown = shown + 1 WHERE id = ?");
         for (const auto id : std::set<std::int64_t>(ids.begin(), ids.end())) {
             st.reset();
             st.bind(1, static_cast<std::int64_t>(id));
@@ -887,7 +885,7 @@ void KnowledgeBase::RecordShown(const std::vector<std::int64_t>& ids) {
         conn.exec(
             "UPDATE kb_counters SET value = value + 1 WHERE name = 'suggested_conversations'");
         ws.Commit();
-    } catch (const SQLite::Exception& e) {
+    } catch (const store::Error& e) {
         log::Get("kb")->warn("record shown failed: {}", e.what());
     }
 }
@@ -896,11 +894,11 @@ void KnowledgeBase::RecordOpened(std::int64_t id) {
     try {
         store::StepTx ws(db_, "kb_write");
         auto& conn = ws.Conn();
-        SQLite::Statement st(conn, "UPDATE kb_articles SET opened = opened + 1 WHERE id = ?");
+        store::Query st(conn, "UPDATE kb_articles SET opened = opened + 1 WHERE id = ?");
         st.bind(1, static_cast<std::int64_t>(id));
         st.exec();
         ws.Commit();
-    } catch (const SQLite::Exception& e) {
+    } catch (const store::Error& e) {
         log::Get("kb")->warn("record opened failed: {}", e.what());
     }
 }
@@ -909,17 +907,16 @@ void KnowledgeBase::RecordOutcome(std::int64_t id, bool solved) {
     try {
         store::StepTx ws(db_, "kb_write");
         auto& conn = ws.Conn();
-        SQLite::Statement st(conn, solved
-                                       ? "UPDATE kb_articles SET solved = solved + 1 WHERE id = ?"
-                                       : "UPDATE kb_articles SET unsolved = unsolved + 1 "
-                                         "WHERE id = ?");
+        store::Query st(conn, solved ? "UPDATE kb_articles SET solved = solved + 1 WHERE id = ?"
+                                     : "UPDATE kb_articles SET unsolved = unsolved + 1 "
+                                       "WHERE id = ?");
         st.bind(1, static_cast<std::int64_t>(id));
         st.exec();
         if (solved) {
             conn.exec("UPDATE kb_counters SET value = value + 1 WHERE name = 'solved'");
         }
         ws.Commit();
-    } catch (const SQLite::Exception& e) {
+    } catch (const store::Error& e) {
         log::Get("kb")->warn("record outcome failed: {}", e.what());
     }
 }
@@ -928,7 +925,7 @@ KbStats KnowledgeBase::Stats(std::size_t most_failing) {
     KbStats s;
     try {
         ReadStats(db_.Conn(), most_failing, s);
-    } catch (const SQLite::Exception& e) {
+    } catch (const store::Error& e) {
         log::Get("kb")->warn("stats failed: {}", e.what());
     }
     return s;
@@ -940,12 +937,12 @@ std::vector<SynonymGroup> KnowledgeBase::ListSynonyms() {
         out.push_back(SynonymGroup{0, true, g});
     }
     try {
-        SQLite::Statement st(db_.Conn(), "SELECT id, terms FROM kb_synonyms ORDER BY id");
+        store::Query st(db_.Conn(), "SELECT id, terms FROM kb_synonyms ORDER BY id");
         while (st.executeStep()) {
             out.push_back(SynonymGroup{st.getColumn(0).getInt64(), false,
                                        ParseKeywords(st.getColumn(1).getString())});
         }
-    } catch (const SQLite::Exception& e) {
+    } catch (const store::Error& e) {
         log::Get("kb")->warn("list synonyms failed: {}", e.what());
     }
     return out;
@@ -969,13 +966,13 @@ Result<std::int64_t> KnowledgeBase::AddSynonyms(const std::vector<std::string>& 
     try {
         store::StepTx ws(db_, "kb_write");
         auto& conn = ws.Conn();
-        SQLite::Statement st(conn, "INSERT INTO kb_synonyms(terms) VALUES (?)");
+        store::Query st(conn, "INSERT INTO kb_synonyms(terms) VALUES (?)");
         st.bind(1, KeywordsJson(clean));
         st.exec();
         const auto id = conn.getLastInsertRowid();
         ws.Commit();
         return static_cast<std::int64_t>(id);
-    } catch (const SQLite::Exception& e) {
+    } catch (const store::Error& e) {
         return Fail("db", std::string("add synonyms failed: ") + e.what());
     }
 }
@@ -984,7 +981,7 @@ Result<void> KnowledgeBase::DeleteSynonyms(std::int64_t id) {
     try {
         store::StepTx ws(db_, "kb_write");
         auto& conn = ws.Conn();
-        SQLite::Statement st(conn, "DELETE FROM kb_synonyms WHERE id = ?");
+        store::Query st(conn, "DELETE FROM kb_synonyms WHERE id = ?");
         st.bind(1, static_cast<std::int64_t>(id));
         if (st.exec() == 0) {
             return Fail("not_found", "no synonym group " + std::to_string(id) +
@@ -992,7 +989,7 @@ Result<void> KnowledgeBase::DeleteSynonyms(std::int64_t id) {
         }
         ws.Commit();
         return {};
-    } catch (const SQLite::Exception& e) {
+    } catch (const store::Error& e) {
         return Fail("db", std::string("delete synonyms failed: ") + e.what());
     }
 }

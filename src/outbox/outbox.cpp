@@ -1,8 +1,5 @@
 #include "wedesk/outbox/outbox.hpp"
 
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Statement.h>
-
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
@@ -10,6 +7,7 @@
 #include "wedesk/common/metrics.hpp"
 #include "wedesk/common/secret.hpp"
 #include "wedesk/common/text.hpp"
+#include "wedesk/store/sql.hpp"
 
 namespace wedesk::outbox {
 
@@ -19,7 +17,7 @@ using nlohmann::json;
 
 std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
-OutboxEntry ReadEntry(SQLite::Statement& q) {
+OutboxEntry ReadEntry(store::Query& q) {
     OutboxEntry e;
     e.id = q.getColumn(0).getInt64();
     e.userid = q.getColumn(1).getString();
@@ -73,25 +71,27 @@ void Outbox::Insert(const std::string& userid, const std::string& kind, const st
     const auto now = clock_.NowSeconds();
     // No BEGIN here: the statement joins whatever transaction the caller has open on this
     // thread's connection, so the message exists exactly when the caller's change does.
-    auto q = db_.Prepare(
-        "INSERT INTO outbox (userid, kind, msgtype, body, task_id, status, "
-        "next_attempt_at, created_at, last_error, sealed) VALUES (?,?,?,?,?,?,?,?,?,?)");
+    store::StepTx write(db_);
+    store::Query q(write.Conn(),
+                   "INSERT INTO outbox (userid, kind, msgtype, body, task_id, status, "
+                   "next_attempt_at, created_at, last_error, sealed) VALUES (?,?,?,?,?,?,?,?,?,?)");
     // WeCom UserIDs are case-insensitive: one spelling keeps per-user order and pacing right.
-    q->bind(1, text::AsciiLower(userid));
-    q->bind(2, kind);
-    q->bind(3, msgtype);
+    q.bind(1, text::AsciiLower(userid));
+    q.bind(2, kind);
+    q.bind(3, msgtype);
     if (sealed) {
-        q->bind(4, body.data(), static_cast<int>(body.size()));  // a blob: nonce, cipher, tag
+        q.bind(4, body.data(), static_cast<int>(body.size()));  // a blob: nonce, cipher, tag
     } else {
-        q->bind(4, body);
+        q.bind(4, body);
     }
-    q->bind(5, task_id);
-    q->bind(6, status);
-    q->bind(7, now);
-    q->bind(8, now);
-    q->bind(9, last_error);
-    q->bind(10, sealed ? 1 : 0);
-    q->exec();
+    q.bind(5, task_id);
+    q.bind(6, status);
+    q.bind(7, now);
+    q.bind(8, now);
+    q.bind(9, last_error);
+    q.bind(10, sealed ? 1 : 0);
+    q.exec();
+    write.Commit();
     Notify();
 }
 
@@ -136,9 +136,10 @@ void Outbox::SendCard(const std::string& userid, const std::string& card_json) {
 void Outbox::UpdateCard(const std::string& userid, const std::string& task_id,
                         const std::string& replace_name, const std::string& response_code) {
     const auto now = clock_.NowSeconds();
-    SQLite::Statement q(db_.Conn(),
-                        "INSERT INTO outbox (userid, kind, msgtype, body, task_id, "
-                        "response_code, next_attempt_at, created_at) VALUES (?,?,?,?,?,?,?,?)");
+    store::StepTx write(db_);
+    store::Query q(write.Conn(),
+                   "INSERT INTO outbox (userid, kind, msgtype, body, task_id, "
+                   "response_code, next_attempt_at, created_at) VALUES (?,?,?,?,?,?,?,?)");
     q.bind(1, text::AsciiLower(userid));
     q.bind(2, "update_card");
     q.bind(3, "update_template_card");
@@ -148,14 +149,15 @@ void Outbox::UpdateCard(const std::string& userid, const std::string& task_id,
     q.bind(7, now);
     q.bind(8, now);
     q.exec();
+    write.Commit();
     Notify();
 }
 
 void Outbox::RetireCard(const std::string& task_id, const std::string& replace_name) {
     constexpr std::int64_t kResponseCodeLifeS = 71 * 3600;  // WeCom: 72 h, minus a margin
-    SQLite::Statement q(db_.Conn(),
-                        "SELECT userid, status, sent_at, response_code FROM outbox WHERE "
-                        "task_id = ? AND kind = 'send' ORDER BY id DESC LIMIT 1");
+    store::Query q(db_.Conn(),
+                   "SELECT userid, status, sent_at, response_code FROM outbox WHERE "
+                   "task_id = ? AND kind = 'send' ORDER BY id DESC LIMIT 1");
     q.bind(1, task_id);
     if (!q.executeStep()) {
         return;
@@ -172,7 +174,7 @@ void Outbox::RetireCard(const std::string& task_id, const std::string& replace_n
 
 OutboxStats Outbox::Stats() {
     OutboxStats s;
-    SQLite::Statement q(db_.Conn(), "SELECT status, COUNT(*) FROM outbox GROUP BY status");
+    store::Query q(db_.Conn(), "SELECT status, COUNT(*) FROM outbox GROUP BY status");
     while (q.executeStep()) {
         const auto status = q.getColumn(0).getString();
         const auto n = q.getColumn(1).getInt64();
@@ -189,9 +191,9 @@ OutboxStats Outbox::Stats() {
 
 std::vector<OutboxEntry> Outbox::List(const std::string& status, int limit) {
     std::vector<OutboxEntry> out;
-    SQLite::Statement q(db_.Conn(), std::string("SELECT ") + kColumns +
-                                        " FROM outbox WHERE (?1 = '' OR status = ?1) "
-                                        "ORDER BY id DESC LIMIT ?2");
+    store::Query q(db_.Conn(), std::string("SELECT ") + kColumns +
+                                   " FROM outbox WHERE (?1 = '' OR status = ?1) "
+                                   "ORDER BY id DESC LIMIT ?2");
     q.bind(1, status);
     q.bind(2, limit);
     while (q.executeStep()) {
@@ -201,8 +203,7 @@ std::vector<OutboxEntry> Outbox::List(const std::string& status, int limit) {
 }
 
 Result<OutboxEntry> Outbox::Get(std::int64_t id) {
-    SQLite::Statement q(db_.Conn(),
-                        std::string("SELECT ") + kColumns + " FROM outbox WHERE id = ?");
+    store::Query q(db_.Conn(), std::string("SELECT ") + kColumns + " FROM outbox WHERE id = ?");
     q.bind(1, id);
     if (!q.executeStep()) {
         return Fail("not_found", "no outbox message " + std::to_string(id));
@@ -212,13 +213,16 @@ Result<OutboxEntry> Outbox::Get(std::int64_t id) {
 
 Result<void> Outbox::Retry(std::int64_t id) {
     // attempts stays > 0 when it was, so the retry still carries the duplicate check.
-    SQLite::Statement q(db_.Conn(),
-                        "UPDATE outbox SET status = 'pending', next_attempt_at = ?, "
-                        "attempts = MIN(attempts, 1), last_error = '' "
-                        "WHERE id = ? AND status = 'parked'");
+    store::StepTx write(db_);
+    store::Query q(write.Conn(),
+                   "UPDATE outbox SET status = 'pending', next_attempt_at = ?, "
+                   "attempts = MIN(attempts, 1), last_error = '' "
+                   "WHERE id = ? AND status = 'parked'");
     q.bind(1, clock_.NowSeconds());
     q.bind(2, id);
-    if (q.exec() == 0) {
+    const int changed = q.exec();
+    write.Commit();
+    if (changed == 0) {
         auto row = Get(id);
         if (!row) {
             return row.error();
@@ -231,9 +235,9 @@ Result<void> Outbox::Retry(std::int64_t id) {
 
 int Outbox::RetryParked() {
     store::WriteTx tx(db_);
-    SQLite::Statement q(tx.Conn(),
-                        "UPDATE outbox SET status = 'pending', next_attempt_at = ?, "
-                        "attempts = MIN(attempts, 1), last_error = '' WHERE status = 'parked'");
+    store::Query q(tx.Conn(),
+                   "UPDATE outbox SET status = 'pending', next_attempt_at = ?, "
+                   "attempts = MIN(attempts, 1), last_error = '' WHERE status = 'parked'");
     q.bind(1, clock_.NowSeconds());
     const int n = q.exec();
     tx.Commit();
@@ -244,9 +248,9 @@ int Outbox::RetryParked() {
 }
 
 std::string Outbox::ResponseCode(const std::string& task_id, const std::string& userid) {
-    SQLite::Statement q(db_.Conn(),
-                        "SELECT response_code FROM outbox WHERE task_id = ? AND userid = ? AND "
-                        "kind = 'send' AND status = 'sent' ORDER BY id DESC LIMIT 1");
+    store::Query q(db_.Conn(),
+                   "SELECT response_code FROM outbox WHERE task_id = ? AND userid = ? AND "
+                   "kind = 'send' AND status = 'sent' ORDER BY id DESC LIMIT 1");
     q.bind(1, task_id);
     q.bind(2, text::AsciiLower(userid));
     if (!q.executeStep()) {

@@ -1,8 +1,5 @@
 #include "wedesk/outbox/outbox_worker.hpp"
 
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Statement.h>
-
 #include <algorithm>
 #include <iterator>
 #include <queue>
@@ -15,6 +12,7 @@
 #include "wedesk/common/metrics.hpp"
 #include "wedesk/common/secret.hpp"
 #include "wedesk/common/thread_name.hpp"
+#include "wedesk/store/sql.hpp"
 
 namespace wedesk::outbox {
 
@@ -61,7 +59,7 @@ std::string RowQuery(const char* where) {
 
 /// The first row of `q`, if any. The statement is reset at once: an active statement would keep
 /// this connection's read snapshot open, and later reads must see the worker's own commits.
-std::optional<Row> FirstRow(SQLite::Statement& q) {
+std::optional<Row> FirstRow(store::Query& q) {
     std::optional<Row> r;
     if (q.executeStep()) {
         r.emplace();
@@ -92,8 +90,8 @@ std::string ErrorText(const Error& e) {
 
 /// The unix second from which one more message to `userid` stays within `limit` per `window`
 /// (<= now when it already does). A sliding window over what was actually acknowledged.
-std::int64_t WindowRelease(SQLite::Statement& q, const std::string& userid, std::int64_t now,
-                           int limit, std::int64_t window) {
+std::int64_t WindowRelease(store::Query& q, const std::string& userid, std::int64_t now, int limit,
+                           std::int64_t window) {
     if (limit <= 0) {
         return now;
     }
@@ -252,13 +250,12 @@ PassResult OutboxWorker::RunOnce() {
     // connection, so it queues behind the app's steps instead of sleeping in SQLite's busy
     // handler.
     auto& conn = db_.Conn();
-    std::optional<SQLite::Statement> first_user;
-    std::optional<SQLite::Statement> next_user;
-    std::optional<SQLite::Statement> user_next_row;
-    std::optional<SQLite::Statement> pacing;
-    std::optional<SQLite::Statement> body_of;
-    auto prepared = [&](std::optional<SQLite::Statement>& q,
-                        const std::string& sql) -> SQLite::Statement& {
+    std::optional<store::Query> first_user;
+    std::optional<store::Query> next_user;
+    std::optional<store::Query> user_next_row;
+    std::optional<store::Query> pacing;
+    std::optional<store::Query> body_of;
+    auto prepared = [&](std::optional<store::Query>& q, const std::string& sql) -> store::Query& {
         if (!q) {
             q.emplace(conn, sql);
         }
@@ -346,8 +343,8 @@ PassResult OutboxWorker::RunOnce() {
     // A failed row tries again at `next`.
     auto reschedule = [&](const Row& r, std::int64_t next, const Error& err) {
         store::WriteTx tx(db_);
-        SQLite::Statement q(tx.Conn(),
-                            "UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ?");
+        store::Query q(tx.Conn(),
+                       "UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ?");
         q.bind(1, next);
         q.bind(2, ErrorText(err));
         q.bind(3, r.id);
@@ -356,8 +353,8 @@ PassResult OutboxWorker::RunOnce() {
     };
     auto park = [&](const Row& r, const std::string& why) {
         store::WriteTx tx(db_);
-        SQLite::Statement q(tx.Conn(),
-                            "UPDATE outbox SET status = 'parked', last_error = ? WHERE id = ?");
+        store::Query q(tx.Conn(),
+                       "UPDATE outbox SET status = 'parked', last_error = ? WHERE id = ?");
         q.bind(1, why);
         q.bind(2, r.id);
         q.exec();
@@ -425,10 +422,10 @@ PassResult OutboxWorker::RunOnce() {
         }
         std::string response_code = r.response_code;
         if (r.kind == "update_card" && response_code.empty()) {
-            SQLite::Statement q(conn,
-                                "SELECT response_code FROM outbox WHERE task_id = ? AND "
-                                "userid = ? AND kind = 'send' AND status = 'sent' "
-                                "ORDER BY id DESC LIMIT 1");
+            store::Query q(conn,
+                           "SELECT response_code FROM outbox WHERE task_id = ? AND "
+                           "userid = ? AND kind = 'send' AND status = 'sent' "
+                           "ORDER BY id DESC LIMIT 1");
             q.bind(1, r.task_id);
             q.bind(2, r.userid);
             if (q.executeStep()) {
@@ -447,9 +444,9 @@ PassResult OutboxWorker::RunOnce() {
         const auto first_attempt_at = r.first_attempt_at != 0 ? r.first_attempt_at : now;
         {
             store::WriteTx tx(db_);
-            SQLite::Statement q(tx.Conn(),
-                                "UPDATE outbox SET attempts = attempts + 1, first_attempt_at = ? "
-                                "WHERE id = ? AND status = 'pending'");
+            store::Query q(tx.Conn(),
+                           "UPDATE outbox SET attempts = attempts + 1, first_attempt_at = ? "
+                           "WHERE id = ? AND status = 'pending'");
             q.bind(1, first_attempt_at);
             q.bind(2, r.id);
             const auto changed = q.exec();
@@ -487,10 +484,10 @@ PassResult OutboxWorker::RunOnce() {
                 return out;  // simulated crash: acknowledgement never stored
             }
             store::WriteTx tx(db_);
-            SQLite::Statement q(tx.Conn(),
-                                "UPDATE outbox SET status = 'sent', sent_at = ?, msgid = ?, "
-                                "response_code = ?, last_error = ?, body = CASE WHEN sealed = 1 "
-                                "THEN '' ELSE body END WHERE id = ?");
+            store::Query q(tx.Conn(),
+                           "UPDATE outbox SET status = 'sent', sent_at = ?, msgid = ?, "
+                           "response_code = ?, last_error = ?, body = CASE WHEN sealed = 1 "
+                           "THEN '' ELSE body END WHERE id = ?");
             q.bind(1, clock_.NowSeconds());
             q.bind(2, sent->msgid);
             q.bind(3, r.kind == "send" ? sent->response_code : response_code);
@@ -499,9 +496,9 @@ PassResult OutboxWorker::RunOnce() {
             q.exec();
             if (r.kind == "update_card") {
                 // response_code is single-use: the card's stored one is spent now.
-                SQLite::Statement spent(tx.Conn(),
-                                        "UPDATE outbox SET response_code = '' WHERE kind = 'send' "
-                                        "AND task_id = ? AND userid = ? AND response_code = ?");
+                store::Query spent(tx.Conn(),
+                                   "UPDATE outbox SET response_code = '' WHERE kind = 'send' "
+                                   "AND task_id = ? AND userid = ? AND response_code = ?");
                 spent.bind(1, r.task_id);
                 spent.bind(2, r.userid);
                 spent.bind(3, response_code);

@@ -1,8 +1,5 @@
 #include "wedesk/reset/reset_service.hpp"
 
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Statement.h>
-
 #include <algorithm>
 #include <functional>
 #include <optional>
@@ -12,6 +9,7 @@
 #include "wedesk/common/log.hpp"
 #include "wedesk/common/text.hpp"
 #include "wedesk/reset/password_policy.hpp"
+#include "wedesk/store/sql.hpp"
 
 namespace wedesk::reset {
 
@@ -136,13 +134,12 @@ struct ResetService::Impl {
 
     // ------------------------------------------------------------------ storage
 
-    void AuditLog(SQLite::Database& c, const std::string& userid, const std::string& account,
+    void AuditLog(store::Conn& c, const std::string& userid, const std::string& account,
                   const std::string& action, const std::string& outcome,
                   const std::string& detail = "") {
-        SQLite::Statement st(
-            c,
-            "INSERT INTO reset_audit(at, userid, account, action, outcome, detail) "
-            "VALUES (?, ?, ?, ?, ?, ?)");
+        store::Query st(c,
+                        "INSERT INTO reset_audit(at, userid, account, action, outcome, detail) "
+                        "VALUES (?, ?, ?, ?, ?, ?)");
         st.bind(1, static_cast<std::int64_t>(Now()));
         st.bind(2, userid);
         st.bind(3, account);
@@ -158,7 +155,7 @@ struct ResetService::Impl {
     static constexpr const char* kSessionSelect =
         "SELECT id, userid, account, purpose, phone, code_hash, code_expires_at, attempts, state "
         "FROM reset_sessions WHERE ";
-    static Session SessionFrom(SQLite::Statement& st) {
+    static Session SessionFrom(store::Query& st) {
         Session s;
         s.id = st.getColumn(0).getString();
         s.userid = st.getColumn(1).getString();
@@ -174,11 +171,11 @@ struct ResetService::Impl {
 
     // The user's open session: waiting for a code, or waiting for the directory (a pending
     // state younger than kPendingS; an older one was lost to a crash and no longer counts).
-    std::optional<Session> OpenSession(SQLite::Database& c, const std::string& userid) {
-        SQLite::Statement st(c, std::string(kSessionSelect) +
-                                    "userid = ?1 AND ((state = 'code_sent' AND expires_at > ?2) OR "
-                                    "(state IN ('checking', 'applying') AND updated_at > ?3)) "
-                                    "ORDER BY created_at DESC, rowid DESC LIMIT 1");
+    std::optional<Session> OpenSession(store::Conn& c, const std::string& userid) {
+        store::Query st(c, std::string(kSessionSelect) +
+                               "userid = ?1 AND ((state = 'code_sent' AND expires_at > ?2) OR "
+                               "(state IN ('checking', 'applying') AND updated_at > ?3)) "
+                               "ORDER BY created_at DESC, rowid DESC LIMIT 1");
         st.bind(1, userid);
         st.bind(2, static_cast<std::int64_t>(Now()));
         st.bind(3, static_cast<std::int64_t>(Now() - kPendingS));
@@ -188,8 +185,8 @@ struct ResetService::Impl {
         return SessionFrom(st);
     }
 
-    std::optional<Session> SessionById(SQLite::Database& c, const std::string& id) {
-        SQLite::Statement st(c, std::string(kSessionSelect) + "id = ?");
+    std::optional<Session> SessionById(store::Conn& c, const std::string& id) {
+        store::Query st(c, std::string(kSessionSelect) + "id = ?");
         st.bind(1, id);
         if (!st.executeStep()) {
             return std::nullopt;
@@ -200,12 +197,11 @@ struct ResetService::Impl {
     // Self-service closed after max_wrong_codes_per_day wrong codes by this user, or to this
     // phone ("" = the user only), in the last 24 h: until the moment the count drops below
     // the limit again; 0 when open.
-    std::int64_t ClosedUntil(SQLite::Database& c, const std::string& userid,
-                             const std::string& phone) {
-        SQLite::Statement st(c,
-                             "SELECT at FROM reset_wrong_codes WHERE cleared = 0 AND at > ?1 AND "
-                             "(userid = ?2 OR (?3 != '' AND phone = ?3)) ORDER BY at DESC "
-                             "LIMIT 1 OFFSET ?4");
+    std::int64_t ClosedUntil(store::Conn& c, const std::string& userid, const std::string& phone) {
+        store::Query st(c,
+                        "SELECT at FROM reset_wrong_codes WHERE cleared = 0 AND at > ?1 AND "
+                        "(userid = ?2 OR (?3 != '' AND phone = ?3)) ORDER BY at DESC "
+                        "LIMIT 1 OFFSET ?4");
         st.bind(1, static_cast<std::int64_t>(Now() - 86400));
         st.bind(2, userid);
         st.bind(3, phone);
@@ -216,8 +212,8 @@ struct ResetService::Impl {
         return st.getColumn(0).getInt64() + 86400;
     }
 
-    ChatReply ClosedReply(SQLite::Database& c, const std::string& userid,
-                          const std::string& account, std::int64_t until, const char* step) {
+    ChatReply ClosedReply(store::Conn& c, const std::string& userid, const std::string& account,
+                          std::int64_t until, const char* step) {
         AuditLog(c, userid, account, step, "refused", "closed after wrong codes in 24 h");
         ++refused;
         const auto hours = (until - Now() + 3599) / 3600;
@@ -226,10 +222,10 @@ struct ResetService::Impl {
                 true};
     }
 
-    std::int64_t LockedUntil(SQLite::Database& c, const std::string& userid) {
-        SQLite::Statement st(c,
-                             "SELECT COALESCE(MAX(locked_until), 0) FROM reset_sessions "
-                             "WHERE userid = ? AND locked_until > ?");
+    std::int64_t LockedUntil(store::Conn& c, const std::string& userid) {
+        store::Query st(c,
+                        "SELECT COALESCE(MAX(locked_until), 0) FROM reset_sessions "
+                        "WHERE userid = ? AND locked_until > ?");
         st.bind(1, userid);
         st.bind(2, static_cast<std::int64_t>(Now()));
         st.executeStep();
@@ -237,11 +233,11 @@ struct ResetService::Impl {
     }
 
     // Sends to this user or this number since `since` (both are capped).
-    int SendsSince(SQLite::Database& c, const std::string& userid, const std::string& phone,
+    int SendsSince(store::Conn& c, const std::string& userid, const std::string& phone,
                    std::int64_t since) {
-        SQLite::Statement st(c,
-                             "SELECT COUNT(*) FROM reset_sends WHERE (userid = ? OR phone = ?) "
-                             "AND sent_at > ?");
+        store::Query st(c,
+                        "SELECT COUNT(*) FROM reset_sends WHERE (userid = ? OR phone = ?) "
+                        "AND sent_at > ?");
         st.bind(1, userid);
         st.bind(2, phone);
         st.bind(3, since);
@@ -249,11 +245,10 @@ struct ResetService::Impl {
         return st.getColumn(0).getInt();
     }
 
-    std::int64_t LastSend(SQLite::Database& c, const std::string& userid,
-                          const std::string& phone) {
-        SQLite::Statement st(c,
-                             "SELECT COALESCE(MAX(sent_at), 0) FROM reset_sends "
-                             "WHERE userid = ? OR phone = ?");
+    std::int64_t LastSend(store::Conn& c, const std::string& userid, const std::string& phone) {
+        store::Query st(c,
+                        "SELECT COALESCE(MAX(sent_at), 0) FROM reset_sends "
+                        "WHERE userid = ? OR phone = ?");
         st.bind(1, userid);
         st.bind(2, phone);
         st.executeStep();
@@ -262,41 +257,41 @@ struct ResetService::Impl {
 
     // The last reset of `account`; with `include_unknown`, also one whose outcome a restart
     // could not tell (Recover): it may have happened.
-    std::int64_t LastPasswordReset(SQLite::Database& c, const std::string& account,
+    std::int64_t LastPasswordReset(store::Conn& c, const std::string& account,
                                    bool include_unknown) {
-        SQLite::Statement st(c,
-                             "SELECT COALESCE(MAX(at), 0) FROM reset_audit WHERE account = ? "
-                             "AND action IN ('password_set', 'temp_password_set') "
-                             "AND (outcome = 'ok' OR (? AND outcome = 'unknown'))");
+        store::Query st(c,
+                        "SELECT COALESCE(MAX(at), 0) FROM reset_audit WHERE account = ? "
+                        "AND action IN ('password_set', 'temp_password_set') "
+                        "AND (outcome = 'ok' OR (? AND outcome = 'unknown'))");
         st.bind(1, account);
         st.bind(2, include_unknown ? 1 : 0);
         st.executeStep();
         return st.getColumn(0).getInt64();
     }
 
-    void SetState(SQLite::Database& c, const std::string& session_id, const std::string& state) {
-        SQLite::Statement st(c,
-                             "UPDATE reset_sessions SET state = ?, code_hash = '', "
-                             "updated_at = ? WHERE id = ?");
+    void SetState(store::Conn& c, const std::string& session_id, const std::string& state) {
+        store::Query st(c,
+                        "UPDATE reset_sessions SET state = ?, code_hash = '', "
+                        "updated_at = ? WHERE id = ?");
         st.bind(1, state);
         st.bind(2, static_cast<std::int64_t>(Now()));
         st.bind(3, session_id);
         st.exec();
     }
 
-    void RecordSend(SQLite::Database& c, const std::string& userid, const std::string& phone) {
-        SQLite::Statement st(c, "INSERT INTO reset_sends(userid, phone, sent_at) VALUES (?, ?, ?)");
+    void RecordSend(store::Conn& c, const std::string& userid, const std::string& phone) {
+        store::Query st(c, "INSERT INTO reset_sends(userid, phone, sent_at) VALUES (?, ?, ?)");
         st.bind(1, userid);
         st.bind(2, phone);
         st.bind(3, static_cast<std::int64_t>(Now()));
         st.exec();
     }
 
-    std::optional<TokenRow> FindToken(SQLite::Database& c, const std::string& token) {
+    std::optional<TokenRow> FindToken(store::Conn& c, const std::string& token) {
         const std::string hash = TokenHash(token);
-        SQLite::Statement st(c,
-                             "SELECT token_hash, session_id, userid, account, expires_at, "
-                             "used_at FROM reset_tokens WHERE token_hash = ?");
+        store::Query st(c,
+                        "SELECT token_hash, session_id, userid, account, expires_at, "
+                        "used_at FROM reset_tokens WHERE token_hash = ?");
         st.bind(1, hash);
         if (!st.executeStep()) {
             return std::nullopt;
@@ -365,9 +360,8 @@ struct ResetService::Impl {
         std::string hash;
         std::int64_t expires_at = 0;
     };
-    std::string QueueCode(SQLite::Database& c, const std::string& session_id,
-                          const std::string& userid, const std::string& account,
-                          const std::string& phone, Purpose purpose,
+    std::string QueueCode(store::Conn& c, const std::string& session_id, const std::string& userid,
+                          const std::string& account, const std::string& phone, Purpose purpose,
                           std::optional<PreviousCode> previous = std::nullopt) {
         sms::SmsMessage m;
         m.phone_e164 = phone;
@@ -420,8 +414,7 @@ struct ResetService::Impl {
                          sms->Name() + " " + sent.error().code + " (send " +
                              std::to_string(send_id) + ")");
                 // Only while the session still waits for this very code.
-                SQLite::Statement st(c, previous
-                                            ? "UPDATE reset_sessions SET code_hash = ?4, "
+                store::Query st(c, previous ? "UPDATE reset_sessions SET code_hash = ?4, "
                                               "code_expires_at = ?5, updated_at = ?1 WHERE "
                                               "id = ?2 AND state = 'code_sent' AND code_hash = ?3"
                                             : "UPDATE reset_sessions SET state = 'send_failed', "
@@ -450,11 +443,11 @@ struct ResetService::Impl {
 
     // The server-wide SMS budget (every attempt counts): past it nobody gets a code, and IT
     // hears of it (an error log at most every 5 minutes, and the metric).
-    std::optional<std::string> BudgetRefusal(SQLite::Database& c, const std::string& userid,
+    std::optional<std::string> BudgetRefusal(store::Conn& c, const std::string& userid,
                                              const std::string& account) {
         const std::int64_t now = Now();
         auto sends_since = [&](std::int64_t since) {
-            SQLite::Statement st(c, "SELECT COUNT(*) FROM reset_sends WHERE sent_at > ?");
+            store::Query st(c, "SELECT COUNT(*) FROM reset_sends WHERE sent_at > ?");
             st.bind(1, since);
             st.executeStep();
             return st.getColumn(0).getInt64();
@@ -485,7 +478,7 @@ struct ResetService::Impl {
     }
 
     // Cool-down and caps; the user text when refused.
-    std::optional<std::string> SendRefusal(SQLite::Database& c, const std::string& userid,
+    std::optional<std::string> SendRefusal(store::Conn& c, const std::string& userid,
                                            const std::string& account, const std::string& phone,
                                            std::int64_t* wait_s) {
         const std::int64_t now = Now();
@@ -548,7 +541,7 @@ struct ResetService::Impl {
     // step. It is handed over right after commit, before the step's own after-commit actions
     // (the SMS), so a slow SMS gateway does not delay it.
     void Conclude(const std::shared_ptr<FollowUp>& fu, const std::string& userid,
-                  const std::function<std::optional<ChatReply>(SQLite::Database&)>& record) {
+                  const std::function<std::optional<ChatReply>(store::Conn&)>& record) {
         bool claimed = false;
         try {
             store::StepTx tx(db, "wedesk_reset_outcome");
@@ -597,8 +590,8 @@ struct ResetService::Impl {
     static constexpr const char* kChecking = "正在核对你的账号，请稍候，结果会马上发给你。";
     static constexpr const char* kApplying = "验证码正确，正在处理，请稍候，结果会马上发给你。";
 
-    ChatReply DirectoryDown(SQLite::Database& c, const std::string& userid,
-                            const std::string& account, const std::string& step) {
+    ChatReply DirectoryDown(store::Conn& c, const std::string& userid, const std::string& account,
+                            const std::string& step) {
         AuditLog(c, userid, account, step, "failed", "directory unavailable (circuit open)");
         ++directory_errors;
         return {"目录服务暂时不可用，请稍后再试，IT已收到提醒。", true};
@@ -606,7 +599,7 @@ struct ResetService::Impl {
 
     // 重置密码 / 解锁账号: what needs no directory is decided here; the account lookup runs
     // after commit (LookUp) and its outcome step sends the code.
-    ChatReply StartIn(SQLite::Database& c, const std::string& userid, Purpose purpose) {
+    ChatReply StartIn(store::Conn& c, const std::string& userid, Purpose purpose) {
         const std::string what = PurposeName(purpose);
         const std::int64_t now = Now();
         if (const auto until = ClosedUntil(c, userid, ""); until > now) {
@@ -644,10 +637,10 @@ struct ResetService::Impl {
             return DirectoryDown(c, userid, user.account, "start");
         }
         const std::string session_id = random.Alnum(24);
-        SQLite::Statement st(c,
-                             "INSERT INTO reset_sessions(id, userid, account, purpose, phone, "
-                             "state, expires_at, created_at, updated_at) VALUES (?, ?, ?, ?, '', "
-                             "'checking', ?, ?, ?)");
+        store::Query st(c,
+                        "INSERT INTO reset_sessions(id, userid, account, purpose, phone, "
+                        "state, expires_at, created_at, updated_at) VALUES (?, ?, ?, ?, '', "
+                        "'checking', ?, ?, ?)");
         st.bind(1, session_id);
         st.bind(2, userid);
         st.bind(3, user.account);
@@ -659,14 +652,14 @@ struct ResetService::Impl {
         return AfterCommitCall(kChecking,
                                [this, session_id, userid, user, purpose](const auto& fu) {
                                    auto acct = dir->Find(user.account);  // no transaction open here
-                                   Conclude(fu, userid, [&](SQLite::Database& oc) {
+                                   Conclude(fu, userid, [&](store::Conn& oc) {
                                        return LookedUp(oc, session_id, userid, user, purpose, acct);
                                    });
                                });
     }
 
     // The lookup's outcome: refuse, or send the code.
-    std::optional<ChatReply> LookedUp(SQLite::Database& c, const std::string& session_id,
+    std::optional<ChatReply> LookedUp(store::Conn& c, const std::string& session_id,
                                       const std::string& userid, const UserInfo& user,
                                       Purpose purpose, const Result<directory::Account>& acct) {
         const auto self = SessionById(c, session_id);
@@ -721,20 +714,20 @@ struct ResetService::Impl {
             return end(*refusal);
         }
         // The code supersedes any earlier session still waiting for one.
-        SQLite::Statement old(c,
-                              "UPDATE reset_sessions SET state = 'superseded', code_hash = '', "
-                              "updated_at = ?1 WHERE userid = ?2 AND id != ?3 AND state = "
-                              "'code_sent'");
+        store::Query old(c,
+                         "UPDATE reset_sessions SET state = 'superseded', code_hash = '', "
+                         "updated_at = ?1 WHERE userid = ?2 AND id != ?3 AND state = "
+                         "'code_sent'");
         old.bind(1, Now());
         old.bind(2, userid);
         old.bind(3, session_id);
         old.exec();
         const std::string hash = QueueCode(c, session_id, userid, account, *phone, purpose);
         const std::int64_t now = Now();
-        SQLite::Statement st(c,
-                             "UPDATE reset_sessions SET phone = ?, state = 'code_sent', "
-                             "code_hash = ?, code_expires_at = ?, expires_at = ?, updated_at = ?, "
-                             "account = ? WHERE id = ?");
+        store::Query st(c,
+                        "UPDATE reset_sessions SET phone = ?, state = 'code_sent', "
+                        "code_hash = ?, code_expires_at = ?, expires_at = ?, updated_at = ?, "
+                        "account = ? WHERE id = ?");
         st.bind(1, *phone);
         st.bind(2, hash);
         st.bind(3, static_cast<std::int64_t>(now + cfg.code_ttl_s));
@@ -754,7 +747,7 @@ struct ResetService::Impl {
         return sent_at + 2 * static_cast<std::int64_t>(cfg.code_ttl_s);
     }
 
-    std::optional<std::string> IntervalRefusal(SQLite::Database& c, const std::string& userid,
+    std::optional<std::string> IntervalRefusal(store::Conn& c, const std::string& userid,
                                                const std::string& account,
                                                const std::string& step = "start") {
         // The link whose submit was cut short by a restart may be used again at once.
@@ -770,7 +763,7 @@ struct ResetService::Impl {
         return std::nullopt;
     }
 
-    ChatReply Resend(SQLite::Database& c, const Session& s) {
+    ChatReply Resend(store::Conn& c, const Session& s) {
         const Purpose purpose = PurposeFrom(s.purpose);
         std::int64_t wait = 0;
         if (auto refusal = SendRefusal(c, s.userid, s.account, s.phone, &wait)) {
@@ -785,9 +778,9 @@ struct ResetService::Impl {
         const std::string hash = QueueCode(c, s.id, s.userid, s.account, s.phone, purpose,
                                            PreviousCode{s.code_hash, s.code_expires_at});
         const std::int64_t now = Now();
-        SQLite::Statement st(c,
-                             "UPDATE reset_sessions SET code_hash = ?, code_expires_at = ?, "
-                             "expires_at = ?, updated_at = ? WHERE id = ?");
+        store::Query st(c,
+                        "UPDATE reset_sessions SET code_hash = ?, code_expires_at = ?, "
+                        "expires_at = ?, updated_at = ? WHERE id = ?");
         st.bind(1, hash);
         st.bind(2, static_cast<std::int64_t>(now + cfg.code_ttl_s));
         st.bind(3, SessionEnd(now));
@@ -799,11 +792,11 @@ struct ResetService::Impl {
                 false};
     }
 
-    void LockSession(SQLite::Database& c, const std::string& session_id, int attempts,
+    void LockSession(store::Conn& c, const std::string& session_id, int attempts,
                      std::int64_t until) {
-        SQLite::Statement st(c,
-                             "UPDATE reset_sessions SET state = 'locked', code_hash = '', "
-                             "attempts = ?, locked_until = ?, updated_at = ? WHERE id = ?");
+        store::Query st(c,
+                        "UPDATE reset_sessions SET state = 'locked', code_hash = '', "
+                        "attempts = ?, locked_until = ?, updated_at = ? WHERE id = ?");
         st.bind(1, attempts);
         st.bind(2, until);
         st.bind(3, Now());
@@ -811,7 +804,7 @@ struct ResetService::Impl {
         st.exec();
     }
 
-    ChatReply Verify(SQLite::Database& c, const Session& s, std::string& digits) {
+    ChatReply Verify(store::Conn& c, const Session& s, std::string& digits) {
         const std::int64_t now = Now();
         const Purpose purpose = PurposeFrom(s.purpose);
         if (now >= s.code_expires_at) {
@@ -835,9 +828,9 @@ struct ResetService::Impl {
         if (s.code_hash.empty() || !ConstantTimeEquals(hash, s.code_hash)) {
             ++codes_wrong;
             const int attempts = s.attempts + 1;
-            SQLite::Statement wrong(c,
-                                    "INSERT INTO reset_wrong_codes(userid, phone, at) "
-                                    "VALUES (?, ?, ?)");
+            store::Query wrong(c,
+                               "INSERT INTO reset_wrong_codes(userid, phone, at) "
+                               "VALUES (?, ?, ?)");
             wrong.bind(1, s.userid);
             wrong.bind(2, s.phone);
             wrong.bind(3, now);
@@ -861,9 +854,9 @@ struct ResetService::Impl {
                             std::to_string(cfg.lock_min) + "分钟。" + kConfirmTail,
                         true};
             }
-            SQLite::Statement st(c,
-                                 "UPDATE reset_sessions SET attempts = ?, updated_at = ? "
-                                 "WHERE id = ?");
+            store::Query st(c,
+                            "UPDATE reset_sessions SET attempts = ?, updated_at = ? "
+                            "WHERE id = ?");
             st.bind(1, attempts);
             st.bind(2, static_cast<std::int64_t>(now));
             st.bind(3, s.id);
@@ -883,7 +876,7 @@ struct ResetService::Impl {
     }
 
     // The code was right: unlock or set a temporary password, after commit.
-    ChatReply Apply(SQLite::Database& c, const Session& s) {
+    ChatReply Apply(store::Conn& c, const Session& s) {
         const bool unlock = PurposeFrom(s.purpose) == Purpose::kUnlock;
         if (!unlock) {
             if (auto r = IntervalRefusal(c, s.userid, s.account, "verify")) {
@@ -891,9 +884,9 @@ struct ResetService::Impl {
                 return {*r, true};
             }
         }
-        SQLite::Statement st(c,
-                             "UPDATE reset_sessions SET state = 'applying', code_hash = '', "
-                             "updated_at = ? WHERE id = ?");
+        store::Query st(c,
+                        "UPDATE reset_sessions SET state = 'applying', code_hash = '', "
+                        "updated_at = ? WHERE id = ?");
         st.bind(1, Now());
         st.bind(2, s.id);
         st.exec();
@@ -901,21 +894,19 @@ struct ResetService::Impl {
             if (unlock) {
                 auto acct = dir->Find(s.account);  // no transaction open here
                 Result<void> r = acct ? dir->Unlock(*acct) : Result<void>(acct.error());
-                Conclude(fu, s.userid, [&](SQLite::Database& oc) { return Unlocked(oc, s, r); });
+                Conclude(fu, s.userid, [&](store::Conn& oc) { return Unlocked(oc, s, r); });
                 return;
             }
             auto acct = dir->Find(s.account);
             std::string pw = GenerateTempPassword(random, s.account, cfg.min_length);
             Result<void> r =
                 acct ? dir->SetPassword(*acct, Secret(pw), true) : Result<void>(acct.error());
-            Conclude(fu, s.userid,
-                     [&](SQLite::Database& oc) { return TempPasswordSet(oc, s, r, pw); });
+            Conclude(fu, s.userid, [&](store::Conn& oc) { return TempPasswordSet(oc, s, r, pw); });
             WipeString(pw);
         });
     }
 
-    std::optional<ChatReply> Unlocked(SQLite::Database& c, const Session& s,
-                                      const Result<void>& r) {
+    std::optional<ChatReply> Unlocked(store::Conn& c, const Session& s, const Result<void>& r) {
         if (!r) {
             SetState(c, s.id, "failed");
             AuditLog(c, s.userid, s.account, "unlock", "failed", "directory " + r.error().code);
@@ -932,7 +923,7 @@ struct ResetService::Impl {
             true};
     }
 
-    std::optional<ChatReply> TempPasswordSet(SQLite::Database& c, const Session& s,
+    std::optional<ChatReply> TempPasswordSet(store::Conn& c, const Session& s,
                                              const Result<void>& r, const std::string& pw) {
         if (!r) {
             SetState(c, s.id, "failed");
@@ -957,16 +948,16 @@ struct ResetService::Impl {
                          true, true};
     }
 
-    ChatReply IssueLink(SQLite::Database& c, const Session& s) {
+    ChatReply IssueLink(store::Conn& c, const Session& s) {
         if (auto r = IntervalRefusal(c, s.userid, s.account, "verify")) {
             SetState(c, s.id, "failed");
             return {*r, true};
         }
         std::string token = random.Alnum(kTokenChars);
         const std::int64_t now = Now();
-        SQLite::Statement st(c,
-                             "INSERT INTO reset_tokens(token_hash, session_id, userid, "
-                             "account, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?)");
+        store::Query st(c,
+                        "INSERT INTO reset_tokens(token_hash, session_id, userid, "
+                        "account, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?)");
         st.bind(1, TokenHash(token));
         st.bind(2, s.id);
         st.bind(3, s.userid);
@@ -986,7 +977,7 @@ struct ResetService::Impl {
         return reply;
     }
 
-    ChatReply InputIn(SQLite::Database& c, const std::string& userid, const std::string& raw) {
+    ChatReply InputIn(store::Conn& c, const std::string& userid, const std::string& raw) {
         const auto active = OpenSession(c, userid);
         if (!active) {
             return {"当前没有进行中的验证。发送 重置密码 或 解锁账号 重新开始。", true};
@@ -1180,9 +1171,9 @@ WebPage ResetService::SubmitForm(const std::string& token, const std::string& pa
             }
             // Claim the token before talking to the directory: two concurrent submits cannot
             // both get through. Released again when the directory did not change anything.
-            SQLite::Statement st(c,
-                                 "UPDATE reset_tokens SET used_at = ? WHERE token_hash = ? "
-                                 "AND used_at = 0 AND expires_at > ?");
+            store::Query st(c,
+                            "UPDATE reset_tokens SET used_at = ? WHERE token_hash = ? "
+                            "AND used_at = 0 AND expires_at > ?");
             st.bind(1, static_cast<std::int64_t>(im.Now()));
             st.bind(2, t->token_hash);
             st.bind(3, static_cast<std::int64_t>(im.Now()));
@@ -1205,7 +1196,7 @@ WebPage ResetService::SubmitForm(const std::string& token, const std::string& pa
             im.AuditLog(c, t->userid, t->account, "password_set", "failed", "directory " + e.code);
             const bool final_refusal = e.code == "not_found" || e.code == "protected";
             if (!final_refusal) {
-                SQLite::Statement st(c, "UPDATE reset_tokens SET used_at = 0 WHERE token_hash = ?");
+                store::Query st(c, "UPDATE reset_tokens SET used_at = 0 WHERE token_hash = ?");
                 st.bind(1, t->token_hash);
                 st.exec();
             }
@@ -1239,11 +1230,11 @@ WebPage ResetService::SubmitForm(const std::string& token, const std::string& pa
 std::vector<AuditRow> ResetService::Audit(const std::string& userid_or_empty, int limit) {
     std::vector<AuditRow> rows;
     auto& c = impl_->db.Conn();
-    SQLite::Statement st(c, userid_or_empty.empty()
-                                ? "SELECT at, userid, account, action, outcome, detail FROM "
-                                  "reset_audit ORDER BY id DESC LIMIT ?"
-                                : "SELECT at, userid, account, action, outcome, detail FROM "
-                                  "reset_audit WHERE userid = ? ORDER BY id DESC LIMIT ?");
+    store::Query st(c, userid_or_empty.empty()
+                           ? "SELECT at, userid, account, action, outcome, detail FROM "
+                             "reset_audit ORDER BY id DESC LIMIT ?"
+                           : "SELECT at, userid, account, action, outcome, detail FROM "
+                             "reset_audit WHERE userid = ? ORDER BY id DESC LIMIT ?");
     int i = 1;
     if (!userid_or_empty.empty()) {
         st.bind(i++, userid_or_empty);
@@ -1271,10 +1262,10 @@ int ResetService::Recover() {
     };
     std::vector<Cut> cut;
     {
-        SQLite::Statement q(c,
-                            "SELECT s.id, s.userid, s.account, t.token_hash FROM reset_sessions s "
-                            "JOIN reset_tokens t ON t.session_id = s.id WHERE s.state = "
-                            "'applying_form'");
+        store::Query q(c,
+                       "SELECT s.id, s.userid, s.account, t.token_hash FROM reset_sessions s "
+                       "JOIN reset_tokens t ON t.session_id = s.id WHERE s.state = "
+                       "'applying_form'");
         while (q.executeStep()) {
             cut.push_back({q.getColumn(0).getString(), q.getColumn(1).getString(),
                            q.getColumn(2).getString(), q.getColumn(3).getString()});
@@ -1286,7 +1277,7 @@ int ResetService::Recover() {
         // by chat waits out the interval as if it had happened.
         im.AuditLog(c, x.userid, x.account, "password_set", "unknown",
                     "wedesk stopped during the directory write; the link works again");
-        SQLite::Statement free_token(c, "UPDATE reset_tokens SET used_at = 0 WHERE token_hash = ?");
+        store::Query free_token(c, "UPDATE reset_tokens SET used_at = 0 WHERE token_hash = ?");
         free_token.bind(1, x.token_hash);
         free_token.exec();
         im.SetState(c, x.session_id, "link_issued");
@@ -1305,15 +1296,15 @@ int ResetService::Reopen(const std::string& userid) {
     auto& im = *impl_;
     store::StepTx tx(im.db, "wedesk_reset");
     auto& c = tx.Conn();
-    SQLite::Statement st(c,
-                         "UPDATE reset_wrong_codes SET cleared = 1 WHERE cleared = 0 AND (userid = "
-                         "?1 OR phone IN (SELECT phone FROM reset_wrong_codes WHERE userid = ?1 "
-                         "AND phone != ''))");
+    store::Query st(c,
+                    "UPDATE reset_wrong_codes SET cleared = 1 WHERE cleared = 0 AND (userid = "
+                    "?1 OR phone IN (SELECT phone FROM reset_wrong_codes WHERE userid = ?1 "
+                    "AND phone != ''))");
     st.bind(1, userid);
     const int cleared = st.exec();
-    SQLite::Statement locks(c,
-                            "UPDATE reset_sessions SET locked_until = 0, updated_at = ?2 WHERE "
-                            "userid = ?1 AND locked_until > 0");
+    store::Query locks(c,
+                       "UPDATE reset_sessions SET locked_until = 0, updated_at = ?2 WHERE "
+                       "userid = ?1 AND locked_until > 0");
     locks.bind(1, userid);
     locks.bind(2, im.Now());
     locks.exec();

@@ -44,10 +44,10 @@ Database::Database(std::string path) : path_(std::move(path)) {}
 
 Database::~Database() {
     // SQLiteCpp closes a connection with sqlite3_close and asserts that it worked: a statement
-    // still open on it would abort the process. Finalise the cache, then name any statement
-    // someone still holds, so such an abort can be traced.
-    statements_.clear();
-    auto report = [](SQLite::Database& conn, const char* which) {
+    // still open on it would abort the process. Name any statement someone still holds besides
+    // the caches (finalised with their connections), so such an abort can be traced.
+    auto report = [](store::Conn& c, const char* which) {
+        SQLite::Database& conn = c.Raw();
         // Bounded: a statement list damaged by a bug must not turn into an endless log.
         int left = 32;
         for (sqlite3_stmt* st = sqlite3_next_stmt(conn.getHandle(), nullptr);
@@ -63,8 +63,17 @@ Database::~Database() {
         }
     };
     std::lock_guard lock(mu_);
+    for (auto& [id, conn] : conns_) {
+        conn->DropStatements();
+    }
+    if (writer_) {
+        writer_->DropStatements();
+    }
     if (writer_) {
         report(*writer_, "writer");
+    }
+    if (checkpointer_) {
+        report(*checkpointer_, "checkpoint");
     }
     for (auto& [id, conn] : conns_) {
         report(*conn, "read");
@@ -78,13 +87,13 @@ struct Database::ConnOwner {
     std::atomic<bool> reported{false};
 };
 
-void Database::WatchOwner(SQLite::Database& conn, bool writer, std::thread::id owner) {
+void Database::WatchOwner(store::Conn& conn, bool writer, std::thread::id owner) {
     auto ctx = std::make_unique<ConnOwner>();
     ctx->db = this;
     ctx->writer = writer;
     ctx->owner = owner;
     sqlite3_trace_v2(
-        conn.getHandle(), SQLITE_TRACE_STMT,
+        conn.Raw().getHandle(), SQLITE_TRACE_STMT,
         [](unsigned, void* c, void* stmt, void*) -> int {
             auto* o = static_cast<ConnOwner*>(c);
             const auto me = std::this_thread::get_id();
@@ -104,99 +113,56 @@ void Database::WatchOwner(SQLite::Database& conn, bool writer, std::thread::id o
     owners_.push_back(std::move(ctx));
 }
 
-std::unique_ptr<SQLite::Database> Database::NewConnection() const {
+std::unique_ptr<store::Conn> Database::NewConnection(bool read_only) const {
     try {
         // FULLMUTEX: SQLite locks each connection per call. By design a read connection
         // belongs to one thread and the writer is used only under write_mu_, so the lock is
         // never contended; it is kept because a crash-test loop once found a read connection's
         // statement list damaged at shutdown (the way two threads using one unlocked connection
         // damage it), cause not yet found. Uncontended; its cost was not re-measured.
-        auto conn = std::make_unique<SQLite::Database>(
-            path_, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX);
+        const int mode =
+            (read_only ? SQLite::OPEN_READONLY : SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE) |
+            SQLite::OPEN_FULLMUTEX;
+        auto conn = std::make_unique<SQLite::Database>(path_, mode);
         conn->setBusyTimeout(kBusyTimeoutMs);
-        conn->exec("PRAGMA journal_mode=WAL");
+        if (!read_only) {
+            conn->exec("PRAGMA journal_mode=WAL");
+        }
         // NORMAL is durable against process crashes in WAL mode (only power loss can drop the
         // last commits), which is the guarantee WeCom retries need.
         conn->exec("PRAGMA synchronous=NORMAL");
         conn->exec("PRAGMA foreign_keys=ON");
-        return conn;
+        return std::unique_ptr<store::Conn>(new store::Conn(std::move(conn), read_only));
     } catch (const SQLite::Exception& e) {
         throw std::runtime_error("cannot open database " + path_ + ": " + e.what());
     }
 }
 
-SQLite::Database& Database::Conn() {
+store::Conn& Database::Conn() {
     std::lock_guard lock(mu_);
     if (write_owner_.load() == std::this_thread::get_id() && writer_) {
         return *writer_;
     }
-    const auto key = path_ == ":memory:" ? std::thread::id{} : std::this_thread::get_id();
+    if (path_ == ":memory:") {
+        return *writer_;  // one shared connection, opened by Open()
+    }
+    const auto key = std::this_thread::get_id();
     auto it = conns_.find(key);
     if (it == conns_.end()) {
-        it = conns_.emplace(key, NewConnection()).first;
-        if (path_ != ":memory:") {
-            WatchOwner(*it->second, false, key);
-        }
+        it = conns_.emplace(key, NewConnection(true)).first;
+        WatchOwner(*it->second, false, key);
     }
     return *it->second;
 }
 
-struct Database::CachedStatement {
-    std::unique_ptr<SQLite::Statement> st;
-    bool in_use = false;
-};
-
-namespace {
-constexpr std::size_t kMaxCachedStatements = 256;  // per connection
-}
-
-Stmt::Stmt(SQLite::Statement* st, bool* in_use, std::unique_ptr<SQLite::Statement> owned)
-    : st_(st), in_use_(in_use), owned_(std::move(owned)) {}
-
-Stmt::Stmt(Stmt&& other) noexcept
-    : st_(other.st_), in_use_(other.in_use_), owned_(std::move(other.owned_)) {
-    other.st_ = nullptr;
-    other.in_use_ = nullptr;
-}
-
-Stmt::~Stmt() {
-    if (st_ == nullptr || in_use_ == nullptr) {
-        return;  // moved from, or a one-off statement finalised with owned_
-    }
-    // An active statement would keep its connection's read snapshot open.
-    st_->tryReset();
-    try {
-        st_->clearBindings();
-    } catch (const SQLite::Exception&) {
-        // clear_bindings cannot fail on a valid statement; nothing to undo anyway.
-    }
-    *in_use_ = false;
-}
-
-Stmt Database::Prepare(const std::string& sql) {
-    SQLite::Database& conn = Conn();
-    StatementCache* cache = nullptr;
-    {
-        std::lock_guard lock(mu_);
-        cache = &statements_[&conn];
-    }
-    auto it = cache->find(sql);
-    if (it == cache->end() && cache->size() < kMaxCachedStatements) {
-        auto entry = std::make_unique<CachedStatement>();
-        entry->st = std::make_unique<SQLite::Statement>(conn, sql);
-        it = cache->emplace(sql, std::move(entry)).first;
-    }
-    if (it == cache->end() || it->second->in_use) {
-        auto own = std::make_unique<SQLite::Statement>(conn, sql);
-        auto* raw = own.get();
-        return Stmt(raw, nullptr, std::move(own));
-    }
-    it->second->in_use = true;
-    return Stmt(it->second->st.get(), &it->second->in_use, nullptr);
-}
-
 void Database::Migrate() {
-    auto& conn = Conn();
+    std::unique_lock lock(write_mu_);
+    write_owner_ = std::this_thread::get_id();
+    struct Release {
+        Database* db;
+        ~Release() { db->write_owner_ = std::thread::id{}; }
+    } release{this};
+    SQLite::Database& conn = WriterConn().Raw();
     int current = conn.execAndGet("PRAGMA user_version").getInt();
     for (const auto& m : Migrations()) {
         if (m.version <= current) {
@@ -221,7 +187,7 @@ int Database::SchemaVersion() { return Conn().execAndGet("PRAGMA user_version").
 bool Database::Healthy() {
     try {
         return Conn().execAndGet("PRAGMA quick_check").getString() == "ok";
-    } catch (const SQLite::Exception&) {
+    } catch (const std::exception&) {
         return false;
     }
 }
@@ -242,7 +208,7 @@ void Database::Backup(const std::string& dest, bool overwrite) {
     try {
         {
             SQLite::Database out(tmp, SQLite::OPEN_READWRITE);
-            SQLite::Backup backup(out, Conn());
+            SQLite::Backup backup(out, Conn().Raw());
             // Copy in steps so writers are not blocked for the whole copy.
             while (backup.executeStep(256) != SQLITE_DONE) {
             }
@@ -294,22 +260,32 @@ void Database::RunActions(std::vector<std::function<void()>>& actions) {
     actions.clear();
 }
 
-void Database::Checkpoint() { Conn().exec("PRAGMA wal_checkpoint(TRUNCATE)"); }
-
-SQLite::Database& Database::WriterConn() {
-    if (path_ == ":memory:") {
-        return Conn();
+void Database::Checkpoint() {
+    std::lock_guard lock(write_mu_);  // no write transaction of ours runs meanwhile
+    write_owner_ = std::this_thread::get_id();
+    try {
+        WriterConn().exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    } catch (...) {
+        write_owner_ = std::thread::id{};
+        throw;
     }
+    write_owner_ = std::thread::id{};
+}
+
+store::Conn& Database::WriterConn() {
     std::lock_guard lock(mu_);
     if (!writer_) {
-        writer_ = NewConnection();
-        WatchOwner(*writer_, true, {});
-        InstallWalHook(*writer_);
+        writer_ = NewConnection(false);
+        if (path_ != ":memory:") {
+            WatchOwner(*writer_, true, {});
+            InstallWalHook(*writer_);
+        }
     }
     return *writer_;
 }
 
-void Database::InstallWalHook(SQLite::Database& writer) {
+void Database::InstallWalHook(store::Conn& conn) {
+    SQLite::Database& writer = conn.Raw();
     if (!wal_pages_) {
         // SQLite's defaults: checkpoints inside COMMIT from 1000 pages on.
         sqlite3_wal_hook(writer.getHandle(), nullptr, nullptr);
@@ -340,15 +316,19 @@ void Database::MoveCheckpointsOffWriter(std::function<void(int wal_pages)> wal_p
 int Database::CheckpointPassive() {
     int log_frames = 0;
     int checkpointed = 0;
-    const int rc = sqlite3_wal_checkpoint_v2(Conn().getHandle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                                             &log_frames, &checkpointed);
+    std::lock_guard lock(checkpoint_mu_);
+    if (!checkpointer_) {
+        checkpointer_ = NewConnection(false);
+    }
+    const int rc = sqlite3_wal_checkpoint_v2(checkpointer_->Raw().getHandle(), nullptr,
+                                             SQLITE_CHECKPOINT_PASSIVE, &log_frames, &checkpointed);
     if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
         throw std::runtime_error(std::string("checkpoint: ") + sqlite3_errstr(rc));
     }
     return log_frames > checkpointed ? log_frames - checkpointed : 0;
 }
 
-SQLite::Database& WriteTx::Acquire(Database& db, std::unique_lock<std::mutex>& lock) {
+store::Conn& WriteTx::Acquire(Database& db, std::unique_lock<std::mutex>& lock) {
     if (db.write_owner_.load() != std::this_thread::get_id()) {
         lock.lock();
         db.write_owner_ = std::this_thread::get_id();
@@ -379,7 +359,7 @@ WriteTx::~WriteTx() {
         db_.after_commit_.clear();  // nothing was committed: nothing follows it
         try {
             conn_.exec("ROLLBACK");
-        } catch (const SQLite::Exception&) {
+        } catch (const std::exception&) {
             // Nothing more to do: the connection has already rolled back.
         }
     }
@@ -406,7 +386,7 @@ namespace {
 
 // The thread's open WriteTx to join, or a new one.
 std::unique_ptr<WriteTx> OwnTxUnlessJoined(Database& db) {
-    if (sqlite3_get_autocommit(db.Conn().getHandle()) == 0) {
+    if (db.Conn().InTransaction()) {
         return nullptr;
     }
     return std::make_unique<WriteTx>(db);
@@ -415,10 +395,15 @@ std::unique_ptr<WriteTx> OwnTxUnlessJoined(Database& db) {
 }  // namespace
 
 StepTx::StepTx(Database& db, const char* name)
-    : db_(db), tx_(OwnTxUnlessJoined(db)), conn_(tx_ ? tx_->Conn() : db.Conn()), name_(name) {
+    : db_(db),
+      tx_(OwnTxUnlessJoined(db)),
+      conn_(tx_ ? tx_->Conn() : db.Conn()),
+      name_(name != nullptr ? name : "") {
     if (!tx_) {
         actions_mark_ = db_.after_commit_.size();
-        conn_.exec("SAVEPOINT " + name_);
+        if (!name_.empty()) {
+            conn_.exec("SAVEPOINT " + name_);
+        }
     }
 }
 
@@ -427,10 +412,13 @@ StepTx::~StepTx() {
         return;  // committed, or the WriteTx rolls back in its own destructor
     }
     db_.DropAfterCommit(actions_mark_);
+    if (name_.empty()) {
+        return;  // one statement: atomic by itself, nothing of it to undo
+    }
     try {
         conn_.exec("ROLLBACK TO " + name_);
         conn_.exec("RELEASE " + name_);
-    } catch (const SQLite::Exception&) {
+    } catch (const std::exception&) {
         // The enclosing transaction is gone already; its owner sees the error.
     }
 }
@@ -438,7 +426,7 @@ StepTx::~StepTx() {
 void StepTx::Commit() {
     if (tx_) {
         tx_->Commit();
-    } else {
+    } else if (!name_.empty()) {
         conn_.exec("RELEASE " + name_);
     }
     done_ = true;

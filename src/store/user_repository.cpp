@@ -1,9 +1,5 @@
 #include "wedesk/store/user_repository.hpp"
 
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Exception.h>
-#include <SQLiteCpp/Statement.h>
-
 #include <algorithm>
 #include <array>
 #include <map>
@@ -183,7 +179,7 @@ constexpr const char* kSelectUser =
     "(SELECT group_concat(g.group_name, ';') FROM user_groups g WHERE g.userid = u.userid) "
     "FROM users u ";
 
-User ReadUser(SQLite::Statement& q) {
+User ReadUser(store::Query& q) {
     User u;
     u.userid = q.getColumn(0).getString();
     u.name = q.getColumn(1).getString();
@@ -286,12 +282,12 @@ std::optional<std::string> NormalizeMobile(const std::string& raw) {
 
 std::optional<User> UserRepository::Find(const std::string& userid) {
     static const std::string kSql = std::string(kSelectUser) + "WHERE u.userid = ?";
-    auto q = db_.Prepare(kSql);
-    q->bind(1, text::AsciiLower(userid));
-    if (!q->executeStep()) {
+    store::Query q(db_.Conn(), kSql);
+    q.bind(1, text::AsciiLower(userid));
+    if (!q.executeStep()) {
         return std::nullopt;
     }
-    return ReadUser(*q);
+    return ReadUser(q);
 }
 
 std::vector<User> UserRepository::List() { return Query("", {}, "u.userid"); }
@@ -301,11 +297,11 @@ std::vector<std::string> UserRepository::OwnersOf(const std::string& account) {
     if (account.empty()) {
         return out;
     }
-    auto q =
-        db_.Prepare("SELECT userid FROM users WHERE lower(account) = lower(?) ORDER BY userid");
-    q->bind(1, account);
-    while (q->executeStep()) {
-        out.push_back(q->getColumn(0).getString());
+    store::Query q(db_.Conn(),
+                   "SELECT userid FROM users WHERE lower(account) = lower(?) ORDER BY userid");
+    q.bind(1, account);
+    while (q.executeStep()) {
+        out.push_back(q.getColumn(0).getString());
     }
     return out;
 }
@@ -333,7 +329,7 @@ std::vector<User> UserRepository::Query(const std::string& where_sql,
         sql += "WHERE " + where_sql + " ";
     }
     sql += "ORDER BY " + order_sql;
-    SQLite::Statement q(db_.Conn(), sql);
+    store::Query q(db_.Conn(), sql);
     for (std::size_t i = 0; i < args.size(); ++i) {
         q.bind(static_cast<int>(i + 1), args[i]);
     }
@@ -345,22 +341,26 @@ std::vector<User> UserRepository::Query(const std::string& where_sql,
 }
 
 Result<void> UserRepository::SetDuty(const std::string& userid, bool on_duty, std::int64_t now) {
-    SQLite::Statement q(db_.Conn(),
-                        "UPDATE users SET on_duty = ?, updated_at = ? WHERE userid = ?");
+    store::StepTx write(db_);
+    store::Query q(write.Conn(), "UPDATE users SET on_duty = ?, updated_at = ? WHERE userid = ?");
     q.bind(1, on_duty ? 1 : 0);
     q.bind(2, now);
     q.bind(3, text::AsciiLower(userid));
-    if (q.exec() == 0) {
+    const int changed = q.exec();
+    write.Commit();
+    if (changed == 0) {
         return Fail("not_found", "no user " + userid);
     }
     return {};
 }
 
 void UserRepository::TouchAssigned(const std::string& userid, std::int64_t now) {
-    SQLite::Statement q(db_.Conn(), "UPDATE users SET last_assigned_at = ? WHERE userid = ?");
+    store::StepTx write(db_);
+    store::Query q(write.Conn(), "UPDATE users SET last_assigned_at = ? WHERE userid = ?");
     q.bind(1, now);
     q.bind(2, text::AsciiLower(userid));
     q.exec();
+    write.Commit();
 }
 
 Result<ImportReport> UserRepository::ImportCsv(const std::string& csv_text, std::int64_t now) {
@@ -466,9 +466,9 @@ Result<ImportReport> UserRepository::ImportCsv(const std::string& csv_text, std:
             for (const auto& row : rows) {
                 new_account[row.user.userid] = text::AsciiLower(row.user.account);
             }
-            SQLite::Statement held(conn,
-                                   "SELECT userid FROM users WHERE lower(account) = lower(?) "
-                                   "AND userid != ?");
+            store::Query held(conn,
+                              "SELECT userid FROM users WHERE lower(account) = lower(?) "
+                              "AND userid != ?");
             for (const auto& row : rows) {
                 if (row.user.account.empty()) {
                     continue;
@@ -494,15 +494,14 @@ Result<ImportReport> UserRepository::ImportCsv(const std::string& csv_text, std:
                 return Fail("invalid", message);
             }
         }
-        SQLite::Statement insert(conn,
-                                 "INSERT INTO users (userid, name, mobile, account, department, "
-                                 "role, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-        SQLite::Statement update(conn,
-                                 "UPDATE users SET name = ?, mobile = ?, account = ?, "
-                                 "department = ?, role = ?, updated_at = ? WHERE userid = ?");
-        SQLite::Statement clear_groups(conn, "DELETE FROM user_groups WHERE userid = ?");
-        SQLite::Statement add_group(conn,
-                                    "INSERT INTO user_groups (userid, group_name) VALUES (?, ?)");
+        store::Query insert(conn,
+                            "INSERT INTO users (userid, name, mobile, account, department, "
+                            "role, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+        store::Query update(conn,
+                            "UPDATE users SET name = ?, mobile = ?, account = ?, "
+                            "department = ?, role = ?, updated_at = ? WHERE userid = ?");
+        store::Query clear_groups(conn, "DELETE FROM user_groups WHERE userid = ?");
+        store::Query add_group(conn, "INSERT INTO user_groups (userid, group_name) VALUES (?, ?)");
         for (const auto& row : rows) {
             const User& u = row.user;
             auto existing = Find(u.userid);
@@ -547,7 +546,7 @@ Result<ImportReport> UserRepository::ImportCsv(const std::string& csv_text, std:
             }
         }
         tx.Commit();
-    } catch (const SQLite::Exception& e) {
+    } catch (const store::Error& e) {
         return Fail("db", std::string("users import: ") + e.what());
     }
     return report;

@@ -1,7 +1,6 @@
 #include "tickets/dispatch.hpp"
 
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Statement.h>
+#include "wedesk/store/sql.hpp"
 
 namespace wedesk::tickets::dispatch {
 
@@ -14,8 +13,7 @@ std::string LoadSql(const std::string& from_where) {
            kOpenStatusesSql + "), u.last_assigned_at, u.userid";
 }
 
-std::optional<std::string> FirstNotExcluded(SQLite::Statement& q,
-                                            const std::set<std::string>& exclude) {
+std::optional<std::string> FirstNotExcluded(store::Query& q, const std::set<std::string>& exclude) {
     while (q.executeStep()) {
         std::string id = q.getColumn(0).getString();
         if (exclude.count(id) == 0) {
@@ -25,7 +23,7 @@ std::optional<std::string> FirstNotExcluded(SQLite::Statement& q,
     return std::nullopt;
 }
 
-std::vector<std::string> Column(SQLite::Statement& q) {
+std::vector<std::string> Column(store::Query& q) {
     std::vector<std::string> out;
     while (q.executeStep()) {
         out.push_back(q.getColumn(0).getString());
@@ -35,8 +33,8 @@ std::vector<std::string> Column(SQLite::Statement& q) {
 
 }  // namespace
 
-std::optional<Person> LoadPerson(SQLite::Database& conn, const std::string& userid) {
-    SQLite::Statement q(conn, "SELECT userid, name, role, on_duty FROM users WHERE userid = ?");
+std::optional<Person> LoadPerson(store::Conn& conn, const std::string& userid) {
+    store::Query q(conn, "SELECT userid, name, role, on_duty FROM users WHERE userid = ?");
     q.bind(1, userid);
     if (!q.executeStep()) {
         return std::nullopt;
@@ -45,7 +43,7 @@ std::optional<Person> LoadPerson(SQLite::Database& conn, const std::string& user
                   q.getColumn(2).getString(), q.getColumn(3).getInt() != 0};
 }
 
-std::string NameOf(SQLite::Database& conn, const std::string& userid) {
+std::string NameOf(store::Conn& conn, const std::string& userid) {
     auto p = LoadPerson(conn, userid);
     if (!p || p->name.empty()) {
         return userid;
@@ -53,50 +51,49 @@ std::string NameOf(SQLite::Database& conn, const std::string& userid) {
     return p->name;
 }
 
-bool InGroup(SQLite::Database& conn, const std::string& userid, const std::string& group) {
-    SQLite::Statement q(conn, "SELECT 1 FROM user_groups WHERE userid = ? AND group_name = ?");
+bool InGroup(store::Conn& conn, const std::string& userid, const std::string& group) {
+    store::Query q(conn, "SELECT 1 FROM user_groups WHERE userid = ? AND group_name = ?");
     q.bind(1, userid);
     q.bind(2, group);
     return q.executeStep();
 }
 
-std::vector<std::string> GroupLeads(SQLite::Database& conn, const std::string& group) {
-    SQLite::Statement q(conn,
-                        "SELECT u.userid FROM users u JOIN user_groups g ON g.userid = u.userid "
-                        "WHERE g.group_name = ? AND u.role = 'lead' ORDER BY u.userid");
+std::vector<std::string> GroupLeads(store::Conn& conn, const std::string& group) {
+    store::Query q(conn,
+                   "SELECT u.userid FROM users u JOIN user_groups g ON g.userid = u.userid "
+                   "WHERE g.group_name = ? AND u.role = 'lead' ORDER BY u.userid");
     q.bind(1, group);
     return Column(q);
 }
 
-std::vector<std::string> Admins(SQLite::Database& conn) {
-    SQLite::Statement q(conn, "SELECT userid FROM users WHERE role = 'admin' ORDER BY userid");
+std::vector<std::string> Admins(store::Conn& conn) {
+    store::Query q(conn, "SELECT userid FROM users WHERE role = 'admin' ORDER BY userid");
     return Column(q);
 }
 
-std::vector<std::string> Escalation(SQLite::Database& conn, const std::string& group) {
+std::vector<std::string> Escalation(store::Conn& conn, const std::string& group) {
     auto leads = group.empty() ? std::vector<std::string>{} : GroupLeads(conn, group);
     return leads.empty() ? Admins(conn) : leads;
 }
 
-std::optional<std::string> PickAssignee(SQLite::Database& conn, const std::string& group,
+std::optional<std::string> PickAssignee(store::Conn& conn, const std::string& group,
                                         const std::set<std::string>& exclude) {
     if (!group.empty()) {
-        SQLite::Statement on_duty(
+        store::Query on_duty(
             conn, LoadSql("users u JOIN user_groups g ON g.userid = u.userid WHERE g.group_name "
                           "= ? AND u.role IN ('engineer','lead') AND u.on_duty = 1"));
         on_duty.bind(1, group);
         if (auto id = FirstNotExcluded(on_duty, exclude)) {
             return id;
         }
-        SQLite::Statement leads(conn,
-                                LoadSql("users u JOIN user_groups g ON g.userid = u.userid WHERE "
-                                        "g.group_name = ? AND u.role = 'lead'"));
+        store::Query leads(conn, LoadSql("users u JOIN user_groups g ON g.userid = u.userid WHERE "
+                                         "g.group_name = ? AND u.role = 'lead'"));
         leads.bind(1, group);
         if (auto id = FirstNotExcluded(leads, exclude)) {
             return id;
         }
     }
-    SQLite::Statement admins(conn, LoadSql("users u WHERE u.role = 'admin'"));
+    store::Query admins(conn, LoadSql("users u WHERE u.role = 'admin'"));
     return FirstNotExcluded(admins, exclude);
 }
 

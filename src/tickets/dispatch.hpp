@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "wedesk/store/sql.hpp"
+
 namespace SQLite {
 class Database;
 }
@@ -23,21 +25,21 @@ struct Person {
 /// Open statuses counted as load, as an SQL list.
 inline constexpr const char* kOpenStatusesSql = "('assigned','in_progress','waiting')";
 
-std::optional<Person> LoadPerson(SQLite::Database& conn, const std::string& userid);
+std::optional<Person> LoadPerson(store::Conn& conn, const std::string& userid);
 /// Display name, or the userid when unknown or nameless.
-std::string NameOf(SQLite::Database& conn, const std::string& userid);
-bool InGroup(SQLite::Database& conn, const std::string& userid, const std::string& group);
+std::string NameOf(store::Conn& conn, const std::string& userid);
+bool InGroup(store::Conn& conn, const std::string& userid, const std::string& group);
 /// Users with role lead in `group`.
-std::vector<std::string> GroupLeads(SQLite::Database& conn, const std::string& group);
+std::vector<std::string> GroupLeads(store::Conn& conn, const std::string& group);
 /// Users with role admin.
-std::vector<std::string> Admins(SQLite::Database& conn);
+std::vector<std::string> Admins(store::Conn& conn);
 /// Who to tell about escalations of a group: its leads, else the admins.
-std::vector<std::string> Escalation(SQLite::Database& conn, const std::string& group);
+std::vector<std::string> Escalation(store::Conn& conn, const std::string& group);
 
 /// Among the group's on-duty engineers and leads, the one with the fewest open tickets, ties
 /// broken by least recent assignment (then userid); nobody on duty → the group's least loaded
 /// lead; no lead → the least loaded admin. People in `exclude` are skipped. Empty when nobody.
-std::optional<std::string> PickAssignee(SQLite::Database& conn, const std::string& group,
+std::optional<std::string> PickAssignee(store::Conn& conn, const std::string& group,
                                         const std::set<std::string>& exclude = {});
 
 }  // namespace wedesk::tickets::dispatch

@@ -3,9 +3,6 @@
 // already holds one, a SAVEPOINT inside it), with the step's notifications queued and handed
 // to the Notifier just before the commit, so a refused or failed step sends nothing.
 
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Exception.h>
-
 #include <cstdint>
 #include <exception>
 #include <string>
@@ -16,6 +13,7 @@
 #include "wedesk/common/notifier.hpp"
 #include "wedesk/common/result.hpp"
 #include "wedesk/store/database.hpp"
+#include "wedesk/store/sql.hpp"
 
 namespace wedesk::tickets {
 
@@ -27,7 +25,7 @@ struct Outgoing {
 };
 
 struct Step {
-    SQLite::Database& conn;
+    store::Conn& conn;
     std::int64_t now;
     std::vector<Outgoing> out;
 

@@ -1,7 +1,5 @@
 #include "wedesk/tickets/ticket_service.hpp"
-
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Statement.h>
+#include "wedesk/store/sql.hpp"
 
 #include <algorithm>
 #include <array>
@@ -111,7 +109,7 @@ Error NotFound(const std::string& no) {
     return Fail("not_found", "没有找到工单 " + Short(no, 40) + "，请检查编号。");
 }
 
-Ticket ReadTicket(SQLite::Statement& q) {
+Ticket ReadTicket(store::Query& q) {
     Ticket t;
     t.id = q.getColumn(0).getInt64();
     t.no = q.getColumn(1).getString();
@@ -140,10 +138,10 @@ Ticket ReadTicket(SQLite::Statement& q) {
     return t;
 }
 
-void LoadAttachments(SQLite::Database& conn, Ticket& t) {
-    SQLite::Statement q(conn,
-                        "SELECT media_id, media_type, added_by, added_at FROM ticket_attachments "
-                        "WHERE ticket_id = ? ORDER BY id");
+void LoadAttachments(store::Conn& conn, Ticket& t) {
+    store::Query q(conn,
+                   "SELECT media_id, media_type, added_by, added_at FROM ticket_attachments "
+                   "WHERE ticket_id = ? ORDER BY id");
     q.bind(1, t.id);
     while (q.executeStep()) {
         t.attachments.push_back({q.getColumn(0).getString(), q.getColumn(1).getString(),
@@ -151,9 +149,9 @@ void LoadAttachments(SQLite::Database& conn, Ticket& t) {
     }
 }
 
-std::vector<Ticket> Query(SQLite::Database& conn, const Env& env, const std::string& where,
-                          const std::function<void(SQLite::Statement&)>& bind) {
-    SQLite::Statement q(conn, std::string("SELECT ") + kCols + kFrom + where);
+std::vector<Ticket> Query(store::Conn& conn, const Env& env, const std::string& where,
+                          const std::function<void(store::Query&)>& bind) {
+    store::Query q(conn, std::string("SELECT ") + kCols + kFrom + where);
     bind(q);
     std::vector<Ticket> out;
     while (q.executeStep()) {
@@ -166,27 +164,27 @@ std::vector<Ticket> Query(SQLite::Database& conn, const Env& env, const std::str
     return out;
 }
 
-std::optional<Ticket> LoadByNo(SQLite::Database& conn, const Env& env, const std::string& no) {
-    auto v = Query(conn, env, "WHERE t.no = ?", [&](SQLite::Statement& q) { q.bind(1, no); });
+std::optional<Ticket> LoadByNo(store::Conn& conn, const Env& env, const std::string& no) {
+    auto v = Query(conn, env, "WHERE t.no = ?", [&](store::Query& q) { q.bind(1, no); });
     if (v.empty()) {
         return std::nullopt;
     }
     return std::move(v.front());
 }
 
-Ticket LoadById(SQLite::Database& conn, const Env& env, std::int64_t id) {
-    auto v = Query(conn, env, "WHERE t.id = ?", [&](SQLite::Statement& q) { q.bind(1, id); });
+Ticket LoadById(store::Conn& conn, const Env& env, std::int64_t id) {
+    auto v = Query(conn, env, "WHERE t.id = ?", [&](store::Query& q) { q.bind(1, id); });
     if (v.empty()) {
         throw std::logic_error("ticket vanished inside its transaction");
     }
     return std::move(v.front());
 }
 
-std::vector<TicketEvent> LoadEvents(SQLite::Database& conn, std::int64_t id, bool internal) {
-    SQLite::Statement q(conn,
-                        "SELECT e.at, e.actor, COALESCE(NULLIF(u.name, ''), e.actor), e.kind, "
-                        "e.detail FROM ticket_events e LEFT JOIN users u ON u.userid = e.actor "
-                        "WHERE e.ticket_id = ? ORDER BY e.id");
+std::vector<TicketEvent> LoadEvents(store::Conn& conn, std::int64_t id, bool internal) {
+    store::Query q(conn,
+                   "SELECT e.at, e.actor, COALESCE(NULLIF(u.name, ''), e.actor), e.kind, "
+                   "e.detail FROM ticket_events e LEFT JOIN users u ON u.userid = e.actor "
+                   "WHERE e.ticket_id = ? ORDER BY e.id");
     q.bind(1, id);
     std::vector<TicketEvent> out;
     while (q.executeStep()) {
@@ -206,7 +204,7 @@ std::vector<TicketEvent> LoadEvents(SQLite::Database& conn, std::int64_t id, boo
 
 void AddEvent(Step& s, std::int64_t id, const std::string& actor, const std::string& kind,
               const std::string& detail = "") {
-    SQLite::Statement q(
+    store::Query q(
         s.conn,
         "INSERT INTO ticket_events(ticket_id, at, actor, kind, detail) VALUES (?, ?, ?, ?, ?)");
     q.bind(1, id);
@@ -218,7 +216,7 @@ void AddEvent(Step& s, std::int64_t id, const std::string& actor, const std::str
 }
 
 void SetStatus(Step& s, std::int64_t id, Status st) {
-    SQLite::Statement q(s.conn, "UPDATE tickets SET status = ?, updated_at = ? WHERE id = ?");
+    store::Query q(s.conn, "UPDATE tickets SET status = ?, updated_at = ? WHERE id = ?");
     q.bind(1, std::string(StatusKey(st)));
     q.bind(2, s.now);
     q.bind(3, id);
@@ -227,14 +225,14 @@ void SetStatus(Step& s, std::int64_t id, Status st) {
 
 /// Runs `sql` with ?1 bound to the ticket id.
 void ExecId(Step& s, const std::string& sql, std::int64_t id) {
-    SQLite::Statement q(s.conn, sql);
+    store::Query q(s.conn, sql);
     q.bind(1, id);
     q.exec();
 }
 
 /// Runs `sql` with ?1 bound to now and ?2 to the ticket id.
 void Exec(Step& s, const std::string& sql, std::int64_t id) {
-    SQLite::Statement q(s.conn, sql);
+    store::Query q(s.conn, sql);
     q.bind(1, s.now);
     q.bind(2, id);
     q.exec();
@@ -252,7 +250,7 @@ struct Relation {
     bool Supervises() const { return assignee || lead || admin; }
 };
 
-Relation RelationOf(SQLite::Database& conn, const Ticket& t, const std::string& user) {
+Relation RelationOf(store::Conn& conn, const Ticket& t, const std::string& user) {
     Relation r;
     r.requester = !user.empty() && user == t.requester;
     r.assignee = !user.empty() && user == t.assignee;
@@ -297,8 +295,8 @@ Error StateError(const Ticket& t, const std::string& what) {
                 "工单 " + t.no + " 当前" + std::string(StatusWords(t.status)) + "，" + what);
 }
 
-std::vector<sla::Interval> LoadPauses(SQLite::Database& conn, std::int64_t id) {
-    SQLite::Statement q(conn, "SELECT start_at, end_at FROM ticket_pauses WHERE ticket_id = ?");
+std::vector<sla::Interval> LoadPauses(store::Conn& conn, std::int64_t id) {
+    store::Query q(conn, "SELECT start_at, end_at FROM ticket_pauses WHERE ticket_id = ?");
     q.bind(1, id);
     std::vector<sla::Interval> out;
     while (q.executeStep()) {
@@ -325,8 +323,7 @@ void UpdateResolveDue(Step& s, const Env& env, const Ticket& t) {
     if (!due || !warn) {
         return;  // still paused
     }
-    SQLite::Statement q(s.conn,
-                        "UPDATE tickets SET resolve_due = ?, resolve_warn_at = ? WHERE id = ?");
+    store::Query q(s.conn, "UPDATE tickets SET resolve_due = ?, resolve_warn_at = ? WHERE id = ?");
     q.bind(1, *due);
     q.bind(2, *warn);
     q.bind(3, t.id);
@@ -334,7 +331,7 @@ void UpdateResolveDue(Step& s, const Env& env, const Ticket& t) {
 }
 
 void OpenPause(Step& s, std::int64_t id) {
-    SQLite::Statement q(s.conn, "INSERT INTO ticket_pauses(ticket_id, start_at) VALUES (?, ?)");
+    store::Query q(s.conn, "INSERT INTO ticket_pauses(ticket_id, start_at) VALUES (?, ?)");
     q.bind(1, id);
     q.bind(2, s.now);
     q.exec();
@@ -352,7 +349,7 @@ std::string CardTaskId(const std::string& no, std::int64_t seq) {
     return "t-" + no + "-" + std::to_string(seq);
 }
 
-std::string CardJson(SQLite::Database& conn, const Ticket& t, std::int64_t seq,
+std::string CardJson(store::Conn& conn, const Ticket& t, std::int64_t seq,
                      const std::string& title) {
     nlohmann::json card = {
         {"card_type", "button_interaction"},
@@ -375,7 +372,7 @@ std::string CardJson(SQLite::Database& conn, const Ticket& t, std::int64_t seq,
 
 /// Records that `userid` was just given a ticket (dispatch's fairness: least recently assigned).
 void MarkAssigned(Step& s, const std::string& userid) {
-    SQLite::Statement u(s.conn, "UPDATE users SET last_assigned_at = ? WHERE userid = ?");
+    store::Query u(s.conn, "UPDATE users SET last_assigned_at = ? WHERE userid = ?");
     u.bind(1, s.now);
     u.bind(2, userid);
     u.exec();
@@ -386,10 +383,9 @@ void Assign(Step& s, const Ticket& t, const std::string& assignee, const std::st
             const std::string& kind, const std::string& detail, const std::string& title) {
     std::int64_t seq = 0;
     {
-        SQLite::Statement q(
-            s.conn,
-            "UPDATE tickets SET assignee = ?, status = 'assigned', assigned_at = ?, "
-            "updated_at = ?, card_seq = card_seq + 1 WHERE id = ? RETURNING card_seq");
+        store::Query q(s.conn,
+                       "UPDATE tickets SET assignee = ?, status = 'assigned', assigned_at = ?, "
+                       "updated_at = ?, card_seq = card_seq + 1 WHERE id = ? RETURNING card_seq");
         q.bind(1, assignee);
         q.bind(2, s.now);
         q.bind(3, s.now);
@@ -408,10 +404,10 @@ void Assign(Step& s, const Ticket& t, const std::string& assignee, const std::st
     s.Card(assignee, CardJson(s.conn, t, seq, title));
 }
 
-std::int64_t NextSequence(SQLite::Database& conn, const std::string& day) {
-    SQLite::Statement q(conn,
-                        "INSERT INTO ticket_seq(day, last) VALUES (?, 1) "
-                        "ON CONFLICT(day) DO UPDATE SET last = last + 1 RETURNING last");
+std::int64_t NextSequence(store::Conn& conn, const std::string& day) {
+    store::Query q(conn,
+                   "INSERT INTO ticket_seq(day, last) VALUES (?, 1) "
+                   "ON CONFLICT(day) DO UPDATE SET last = last + 1 RETURNING last");
     q.bind(1, day);
     std::int64_t n = 0;
     if (q.executeStep()) {
@@ -422,12 +418,12 @@ std::int64_t NextSequence(SQLite::Database& conn, const std::string& day) {
     return n;
 }
 
-std::string Names(SQLite::Database& conn, const std::string& userid) {
+std::string Names(store::Conn& conn, const std::string& userid) {
     return userid.empty() ? "无" : dispatch::NameOf(conn, userid);
 }
 
-std::vector<std::int64_t> Ids(SQLite::Database& conn, const std::string& sql, std::int64_t now) {
-    SQLite::Statement q(conn, sql);
+std::vector<std::int64_t> Ids(store::Conn& conn, const std::string& sql, std::int64_t now) {
+    store::Query q(conn, sql);
     if (q.getBindParameterCount() > 0) {
         q.bind(1, now);
     }
@@ -566,7 +562,7 @@ Result<Ticket> TicketService::Create(const std::string& requester, const std::st
         auto due = [&](std::int64_t seconds) {
             return seconds > 0 ? sla::AddCounted(mode, calendar_, now, seconds) : 0;
         };
-        SQLite::Statement ins(
+        store::Query ins(
             s.conn,
             "INSERT INTO tickets(no, requester, category, group_name, description, priority, "
             "status, created_at, updated_at, response_warn_at, response_due, resolve_warn_at, "
@@ -592,9 +588,9 @@ Result<Ticket> TicketService::Create(const std::string& requester, const std::st
             if (m.empty()) {
                 continue;
             }
-            SQLite::Statement a(s.conn,
-                                "INSERT INTO ticket_attachments(ticket_id, media_id, media_type, "
-                                "added_by, added_at) VALUES (?, ?, 'image', ?, ?)");
+            store::Query a(s.conn,
+                           "INSERT INTO ticket_attachments(ticket_id, media_id, media_type, "
+                           "added_by, added_at) VALUES (?, ?, 'image', ?, ?)");
             a.bind(1, id);
             a.bind(2, text::TruncateUtf8(m, kMaxIdBytes * 2));
             a.bind(3, who);
@@ -646,7 +642,7 @@ Result<std::vector<Ticket>> TicketService::ListMine(const std::string& requester
                  "WHERE t.requester = ? AND (t.status IN ('new','assigned','in_progress',"
                  "'waiting') OR t.updated_at >= ?) ORDER BY t.created_at DESC, t.id DESC "
                  "LIMIT 20",
-                 [&](SQLite::Statement& q) {
+                 [&](store::Query& q) {
                      q.bind(1, who);
                      q.bind(2, since);
                  });
@@ -667,7 +663,7 @@ Result<Ticket> TicketService::Urge(const std::string& no, const std::string& req
             }
             std::int64_t last = 0;
             {
-                SQLite::Statement q(s.conn, "SELECT last_urged_at FROM tickets WHERE id = ?");
+                store::Query q(s.conn, "SELECT last_urged_at FROM tickets WHERE id = ?");
                 q.bind(1, t.id);
                 if (q.executeStep()) {
                     last = q.getColumn(0).getInt64();
@@ -710,8 +706,7 @@ Result<Ticket> TicketService::Cancel(const std::string& no, const std::string& r
                         }
                         if (t.status == Status::kAssigned) {
                             // Not accepted yet: the engineer's card still offers 接单.
-                            SQLite::Statement q(s.conn,
-                                                "SELECT card_seq FROM tickets WHERE id = ?");
+                            store::Query q(s.conn, "SELECT card_seq FROM tickets WHERE id = ?");
                             q.bind(1, t.id);
                             if (q.executeStep() && q.getColumn(0).getInt64() > 0) {
                                 s.RetireCard(CardTaskId(t.no, q.getColumn(0).getInt64()), "已取消");
@@ -751,7 +746,7 @@ Result<Ticket> TicketService::Reopen(const std::string& no, const std::string& r
                 return Fail("expired", too_late);
             }
             // The time between resolution and reopening does not count against the SLA.
-            SQLite::Statement p(
+            store::Query p(
                 s.conn, "INSERT INTO ticket_pauses(ticket_id, start_at, end_at) VALUES (?, ?, ?)");
             p.bind(1, t.id);
             p.bind(2, t.resolved_at);
@@ -793,9 +788,9 @@ Result<Ticket> TicketService::Rate(const std::string& no, const std::string& req
             if (t.rating) {
                 return Fail("already_rated", "工单 " + n + " 已经评价过了，谢谢您的反馈！");
             }
-            SQLite::Statement q(s.conn,
-                                "UPDATE tickets SET rating = ?, rating_comment = ?, updated_at = ? "
-                                "WHERE id = ?");
+            store::Query q(s.conn,
+                           "UPDATE tickets SET rating = ?, rating_comment = ?, updated_at = ? "
+                           "WHERE id = ?");
             q.bind(1, score);
             q.bind(2, words);
             q.bind(3, s.now);
@@ -832,7 +827,7 @@ Result<Ticket> TicketService::AddAttachment(const std::string& no, const std::st
                         if (t.status == Status::kClosed || t.status == Status::kCancelled) {
                             return StateError(t, "不能再添加附件。");
                         }
-                        SQLite::Statement a(
+                        store::Query a(
                             s.conn,
                             "INSERT INTO ticket_attachments(ticket_id, media_id, media_type, "
                             "added_by, added_at) VALUES (?, ?, ?, ?, ?)");
@@ -869,7 +864,7 @@ Result<Ticket> TicketService::EmployeeReplied(const std::string& requester, cons
             auto v = Query(s.conn, env,
                            "WHERE t.requester = ? AND t.status = 'waiting' ORDER BY t.updated_at "
                            "DESC, t.id DESC LIMIT 1",
-                           [&](SQLite::Statement& q) { q.bind(1, who); });
+                           [&](store::Query& q) { q.bind(1, who); });
             if (v.empty()) {
                 return Fail("not_found", "您没有等待回复的工单。");
             }
@@ -902,7 +897,7 @@ Result<std::optional<Ticket>> TicketService::FindWaiting(const std::string& requ
     auto v = Query(db_.Conn(), env,
                    "WHERE t.requester = ? AND t.status = 'waiting' ORDER BY t.updated_at "
                    "DESC, t.id DESC LIMIT 1",
-                   [&](SQLite::Statement& q) { q.bind(1, who); });
+                   [&](store::Query& q) { q.bind(1, who); });
     if (v.empty()) {
         return std::optional<Ticket>{};
     }
@@ -943,11 +938,10 @@ Result<Ticket> TicketService::Accept(const std::string& no, const std::string& e
                 case Status::kNew:
                     break;
             }
-            SQLite::Statement q(
-                s.conn,
-                "UPDATE tickets SET assignee = ?, status = 'in_progress', "
-                "accepted_at = CASE WHEN accepted_at = 0 THEN ? ELSE accepted_at END, "
-                "updated_at = ? WHERE id = ?");
+            store::Query q(s.conn,
+                           "UPDATE tickets SET assignee = ?, status = 'in_progress', "
+                           "accepted_at = CASE WHEN accepted_at = 0 THEN ? ELSE accepted_at END, "
+                           "updated_at = ? WHERE id = ?");
             q.bind(1, who);
             q.bind(2, s.now);
             q.bind(3, s.now);
@@ -1071,8 +1065,8 @@ Result<Ticket> TicketService::Resolve(const std::string& no, const std::string& 
                 ClosePause(s, env, t);
             }
             SetStatus(s, t.id, Status::kResolved);
-            SQLite::Statement q(s.conn,
-                                "UPDATE tickets SET resolved_at = ?, resolution = ? WHERE id = ?");
+            store::Query q(s.conn,
+                           "UPDATE tickets SET resolved_at = ?, resolution = ? WHERE id = ?");
             q.bind(1, s.now);
             q.bind(2, words);
             q.bind(3, t.id);
@@ -1092,7 +1086,7 @@ Result<std::vector<Ticket>> TicketService::MyTasks(const std::string& engineer) 
     return Query(db_.Conn(), env,
                  "WHERE t.assignee = ? AND t.status IN ('assigned','in_progress','waiting') "
                  "ORDER BY t.priority, t.created_at, t.id",
-                 [&](SQLite::Statement& q) { q.bind(1, who); });
+                 [&](store::Query& q) { q.bind(1, who); });
 }
 
 Result<void> TicketService::SetDuty(const std::string& userid, bool on_duty) {
@@ -1102,8 +1096,7 @@ Result<void> TicketService::SetDuty(const std::string& userid, bool on_duty) {
         if (!p || (p->role != "engineer" && p->role != "lead" && p->role != "admin")) {
             return Fail("forbidden", "只有工程师可以上班/下班。");
         }
-        SQLite::Statement q(s.conn,
-                            "UPDATE users SET on_duty = ?, updated_at = ? WHERE userid = ?");
+        store::Query q(s.conn, "UPDATE users SET on_duty = ?, updated_at = ? WHERE userid = ?");
         q.bind(1, on_duty ? 1 : 0);
         q.bind(2, s.now);
         q.bind(3, who);
@@ -1218,10 +1211,10 @@ Result<TickReport> TicketService::Tick() {
             auto r = RunStep<std::pair<int, int>>(
                 db_, notifier_, now, [&](Step& s) -> Result<std::pair<int, int>> {
                     Ticket t = LoadById(s.conn, env, id);
-                    SQLite::Statement q(s.conn, "SELECT " + name + "_warn_at, " + name + "_due, " +
-                                                    name + "_warned, " + name +
-                                                    "_breached, paused_since FROM tickets "
-                                                    "WHERE id = ?");
+                    store::Query q(s.conn, "SELECT " + name + "_warn_at, " + name + "_due, " +
+                                               name + "_warned, " + name +
+                                               "_breached, paused_since FROM tickets "
+                                               "WHERE id = ?");
                     q.bind(1, id);
                     if (!q.executeStep()) {
                         return std::pair<int, int>{0, 0};
@@ -1318,7 +1311,7 @@ Result<TicketStats> TicketService::Stats() {
         st.by_status[std::string(StatusKey(s))] = 0;
     }
     {
-        SQLite::Statement q(conn, "SELECT status, COUNT(*) FROM tickets GROUP BY status");
+        store::Query q(conn, "SELECT status, COUNT(*) FROM tickets GROUP BY status");
         while (q.executeStep()) {
             st.by_status[q.getColumn(0).getString()] = q.getColumn(1).getInt();
         }
@@ -1327,11 +1320,10 @@ Result<TicketStats> TicketService::Stats() {
         st.sla[p] = PrioritySla{};
     }
     {
-        SQLite::Statement q(
-            conn,
-            "SELECT priority, status, accepted_at, response_due, response_breached, "
-            "resolved_at, resolve_due, resolve_breached, paused_since FROM tickets "
-            "WHERE status != 'cancelled'");
+        store::Query q(conn,
+                       "SELECT priority, status, accepted_at, response_due, response_breached, "
+                       "resolved_at, resolve_due, resolve_breached, paused_since FROM tickets "
+                       "WHERE status != 'cancelled'");
         while (q.executeStep()) {
             auto& ps = st.sla[q.getColumn(0).getString()];
             const auto status = ParseStatus(q.getColumn(1).getString()).value_or(Status::kNew);
@@ -1361,7 +1353,7 @@ Result<TicketStats> TicketService::Stats() {
     }
     // (count, average) of a "SELECT COUNT(x), AVG(y) ..." (average 0 when there are no rows).
     auto count_avg = [&conn](const char* sql) {
-        SQLite::Statement q(conn, sql);
+        store::Query q(conn, sql);
         std::pair<int, double> out{0, 0};
         if (q.executeStep()) {
             out = {q.getColumn(0).getInt(),
@@ -1383,7 +1375,7 @@ Result<TicketStats> TicketService::Stats() {
     st.csat_count = csat.first;
     st.csat_avg = csat.second;
     {
-        SQLite::Statement q(
+        store::Query q(
             conn, std::string("SELECT userid, name, on_duty, open FROM (SELECT u.userid, u.name, "
                               "u.on_duty, u.role, (SELECT COUNT(*) FROM tickets t WHERE "
                               "t.assignee = u.userid AND t.status IN ") +
@@ -1402,10 +1394,9 @@ Result<std::vector<Ticket>> TicketService::AdminList(std::optional<Status> statu
     const Env env{cfg_, calendar_, modes_};
     if (status) {
         return Query(db_.Conn(), env, "WHERE t.status = ? ORDER BY t.created_at DESC, t.id DESC",
-                     [&](SQLite::Statement& q) { q.bind(1, std::string(StatusKey(*status))); });
+                     [&](store::Query& q) { q.bind(1, std::string(StatusKey(*status))); });
     }
-    return Query(db_.Conn(), env, "ORDER BY t.created_at DESC, t.id DESC",
-                 [](SQLite::Statement&) {});
+    return Query(db_.Conn(), env, "ORDER BY t.created_at DESC, t.id DESC", [](store::Query&) {});
 }
 
 Result<TicketDetail> TicketService::AdminGet(const std::string& no) {

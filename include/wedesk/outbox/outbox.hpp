@@ -19,6 +19,7 @@
 #include "wedesk/common/result.hpp"
 #include "wedesk/common/seal.hpp"
 #include "wedesk/store/database.hpp"
+#include "wedesk/store/sql.hpp"
 
 namespace wedesk::metrics {
 class Registry;
@@ -58,7 +59,7 @@ public:
            Random* random = nullptr);
 
     // Notifier: each call is one INSERT on db.Conn() of the calling thread. A database failure
-    // throws (SQLite::Exception) so the caller's transaction rolls back as a whole.
+    // throws (store::Error) so the caller's transaction rolls back as a whole.
     void SendText(const std::string& userid, const std::string& text) override;
     /// Stored sealed (OutboxWorker opens it with the same key); erased once sent.
     void SendSecretText(const std::string& userid, const std::string& text) override;

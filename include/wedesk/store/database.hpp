@@ -7,8 +7,8 @@
 /// Conn() returns the writer connection to it. Only one WriteTx exists at a time, so the
 /// writer's page cache stays warm (in WAL mode a commit by another connection would empty it).
 ///
-/// Only store/ and the adapters that implement repositories include SQLiteCpp; modules above
-/// (bot, tickets, reset, kb) see repository interfaces.
+/// SQLiteCpp is linked privately: modules see store/sql.hpp (Conn, Query, Error) only. Read
+/// connections are opened read-only, so a write outside a transaction fails loudly.
 
 #include <atomic>
 #include <functional>
@@ -19,36 +19,11 @@
 #include <unordered_map>
 #include <vector>
 
-namespace SQLite {
-class Database;
-class Statement;
-}  // namespace SQLite
+#include "wedesk/store/sql.hpp"
 
 namespace wedesk::store {
 
 class Database;
-
-/// A prepared statement borrowed from a connection's statement cache (Database::Prepare). Use it
-/// like SQLite::Statement (`q->bind(...)`, `q->executeStep()`); when the handle goes, the
-/// statement is reset and its bindings cleared, ready for the next caller on that connection.
-class Stmt final {
-public:
-    Stmt(Stmt&& other) noexcept;
-    Stmt& operator=(Stmt&&) = delete;
-    Stmt(const Stmt&) = delete;
-    Stmt& operator=(const Stmt&) = delete;
-    ~Stmt();
-    SQLite::Statement* operator->() const { return st_; }
-    SQLite::Statement& operator*() const { return *st_; }
-
-private:
-    friend class Database;
-    Stmt(SQLite::Statement* st, bool* in_use, std::unique_ptr<SQLite::Statement> owned);
-
-    SQLite::Statement* st_;
-    bool* in_use_;                              // the cache entry's flag; null when not cached
-    std::unique_ptr<SQLite::Statement> owned_;  // a one-off statement (nested use, full cache)
-};
 
 /// One schema change: applied once, in version order, inside a transaction.
 struct Migration {
@@ -68,13 +43,9 @@ public:
     Database& operator=(const Database&) = delete;
 
     /// The calling thread's connection: the writer connection while this thread holds a
-    /// WriteTx, its own read connection otherwise.
-    SQLite::Database& Conn();
+    /// WriteTx, its own read-only connection otherwise.
+    store::Conn& Conn();
     const std::string& path() const { return path_; }
-    /// A prepared statement for `sql` on the calling thread's connection (see Conn()), from
-    /// that connection's cache: preparing (parsing, planning) was a tenth of the CPU time of a
-    /// callback. The same SQL in use twice at once gets a second, uncached statement.
-    Stmt Prepare(const std::string& sql);
     /// PRAGMA user_version after migrations.
     int SchemaVersion();
     /// `PRAGMA quick_check` answers "ok": for /healthz.
@@ -113,14 +84,14 @@ public:
 
 private:
     explicit Database(std::string path);
-    std::unique_ptr<SQLite::Database> NewConnection() const;
+    std::unique_ptr<store::Conn> NewConnection(bool read_only) const;
     /// Logs (once per connection) SQL run on a connection by a thread that must not use it: a
     /// read connection's own thread, the writer's current owner. A check for a bug class that
     /// SQLite itself does not report; the cost is one callback per statement run.
-    void WatchOwner(SQLite::Database& conn, bool writer, std::thread::id owner);
+    void WatchOwner(store::Conn& conn, bool writer, std::thread::id owner);
     struct ConnOwner;
-    SQLite::Database& WriterConn();
-    void InstallWalHook(SQLite::Database& writer);
+    store::Conn& WriterConn();
+    void InstallWalHook(store::Conn& writer);
     void Migrate();
 
     friend class WriteTx;
@@ -135,18 +106,17 @@ private:
     std::atomic<std::thread::id> write_owner_{};  // a nested WriteTx fails in SQLite, not here
     // WatchOwner contexts (guarded by mu_); declared before the connections that use them.
     std::vector<std::unique_ptr<ConnOwner>> owners_;
-    std::unordered_map<std::thread::id, std::unique_ptr<SQLite::Database>> conns_;
+    // Read connections (read-only), one per thread that reads.
+    std::unordered_map<std::thread::id, std::unique_ptr<store::Conn>> conns_;
     // Used only by the thread holding write_mu_ (":memory:" uses its single connection).
-    std::unique_ptr<SQLite::Database> writer_;
+    std::unique_ptr<store::Conn> writer_;
+    // Checkpoints need a read-write connection of their own (a read-only one may not run
+    // them); used under checkpoint_mu_.
+    std::mutex checkpoint_mu_;
+    std::unique_ptr<store::Conn> checkpointer_;
     std::function<void(int)> wal_pages_;  // set once at start-up, then read by the writer only
     // AfterCommit actions of the open write transaction; used by the write_mu_ owner only.
     std::vector<std::function<void()>> after_commit_;
-    // Per connection: SQL -> statement. Guarded by mu_ for lookup of a connection's map; a map
-    // itself is used only by whoever uses its connection. Declared last: destroyed before the
-    // connections whose statements it holds.
-    struct CachedStatement;
-    using StatementCache = std::unordered_map<std::string, std::unique_ptr<CachedStatement>>;
-    std::unordered_map<const SQLite::Database*, StatementCache> statements_;
 };
 
 /// RAII write transaction on the writer connection: takes the process's writer mutex, then
@@ -159,15 +129,15 @@ public:
     WriteTx(const WriteTx&) = delete;
     WriteTx& operator=(const WriteTx&) = delete;
     void Commit();
-    SQLite::Database& Conn() { return conn_; }
+    store::Conn& Conn() { return conn_; }
 
 private:
-    static SQLite::Database& Acquire(Database& db, std::unique_lock<std::mutex>& lock);
+    static store::Conn& Acquire(Database& db, std::unique_lock<std::mutex>& lock);
     void Release();
 
     Database& db_;
     std::unique_lock<std::mutex> lock_;  // Database::write_mu_, held until COMMIT or ROLLBACK
-    SQLite::Database& conn_;
+    store::Conn& conn_;
     bool done_ = false;
 };
 
@@ -177,19 +147,20 @@ private:
 /// without Commit() the step is undone.
 class StepTx final {
 public:
-    /// `name` names the savepoint (an SQL identifier).
-    StepTx(Database& db, const char* name);
+    /// `name` names the savepoint (an SQL identifier). Without a name, for a step of exactly
+    /// one statement (atomic by itself): a joined step then costs no savepoint.
+    explicit StepTx(Database& db, const char* name = nullptr);
     ~StepTx();
     StepTx(const StepTx&) = delete;
     StepTx& operator=(const StepTx&) = delete;
     void Commit();
-    SQLite::Database& Conn() { return conn_; }
+    store::Conn& Conn() { return conn_; }
     bool joined() const { return !tx_; }
 
 private:
     Database& db_;
     std::unique_ptr<WriteTx> tx_;  // null when joined
-    SQLite::Database& conn_;
+    store::Conn& conn_;
     std::string name_;
     std::size_t actions_mark_ = 0;  // joined: Database::after_commit_ size at the savepoint
     bool done_ = false;

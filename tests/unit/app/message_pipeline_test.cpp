@@ -1,8 +1,6 @@
 // MessagePipeline: exactly-once processing with group commit, on a real SQLite file.
 #include "wedesk/app/message_pipeline.hpp"
-
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Statement.h>
+#include "wedesk/store/sql.hpp"
 
 #include <atomic>
 #include <catch2/catch.hpp>
@@ -61,7 +59,11 @@ struct Fixture {
     std::thread::id writer_thread;
 
     Fixture() {
-        db->Conn().exec("CREATE TABLE effects (content TEXT NOT NULL)");
+        {
+            store::WriteTx tx(*db);
+            tx.Conn().exec("CREATE TABLE effects (content TEXT NOT NULL)");
+            tx.Commit();
+        }
         pipeline = std::make_unique<app::MessagePipeline>(
             *db, [this](const wecom::InboundMessage& m) { return Respond(m); }, sealer, clock,
             random,
@@ -79,13 +81,14 @@ struct Fixture {
             answered.push_back(m.content);
         }
         // An effect in the delivery's transaction, so a rollback is visible.
-        SQLite::Statement ins(db->Conn(), "INSERT INTO effects (content) VALUES (?)");
+        wedesk::store::Query ins(db->Conn(), "INSERT INTO effects (content) VALUES (?)");
         ins.bind(1, m.content);
         ins.exec();
         db->AfterCommit([this, content = m.content] {
             bool visible = false;
             std::thread([&] {  // a thread of its own reads through its own connection
-                SQLite::Statement q(db->Conn(), "SELECT count(*) FROM effects WHERE content = ?");
+                wedesk::store::Query q(db->Conn(),
+                                       "SELECT count(*) FROM effects WHERE content = ?");
                 q.bind(1, content);
                 visible = q.executeStep() && q.getColumn(0).getInt() == 1;
             })
@@ -281,7 +284,11 @@ TEST_CASE("inside a write transaction the thread reads its own writes — other 
           "[unit][pipeline][store]") {
     testing::TempDir dir;
     auto db = store::Database::Open(dir.File("w.db"));
-    db->Conn().exec("CREATE TABLE t (x INTEGER)");
+    {
+        store::WriteTx schema(*db);
+        schema.Conn().exec("CREATE TABLE t (x INTEGER)");
+        schema.Commit();
+    }
     store::WriteTx tx(*db);
     CHECK(&db->Conn() == &tx.Conn());  // Conn() lends the writer to the owning thread
     tx.Conn().exec("INSERT INTO t VALUES (1)");

@@ -1,12 +1,11 @@
 #include <catch2/catch.hpp>
 
-#include <SQLiteCpp/SQLiteCpp.h>
-
 #include <thread>
 
 #include "fakes/temp_dir.hpp"
 #include "wedesk/directory/local_directory.hpp"
 #include "wedesk/store/database.hpp"
+#include "wedesk/store/sql.hpp"
 
 using wedesk::Secret;
 using wedesk::directory::LocalDirectory;
@@ -54,9 +53,9 @@ TEST_CASE("local directory finds accounts", "[unit]") {
 TEST_CASE("local directory stores salted slow hashes, never the password", "[unit]") {
     Fixture f;
     REQUIRE(f.directory.AddAccount("bob", "Bob", std::nullopt, Secret("Old-Passw0rd")).ok());
-    SQLite::Statement q(f.db->Conn(),
-                        "SELECT password_hash FROM directory_accounts WHERE account IN "
-                        "('alice', 'bob') ORDER BY account");
+    wedesk::store::Query q(f.db->Conn(),
+                           "SELECT password_hash FROM directory_accounts WHERE account IN "
+                           "('alice', 'bob') ORDER BY account");
     REQUIRE(q.executeStep());
     const std::string alice = q.getColumn(0).getString();
     REQUIRE(q.executeStep());

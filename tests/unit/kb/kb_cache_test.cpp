@@ -2,7 +2,6 @@
 // (migration 7). These tests prove the cache never serves stale results: every article or
 // synonym change, made through this KnowledgeBase, another one, another Database (another
 // process) or a rolled-back transaction, shows in the next Suggest.
-#include <SQLiteCpp/Database.h>
 #include <catch2/catch.hpp>
 
 #include <atomic>

@@ -1,6 +1,5 @@
 // KnowledgeBase behaviour: import (Markdown, JSON, idempotence, all-or-nothing), hostile
 // queries, synonyms, counters and the deflection rate, writes inside a caller's transaction.
-#include <SQLiteCpp/Database.h>
 #include <catch2/catch.hpp>
 
 #include <fstream>

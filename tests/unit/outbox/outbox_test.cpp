@@ -1,7 +1,5 @@
 #include <catch2/catch.hpp>
 
-#include <SQLiteCpp/Database.h>
-
 #include <chrono>
 #include <memory>
 #include <string>
@@ -11,9 +9,10 @@
 #include "fakes/temp_dir.hpp"
 #include "wedesk/outbox/outbox.hpp"
 #include "wedesk/outbox/outbox_worker.hpp"
-#include "wedesk/store/database.hpp"
-#include "wedesk/wecom/api_client.hpp"
 #include "wedesk/sim/api_emulator.hpp"
+#include "wedesk/store/database.hpp"
+#include "wedesk/store/sql.hpp"
+#include "wedesk/wecom/api_client.hpp"
 
 using namespace wedesk;
 using namespace wedesk::outbox;
@@ -554,7 +553,7 @@ TEST_CASE("outbox: a secret text is stored sealed, sent in clear to WeCom, then 
         tx.Commit();
     }
     auto stored = [&] {
-        SQLite::Statement q(env.db->Conn(), "SELECT body, sealed FROM outbox");
+        wedesk::store::Query q(env.db->Conn(), "SELECT body, sealed FROM outbox");
         REQUIRE(q.executeStep());
         const auto col = q.getColumn(0);
         return std::make_pair(std::string(static_cast<const char*>(col.getBlob()),

@@ -1,8 +1,6 @@
-// store::Database: the statement cache behind Prepare(), StepTx and AfterCommit actions.
+// store::Database and store::Query: the statement cache, read-only readers, StepTx and
+// AfterCommit actions.
 #include "wedesk/store/database.hpp"
-
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Statement.h>
 
 #include <spdlog/spdlog.h>
 
@@ -13,45 +11,55 @@
 
 #include "fakes/temp_dir.hpp"
 #include "wedesk/common/log.hpp"
+#include "wedesk/store/sql.hpp"
 
 using namespace wedesk;
+
+namespace {
+// Schema and fixtures are written the way every module writes: in a write transaction (a read
+// connection is read-only).
+void Write(store::Database& db, const std::string& sql) {
+    store::WriteTx tx(db);
+    tx.Conn().exec(sql);
+    tx.Commit();
+}
+}  // namespace
 
 TEST_CASE("a prepared statement comes back reset and unbound", "[unit][store]") {
     testing::TempDir dir;
     auto db = store::Database::Open(dir.File("p.db"));
-    db->Conn().exec("CREATE TABLE t (k TEXT, v INTEGER)");
-    db->Conn().exec("INSERT INTO t VALUES ('a', 1), ('b', 2)");
+    Write(*db, "CREATE TABLE t (k TEXT, v INTEGER)");
+    Write(*db, "INSERT INTO t VALUES ('a', 1), ('b', 2)");
     const std::string sql = "SELECT v FROM t WHERE k = ?";
     {
-        auto q = db->Prepare(sql);
-        q->bind(1, "a");
-        REQUIRE(q->executeStep());
-        CHECK(q->getColumn(0).getInt() == 1);
+        wedesk::store::Query q(db->Conn(), sql);
+        q.bind(1, "a");
+        REQUIRE(q.executeStep());
+        CHECK(q.getColumn(0).getInt() == 1);
         // Left mid-result on purpose: the handle's end must reset it.
     }
     {
-        auto q = db->Prepare(sql);
+        wedesk::store::Query q(db->Conn(), sql);
         // Bindings were cleared: an unbound parameter is NULL and matches nothing.
-        CHECK_FALSE(q->executeStep());
+        CHECK_FALSE(q.executeStep());
     }
-    auto q = db->Prepare(sql);
-    q->bind(1, "b");
-    REQUIRE(q->executeStep());
-    CHECK(q->getColumn(0).getInt() == 2);
+    wedesk::store::Query q(db->Conn(), sql);
+    q.bind(1, "b");
+    REQUIRE(q.executeStep());
+    CHECK(q.getColumn(0).getInt() == 2);
 }
 
 TEST_CASE("the same SQL used twice at once gets two statements", "[unit][store]") {
     testing::TempDir dir;
     auto db = store::Database::Open(dir.File("p.db"));
-    db->Conn().exec("CREATE TABLE t (v INTEGER)");
-    db->Conn().exec("INSERT INTO t VALUES (1), (2), (3)");
+    Write(*db, "CREATE TABLE t (v INTEGER)");
+    Write(*db, "INSERT INTO t VALUES (1), (2), (3)");
     const std::string sql = "SELECT v FROM t ORDER BY v";
-    auto outer = db->Prepare(sql);
+    wedesk::store::Query outer(db->Conn(), sql);
     int pairs = 0;
-    while (outer->executeStep()) {
-        auto inner = db->Prepare(sql);
-        CHECK(&*inner != &*outer);
-        while (inner->executeStep()) {
+    while (outer.executeStep()) {
+        wedesk::store::Query inner(db->Conn(), sql);
+        while (inner.executeStep()) {
             ++pairs;
         }
     }
@@ -61,13 +69,13 @@ TEST_CASE("the same SQL used twice at once gets two statements", "[unit][store]"
 TEST_CASE("a released statement does not keep an old snapshot on its connection", "[unit][store]") {
     testing::TempDir dir;
     auto db = store::Database::Open(dir.File("p.db"));
-    db->Conn().exec("CREATE TABLE t (v INTEGER)");
-    db->Conn().exec("INSERT INTO t VALUES (1), (2)");
+    Write(*db, "CREATE TABLE t (v INTEGER)");
+    Write(*db, "INSERT INTO t VALUES (1), (2)");
     const std::string sql = "SELECT count(*) FROM t";
     {
-        auto q = db->Prepare(sql);
-        REQUIRE(q->executeStep());
-        CHECK(q->getColumn(0).getInt() == 2);
+        wedesk::store::Query q(db->Conn(), sql);
+        REQUIRE(q.executeStep());
+        CHECK(q.getColumn(0).getInt() == 2);
     }
     // Another thread commits through the writer connection.
     std::thread([&] {
@@ -75,16 +83,51 @@ TEST_CASE("a released statement does not keep an old snapshot on its connection"
         tx.Conn().exec("INSERT INTO t VALUES (3)");
         tx.Commit();
     }).join();
-    auto q = db->Prepare(sql);
-    REQUIRE(q->executeStep());
-    CHECK(q->getColumn(0).getInt() == 3);
+    wedesk::store::Query q(db->Conn(), sql);
+    REQUIRE(q.executeStep());
+    CHECK(q.getColumn(0).getInt() == 3);
+}
+
+TEST_CASE("a read connection is read-only: a write outside a transaction fails loudly",
+          "[unit][store]") {
+    testing::TempDir dir;
+    auto db = store::Database::Open(dir.File("r.db"));
+    Write(*db, "CREATE TABLE t (v INTEGER)");
+    CHECK(db->Conn().read_only());
+    try {
+        db->Conn().exec("INSERT INTO t VALUES (1)");
+        FAIL("a read connection accepted an INSERT");
+    } catch (const store::Error& e) {
+        CHECK(e.code() == 8);  // SQLITE_READONLY
+        CHECK_FALSE(e.constraint());
+    }
+    CHECK(db->Conn().execAndGet("SELECT count(*) FROM t").getInt() == 0);
+    store::WriteTx tx(*db);
+    CHECK_FALSE(tx.Conn().read_only());  // the writer, lent to this thread while it holds tx
+    CHECK(&db->Conn() == &tx.Conn());
+}
+
+TEST_CASE("a constraint violation is a store::Error that says so", "[unit][store]") {
+    testing::TempDir dir;
+    auto db = store::Database::Open(dir.File("c.db"));
+    Write(*db, "CREATE TABLE t (v INTEGER UNIQUE)");
+    store::WriteTx tx(*db);
+    tx.Conn().exec("INSERT INTO t VALUES (1)");
+    store::Query q(tx.Conn(), "INSERT INTO t VALUES (?)");
+    q.bind(1, 1);
+    try {
+        q.exec();
+        FAIL("a duplicate passed a UNIQUE constraint");
+    } catch (const store::Error& e) {
+        CHECK(e.constraint());
+    }
 }
 
 TEST_CASE("a step joins the thread's transaction as a savepoint, or opens its own",
           "[unit][store]") {
     testing::TempDir dir;
     auto db = store::Database::Open(dir.File("s.db"));
-    db->Conn().exec("CREATE TABLE t (v INTEGER)");
+    Write(*db, "CREATE TABLE t (v INTEGER)");
     auto count = [&] { return db->Conn().execAndGet("SELECT count(*) FROM t").getInt(); };
     {
         store::StepTx step(*db, "s");
@@ -129,7 +172,7 @@ TEST_CASE("after-commit actions run once the transaction committed, outside the 
           "[unit][store]") {
     testing::TempDir dir;
     auto db = store::Database::Open(dir.File("a.db"));
-    db->Conn().exec("CREATE TABLE t (x INTEGER)");
+    Write(*db, "CREATE TABLE t (x INTEGER)");
     std::vector<std::string> ran;
     // No transaction on this thread: at once.
     db->AfterCommit([&] { ran.push_back("now"); });
@@ -190,7 +233,7 @@ TEST_CASE("SQL run on a connection by a thread that must not use it is reported"
         std::ifstream in(log_file);
         return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     };
-    SQLite::Database& mine = db->Conn();  // this thread's read connection
+    wedesk::store::Conn& mine = db->Conn();  // this thread's read connection
     mine.exec("SELECT 1");
     CHECK(read_log().find("bug:") == std::string::npos);  // its own thread: fine
     std::thread([&] { mine.exec("SELECT 2"); }).join();

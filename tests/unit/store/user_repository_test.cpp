@@ -1,4 +1,3 @@
-#include <SQLiteCpp/Database.h>
 
 #include <catch2/catch.hpp>
 #include <memory>

@@ -2,9 +2,6 @@
 // Shared fixture for the tickets unit tests: a real SQLite file in a temp dir, a fake clock, a
 // recording Notifier, a config with two groups, and a few people.
 
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Statement.h>
-
 #include <chrono>
 #include <cstdint>
 #include <memory>

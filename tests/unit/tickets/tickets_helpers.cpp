@@ -4,6 +4,8 @@
 
 #include "tickets_env.hpp"
 
+#include "wedesk/store/sql.hpp"
+
 namespace wedesk::tickets::testing {
 
 std::int64_t Local(int y, unsigned m, unsigned d, int hh, int mm) {
@@ -39,24 +41,30 @@ Env::Env() {
 
 void Env::AddUser(const std::string& userid, const std::string& role,
                   const std::vector<std::string>& groups, bool on_duty, const std::string& name) {
-    SQLite::Statement q(db->Conn(),
-                        "INSERT INTO users(userid, name, role, on_duty, created_at, updated_at) "
-                        "VALUES (?, ?, ?, ?, 0, 0)");
+    wedesk::store::StepTx write(*db, "add_user");
+    wedesk::store::Query q(write.Conn(),
+                           "INSERT INTO users(userid, name, role, on_duty, created_at, updated_at) "
+                           "VALUES (?, ?, ?, ?, 0, 0)");
     q.bind(1, userid);
     q.bind(2, name);
     q.bind(3, role);
     q.bind(4, on_duty ? 1 : 0);
     q.exec();
     for (const auto& g : groups) {
-        SQLite::Statement gq(db->Conn(),
-                             "INSERT INTO user_groups(userid, group_name) VALUES (?, ?)");
+        wedesk::store::Query gq(write.Conn(),
+                                "INSERT INTO user_groups(userid, group_name) VALUES (?, ?)");
         gq.bind(1, userid);
         gq.bind(2, g);
         gq.exec();
     }
+    write.Commit();
 }
 
-void Env::Exec(const std::string& sql) { db->Conn().exec(sql); }
+void Env::Exec(const std::string& sql) {
+    wedesk::store::StepTx write(*db, "fixture");
+    write.Conn().exec(sql);
+    write.Commit();
+}
 
 std::int64_t Env::Int(const std::string& sql) { return db->Conn().execAndGet(sql).getInt64(); }
 
