@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "wedesk/schema/all.hpp"
 #include "wedesk/store/database.hpp"
 
 namespace {
@@ -78,7 +79,8 @@ int main(int argc, char** argv) {
     CLI11_PARSE(app, argc, argv);
 
     try {
-        wedesk::store::Database::Open(path);  // creates the file and applies the migrations
+        wedesk::store::Database::Open(
+            path, wedesk::schema::All());  // creates the file and applies the migrations
         SQLite::Database db(path, SQLite::OPEN_READWRITE);
         db.exec("PRAGMA synchronous=OFF");
         db.exec("PRAGMA cache_size=-200000");

@@ -21,6 +21,7 @@
 #include "wedesk/kb/knowledge_base.hpp"
 #include "wedesk/outbox/outbox.hpp"
 #include "wedesk/reset/reset_service.hpp"
+#include "wedesk/schema/all.hpp"
 #include "wedesk/store/database.hpp"
 #include "wedesk/store/user_repository.hpp"
 #include "wedesk/tickets/ticket_service.hpp"
@@ -117,7 +118,7 @@ int WithDatabase(const CliContext& ctx,
     log::Setup(cfg->log.level == "debug" || cfg->log.level == "trace" ? cfg->log.level : "warn",
                "text");
     try {
-        auto db = store::Database::Open(cfg->database.path);
+        auto db = store::Database::Open(cfg->database.path, schema::All());
         body(*cfg, *db);
         return 0;
     } catch (const CommandError& e) {

@@ -15,6 +15,7 @@
 #include "wedesk/common/log.hpp"
 #include "wedesk/common/secret.hpp"
 #include "wedesk/directory/local_directory.hpp"
+#include "wedesk/schema/all.hpp"
 #include "wedesk/store/database.hpp"
 
 namespace wedesk::app {
@@ -56,7 +57,7 @@ int WithLocalDirectory(const CliContext& ctx,
         return 2;
     }
     try {
-        auto db = store::Database::Open(cfg->database.path);
+        auto db = store::Database::Open(cfg->database.path, schema::All());
         directory::LocalDirectory dir(*db);
         return body(dir);
     } catch (const std::exception& e) {

@@ -24,6 +24,7 @@
 #include "wedesk/outbox/outbox.hpp"
 #include "wedesk/outbox/outbox_worker.hpp"
 #include "wedesk/reset/reset_service.hpp"
+#include "wedesk/schema/all.hpp"
 #include "wedesk/sms/sms_sender.hpp"
 #include "wedesk/store/database.hpp"
 #include "wedesk/store/inbound_log.hpp"
@@ -294,7 +295,7 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& confi
     }
     impl->crypto = std::make_unique<wecom::WecomCrypto>(std::move(crypto.value()));
     try {
-        impl->db = store::Database::Open(cfg.database.path);
+        impl->db = store::Database::Open(cfg.database.path, schema::All());
     } catch (const std::exception& e) {
         return Fail("database", e.what());
     }

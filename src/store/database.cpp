@@ -23,7 +23,8 @@ namespace {
 constexpr int kBusyTimeoutMs = 10000;
 }
 
-std::unique_ptr<Database> Database::Open(const std::string& path) {
+std::unique_ptr<Database> Database::Open(const std::string& path,
+                                         const std::vector<Migration>& migrations) {
     if (path != ":memory:") {
         const auto parent = std::filesystem::path(path).parent_path();
         if (!parent.empty()) {
@@ -33,7 +34,7 @@ std::unique_ptr<Database> Database::Open(const std::string& path) {
     }
     std::unique_ptr<Database> db(new Database(path));
     try {
-        db->Migrate();
+        db->Migrate(migrations);
     } catch (const SQLite::Exception& e) {
         throw std::runtime_error("database " + path + ": " + e.what());
     }
@@ -155,7 +156,7 @@ store::Conn& Database::Conn() {
     return *it->second;
 }
 
-void Database::Migrate() {
+void Database::Migrate(const std::vector<Migration>& migrations) {
     std::unique_lock lock(write_mu_);
     write_owner_ = std::this_thread::get_id();
     struct Release {
@@ -164,7 +165,7 @@ void Database::Migrate() {
     } release{this};
     SQLite::Database& conn = WriterConn().Raw();
     int current = conn.execAndGet("PRAGMA user_version").getInt();
-    for (const auto& m : Migrations()) {
+    for (const auto& m : migrations) {
         if (m.version <= current) {
             continue;
         }

@@ -25,6 +25,7 @@ struct Outgoing {
 };
 
 struct Step {
+    store::Database& db;  // for other modules' repositories, which join this step
     store::Conn& conn;
     std::int64_t now;
     std::vector<Outgoing> out;
@@ -54,7 +55,7 @@ template <class T, class F>
 Result<T> RunStep(store::Database& db, Notifier& notifier, std::int64_t now, F&& f) {
     {
         store::StepTx tx(db, "wedesk_tickets");
-        Step step{tx.Conn(), now, {}};
+        Step step{db, tx.Conn(), now, {}};
         Result<T> r = f(step);
         if (!r.ok()) {
             return r;  // undone when tx goes

@@ -1,5 +1,6 @@
 #include "wedesk/tickets/ticket_service.hpp"
 #include "wedesk/store/sql.hpp"
+#include "wedesk/store/user_repository.hpp"
 
 #include <algorithm>
 #include <array>
@@ -371,11 +372,9 @@ std::string CardJson(store::Conn& conn, const Ticket& t, std::int64_t seq,
 }
 
 /// Records that `userid` was just given a ticket (dispatch's fairness: least recently assigned).
+/// The users table is the store's: its repository writes it, inside this step's transaction.
 void MarkAssigned(Step& s, const std::string& userid) {
-    store::Query u(s.conn, "UPDATE users SET last_assigned_at = ? WHERE userid = ?");
-    u.bind(1, s.now);
-    u.bind(2, userid);
-    u.exec();
+    store::UserRepository(s.db).TouchAssigned(userid, s.now);
 }
 
 /// Gives `t` to `assignee` (status assigned, accept timer restarts) and sends them the card.
@@ -1096,12 +1095,7 @@ Result<void> TicketService::SetDuty(const std::string& userid, bool on_duty) {
         if (!p || (p->role != "engineer" && p->role != "lead" && p->role != "admin")) {
             return Fail("forbidden", "只有工程师可以上班/下班。");
         }
-        store::Query q(s.conn, "UPDATE users SET on_duty = ?, updated_at = ? WHERE userid = ?");
-        q.bind(1, on_duty ? 1 : 0);
-        q.bind(2, s.now);
-        q.bind(3, who);
-        q.exec();
-        return {};
+        return store::UserRepository(s.db).SetDuty(who, on_duty, s.now);
     });
 }
 

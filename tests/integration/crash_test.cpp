@@ -35,10 +35,11 @@
 #include "wedesk/common/clock.hpp"
 #include "wedesk/common/random.hpp"
 #include "wedesk/config/config.hpp"
+#include "wedesk/schema/all.hpp"
+#include "wedesk/sim/api_emulator.hpp"
 #include "wedesk/sim/wecom_client.hpp"
 #include "wedesk/store/database.hpp"
 #include "wedesk/store/user_repository.hpp"
-#include "wedesk/sim/api_emulator.hpp"
 #include "wedesk/wecom/crypto.hpp"
 
 extern char** environ;
@@ -236,8 +237,8 @@ sim::SimClient Round::MakeClient(int port, wedesk::Random& random) {
 void Round::Setup() {
     auto j = wedesk::testing::BaseConfigJson(dir_.path().string());
     api_ = std::make_unique<wedesk::sim::ApiEmulator>(j["wecom"]["corp_id"].get<std::string>(),
-                                                        j["wecom"]["secret"].get<std::string>(),
-                                                        j["wecom"]["agent_id"].get<int>());
+                                                      j["wecom"]["secret"].get<std::string>(),
+                                                      j["wecom"]["agent_id"].get<int>());
     const int api_port = api_->Start("127.0.0.1", 0);
     REQUIRE(api_port > 0);
     j["wecom"]["api_base"] = "http://127.0.0.1:" + std::to_string(api_port);
@@ -261,7 +262,7 @@ void Round::Setup() {
 
     // People: the requesters and the engineers on duty tickets are dispatched to (one card each).
     {
-        auto db = wedesk::store::Database::Open(config_.database.path);
+        auto db = wedesk::store::Database::Open(config_.database.path, wedesk::schema::All());
         std::string csv = "userid,name,mobile,account,department,role,groups\n";
         for (int e = 0; e < kEngineers; ++e) {
             csv += "eng" + std::to_string(e) + ",工程师" + std::to_string(e) + ",1380000" +

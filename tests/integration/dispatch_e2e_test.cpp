@@ -6,8 +6,8 @@
 
 #include "ticket_e2e_helpers.hpp"
 
-using wedesk::testing::TestServer;
 using wedesk::sim::ReceivedMessage;
+using wedesk::testing::TestServer;
 using namespace wedesk::testing::e2e;
 
 namespace {

@@ -11,6 +11,7 @@
 
 #include "server_helpers.hpp"
 #include "wedesk/kb/knowledge_base.hpp"
+#include "wedesk/schema/all.hpp"
 #include "wedesk/store/database.hpp"
 
 using wedesk::testing::TestServer;
@@ -25,7 +26,7 @@ std::string SamplePath() { return std::string(WEDESK_TEST_DATA_DIR) + "/kb_sampl
 
 /// Imports the sample KB into the server's database file, as `wedesk admin kb import` does.
 wedesk::kb::ImportReport ImportSample(TestServer& s) {
-    auto db = wedesk::store::Database::Open(s.db_path());
+    auto db = wedesk::store::Database::Open(s.db_path(), wedesk::schema::All());
     wedesk::kb::KnowledgeBase kb(*db);
     auto r = kb.ImportFile(SamplePath());
     INFO((r.ok() ? std::string() : r.error().message));
@@ -67,7 +68,7 @@ ArticleRow Article(const TestServer& s, const std::string& title) {
 }
 
 wedesk::kb::KbStats Stats(const TestServer& s) {
-    auto db = wedesk::store::Database::Open(s.db_path());
+    auto db = wedesk::store::Database::Open(s.db_path(), wedesk::schema::All());
     return wedesk::kb::KnowledgeBase(*db).Stats();
 }
 

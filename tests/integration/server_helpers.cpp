@@ -2,6 +2,7 @@
 
 #include <SQLiteCpp/Database.h>
 
+#include "wedesk/schema/all.hpp"
 #include "wedesk/store/database.hpp"
 #include "wedesk/store/user_repository.hpp"
 
@@ -49,8 +50,8 @@ TestServer::TestServer(const nlohmann::json& patch, std::optional<std::int64_t> 
     }
     auto j = BaseConfigJson(dir_.path().string());
     api_ = std::make_unique<sim::ApiEmulator>(j["wecom"]["corp_id"].get<std::string>(),
-                                                j["wecom"]["secret"].get<std::string>(),
-                                                j["wecom"]["agent_id"].get<int>());
+                                              j["wecom"]["secret"].get<std::string>(),
+                                              j["wecom"]["agent_id"].get<int>());
     const int api_port = api_->Start("127.0.0.1", 0);
     if (api_port <= 0) {
         throw std::runtime_error("ApiEmulator did not start");
@@ -77,7 +78,7 @@ TestServer::~TestServer() {
 }
 
 void TestServer::ImportUsers(const std::string& csv) {
-    auto db = store::Database::Open(config_.database.path);
+    auto db = store::Database::Open(config_.database.path, wedesk::schema::All());
     store::UserRepository users(*db);
     auto r = users.ImportCsv(csv, clock_.NowSeconds());
     if (!r.ok()) {

@@ -138,8 +138,7 @@ std::string TaskId(const sim::ReceivedMessage& m) {
     return m.body["template_card"].value("task_id", "");
 }
 
-bool IsCardWithKey(const sim::ReceivedMessage& m, const std::string& user,
-                   const std::string& key) {
+bool IsCardWithKey(const sim::ReceivedMessage& m, const std::string& user, const std::string& key) {
     if (m.touser != user) {
         return false;
     }

@@ -1,7 +1,7 @@
 #pragma once
 /// Database: the SQLite file every module stores into. Opening sets WAL, foreign keys and a
-/// busy timeout, and applies the numbered migrations (src/store/migrations.cpp) in order.
-/// Reads use the calling thread's own connection (created on first use). Writes go through
+/// busy timeout, and applies the given migrations (schema::All(): every module's, by version) in
+/// order. Reads use the calling thread's own connection (created on first use). Writes go through
 /// WriteTx, one logical step (BEGIN IMMEDIATE ... COMMIT, or rollback) on the one *writer*
 /// connection, which the transaction lends to its thread: while a thread holds a WriteTx,
 /// Conn() returns the writer connection to it. Only one WriteTx exists at a time, so the
@@ -37,7 +37,8 @@ public:
     /// Opens (creating if needed) and migrates. Throws std::runtime_error when the file cannot
     /// be opened or a migration fails: a fatal start-up problem. ":memory:" gives one shared
     /// connection (single-threaded tests only).
-    static std::unique_ptr<Database> Open(const std::string& path);
+    static std::unique_ptr<Database> Open(const std::string& path,
+                                          const std::vector<Migration>& migrations);
     ~Database();
     Database(const Database&) = delete;
     Database& operator=(const Database&) = delete;
@@ -92,7 +93,7 @@ private:
     struct ConnOwner;
     store::Conn& WriterConn();
     void InstallWalHook(store::Conn& writer);
-    void Migrate();
+    void Migrate(const std::vector<Migration>& migrations);
 
     friend class WriteTx;
     friend class StepTx;
@@ -166,7 +167,8 @@ private:
     bool done_ = false;
 };
 
-/// All migrations in version order (defined in src/store/migrations.cpp).
-const std::vector<Migration>& Migrations();
+/// The store's own migrations (inbound log, users, dialogs; src/store/migrations.cpp). Each
+/// module has its own list; schema::All() is all of them in order.
+const std::vector<Migration>& CoreMigrations();
 
 }  // namespace wedesk::store

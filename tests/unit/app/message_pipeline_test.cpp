@@ -1,5 +1,6 @@
 // MessagePipeline: exactly-once processing with group commit, on a real SQLite file.
 #include "wedesk/app/message_pipeline.hpp"
+#include "wedesk/schema/all.hpp"
 #include "wedesk/store/sql.hpp"
 
 #include <atomic>
@@ -39,7 +40,8 @@ std::int64_t Count(store::Database& db, const std::string& sql) {
 /// meanwhile queue up and are committed as the next batch.
 struct Fixture {
     testing::TempDir dir;
-    std::unique_ptr<store::Database> db = store::Database::Open(dir.File("wedesk.db"));
+    std::unique_ptr<store::Database> db =
+        store::Database::Open(dir.File("wedesk.db"), wedesk::schema::All());
     testing::FakeClock clock;
     testing::FakeRandom random;
     Sealer sealer{Secret(std::string(32, 'k')), "inbound-log"};
@@ -214,7 +216,7 @@ TEST_CASE("after-commit actions are handed over once their batch committed, not 
 TEST_CASE("without an external executor, after-commit actions run before the reply is handed on",
           "[unit][pipeline]") {
     testing::TempDir dir;
-    auto db = store::Database::Open(dir.File("wedesk.db"));
+    auto db = store::Database::Open(dir.File("wedesk.db"), wedesk::schema::All());
     testing::FakeClock clock;
     testing::FakeRandom random;
     Sealer sealer{Secret(std::string(32, 'k')), "inbound-log"};
@@ -283,7 +285,7 @@ TEST_CASE("a retry after commit gets the stored reply without running the respon
 TEST_CASE("inside a write transaction the thread reads its own writes — other threads do not",
           "[unit][pipeline][store]") {
     testing::TempDir dir;
-    auto db = store::Database::Open(dir.File("w.db"));
+    auto db = store::Database::Open(dir.File("w.db"), wedesk::schema::All());
     {
         store::WriteTx schema(*db);
         schema.Conn().exec("CREATE TABLE t (x INTEGER)");
@@ -311,7 +313,8 @@ namespace {
 /// external thread and concludes when `release` is set, delivering "final".
 struct FollowUpRig {
     testing::TempDir dir;
-    std::unique_ptr<store::Database> db = store::Database::Open(dir.File("wedesk.db"));
+    std::unique_ptr<store::Database> db =
+        store::Database::Open(dir.File("wedesk.db"), wedesk::schema::All());
     testing::FakeClock clock;
     testing::FakeRandom random;
     Sealer sealer{Secret(std::string(32, 'k')), "inbound-log"};

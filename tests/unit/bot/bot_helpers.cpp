@@ -1,6 +1,7 @@
 #include <stdexcept>
 
 #include "bot_env.hpp"
+#include "wedesk/schema/all.hpp"
 #include "wedesk/store/user_repository.hpp"
 
 namespace wedesk::bot::testing {
@@ -9,7 +10,7 @@ BotEnv::BotEnv() {
     config.tickets.categories = {{"pc", "电脑"}, {"network", "网络"}, {"printer", "打印机"}};
     config.tickets.groups = {{"desktop", {"pc", "printer"}}, {"net", {"network"}}};
     config.tickets.dialog_timeout_min = 30;
-    db = store::Database::Open(dir.File("bot.db"));
+    db = store::Database::Open(dir.File("bot.db"), wedesk::schema::All());
     tickets = std::make_unique<tickets::TicketService>(*db, config.tickets, notifier, clock);
     BotDeps deps{*db, config, clock};
     deps.tickets = tickets.get();

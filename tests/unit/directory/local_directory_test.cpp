@@ -4,6 +4,7 @@
 
 #include "fakes/temp_dir.hpp"
 #include "wedesk/directory/local_directory.hpp"
+#include "wedesk/schema/all.hpp"
 #include "wedesk/store/database.hpp"
 #include "wedesk/store/sql.hpp"
 
@@ -14,7 +15,8 @@ namespace {
 
 struct Fixture {
     wedesk::testing::TempDir dir;
-    std::unique_ptr<wedesk::store::Database> db = wedesk::store::Database::Open(dir.File("t.db"));
+    std::unique_ptr<wedesk::store::Database> db =
+        wedesk::store::Database::Open(dir.File("t.db"), wedesk::schema::All());
     LocalDirectory directory{*db};
 
     Fixture() {

@@ -15,6 +15,7 @@
 
 #include "fakes/temp_dir.hpp"
 #include "wedesk/kb/knowledge_base.hpp"
+#include "wedesk/schema/all.hpp"
 #include "wedesk/store/database.hpp"
 
 using namespace wedesk;
@@ -55,7 +56,7 @@ std::uint64_t Mix(std::uint64_t h, const std::string& s) {
 
 TEST_CASE("time 2,000 suggestions on the sample knowledge base", "[.bench]") {
     testing::TempDir dir;
-    auto db = store::Database::Open(dir.File("kb.db"));
+    auto db = store::Database::Open(dir.File("kb.db"), wedesk::schema::All());
     kb::KnowledgeBase kb(*db);
     REQUIRE(kb.ImportFile(std::string(WEDESK_TEST_DATA_DIR) + "/kb_sample.md").ok());
     const auto queries = BenchQueries();

@@ -11,6 +11,7 @@
 
 #include "fakes/temp_dir.hpp"
 #include "wedesk/kb/knowledge_base.hpp"
+#include "wedesk/schema/all.hpp"
 #include "wedesk/store/database.hpp"
 
 using namespace wedesk;
@@ -53,7 +54,7 @@ const char* kBadgeTitle = "工牌丢了怎么补办";
 
 TEST_CASE("suggest follows article inserts, edits and deletes", "[unit]") {
     testing::TempDir dir;
-    auto db = store::Database::Open(dir.File("kb.db"));
+    auto db = store::Database::Open(dir.File("kb.db"), wedesk::schema::All());
     kb::KnowledgeBase kb(*db);
     REQUIRE(kb.ImportFile(SamplePath()).ok());
 
@@ -91,7 +92,7 @@ TEST_CASE("suggest follows article inserts, edits and deletes", "[unit]") {
 
 TEST_CASE("suggest follows synonym groups added and deleted", "[unit]") {
     testing::TempDir dir;
-    auto db = store::Database::Open(dir.File("kb.db"));
+    auto db = store::Database::Open(dir.File("kb.db"), wedesk::schema::All());
     kb::KnowledgeBase kb(*db);
     REQUIRE(kb.ImportFile(SamplePath()).ok());
     REQUIRE(kb.Upsert({{0, kBadgeTitle, "到前台登记，补办工牌需要一个工作日。", {}}}).ok());
@@ -114,10 +115,10 @@ TEST_CASE("changes made through another Database on the same file show at once",
     // Two Database objects stand for the server and `wedesk admin kb ...` in another process:
     // no memory is shared, only the file.
     testing::TempDir dir;
-    auto server_db = store::Database::Open(dir.File("kb.db"));
+    auto server_db = store::Database::Open(dir.File("kb.db"), wedesk::schema::All());
     kb::KnowledgeBase server(*server_db);
     REQUIRE(server.ImportFile(SamplePath()).ok());
-    auto admin_db = store::Database::Open(dir.File("kb.db"));
+    auto admin_db = store::Database::Open(dir.File("kb.db"), wedesk::schema::All());
 
     CHECK(server.Suggest("工牌补办").empty());
     REQUIRE(kb::KnowledgeBase(*admin_db)
@@ -146,7 +147,7 @@ TEST_CASE("changes made through another Database on the same file show at once",
 
 TEST_CASE("a change seen inside a rolled-back transaction is not served afterwards", "[unit]") {
     testing::TempDir dir;
-    auto db = store::Database::Open(dir.File("kb.db"));
+    auto db = store::Database::Open(dir.File("kb.db"), wedesk::schema::All());
     kb::KnowledgeBase kb(*db);
     REQUIRE(kb.ImportFile(SamplePath()).ok());
     REQUIRE(kb.Upsert({{0, kBadgeTitle, "到前台登记，补办工牌需要一个工作日。", {}}}).ok());
@@ -165,7 +166,7 @@ TEST_CASE("a change seen inside a rolled-back transaction is not served afterwar
 
 TEST_CASE("the generation moves on content changes only, and stats ignore it", "[unit]") {
     testing::TempDir dir;
-    auto db = store::Database::Open(dir.File("kb.db"));
+    auto db = store::Database::Open(dir.File("kb.db"), wedesk::schema::All());
     kb::KnowledgeBase kb(*db);
     const auto g0 = Generation(*db);
     REQUIRE(kb.ImportFile(SamplePath()).ok());
@@ -202,7 +203,7 @@ TEST_CASE("the generation moves on content changes only, and stats ignore it", "
 
 TEST_CASE("concurrent suggestions while the knowledge base changes", "[unit]") {
     testing::TempDir dir;
-    auto db = store::Database::Open(dir.File("kb.db"));
+    auto db = store::Database::Open(dir.File("kb.db"), wedesk::schema::All());
     kb::KnowledgeBase kb(*db);
     REQUIRE(kb.ImportFile(SamplePath()).ok());
 

@@ -10,6 +10,7 @@
 
 #include "fakes/temp_dir.hpp"
 #include "wedesk/kb/knowledge_base.hpp"
+#include "wedesk/schema/all.hpp"
 #include "wedesk/store/database.hpp"
 
 using namespace wedesk;
@@ -27,7 +28,7 @@ nlohmann::json LoadQueries() {
 
 TEST_CASE("recall@3 on the sample knowledge base is at least 90%", "[unit]") {
     testing::TempDir dir;
-    auto db = store::Database::Open(dir.File("kb.db"));
+    auto db = store::Database::Open(dir.File("kb.db"), wedesk::schema::All());
     kb::KnowledgeBase kb(*db);
     auto rep = kb.ImportFile(std::string(WEDESK_TEST_DATA_DIR) + "/kb_sample.md");
     REQUIRE(rep.ok());
@@ -63,7 +64,7 @@ TEST_CASE("recall@3 on the sample knowledge base is at least 90%", "[unit]") {
 
 TEST_CASE("nonsense and chit-chat get no suggestion", "[unit]") {
     testing::TempDir dir;
-    auto db = store::Database::Open(dir.File("kb.db"));
+    auto db = store::Database::Open(dir.File("kb.db"), wedesk::schema::All());
     kb::KnowledgeBase kb(*db);
     REQUIRE(kb.ImportFile(std::string(WEDESK_TEST_DATA_DIR) + "/kb_sample.md").ok());
     const auto doc = LoadQueries();

@@ -7,6 +7,7 @@
 
 #include "fakes/temp_dir.hpp"
 #include "wedesk/kb/knowledge_base.hpp"
+#include "wedesk/schema/all.hpp"
 #include "wedesk/store/database.hpp"
 
 using namespace wedesk;
@@ -15,7 +16,8 @@ namespace {
 
 struct Fixture {
     testing::TempDir dir;
-    std::unique_ptr<store::Database> db = store::Database::Open(dir.File("kb.db"));
+    std::unique_ptr<store::Database> db =
+        store::Database::Open(dir.File("kb.db"), wedesk::schema::All());
     kb::KnowledgeBase kb{*db};
 
     void LoadSample() {

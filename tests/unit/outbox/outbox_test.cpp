@@ -9,6 +9,7 @@
 #include "fakes/temp_dir.hpp"
 #include "wedesk/outbox/outbox.hpp"
 #include "wedesk/outbox/outbox_worker.hpp"
+#include "wedesk/schema/all.hpp"
 #include "wedesk/sim/api_emulator.hpp"
 #include "wedesk/store/database.hpp"
 #include "wedesk/store/sql.hpp"
@@ -33,7 +34,8 @@ struct Env {
     sim::ApiEmulator emu{kCorp, kSecret, kAgent};
     int port = emu.Start("127.0.0.1", 0);
     wecom::ApiClient api{emu.BaseUrl(), kCorp, Secret(kSecret), kAgent, clock, 2};
-    std::unique_ptr<store::Database> db = store::Database::Open(dir.File("wedesk.db"));
+    std::unique_ptr<store::Database> db =
+        store::Database::Open(dir.File("wedesk.db"), wedesk::schema::All());
 
     std::unique_ptr<OutboxWorker> Worker(WorkerOptions opts = {}) {
         return std::make_unique<OutboxWorker>(*db, api, clock, random, std::move(opts));
@@ -140,7 +142,7 @@ TEST_CASE("outbox: after a restart an acknowledged message is not sent again", "
     REQUIRE(emu.Start("127.0.0.1", 0) > 0);
     wecom::ApiClient api{emu.BaseUrl(), kCorp, Secret(kSecret), kAgent, clock, 2};
     {
-        auto db = store::Database::Open(dir.File("wedesk.db"));
+        auto db = store::Database::Open(dir.File("wedesk.db"), wedesk::schema::All());
         Outbox outbox(*db, clock);
         store::WriteTx tx(*db);
         outbox.SendText("zhangsan", "one");
@@ -150,7 +152,7 @@ TEST_CASE("outbox: after a restart an acknowledged message is not sent again", "
         CHECK(worker.RunOnce().sent == 2);
     }
     {
-        auto db = store::Database::Open(dir.File("wedesk.db"));
+        auto db = store::Database::Open(dir.File("wedesk.db"), wedesk::schema::All());
         OutboxWorker worker(*db, api, clock, random);
         CHECK(worker.RunOnce().sent == 0);
         Outbox outbox(*db, clock);

@@ -9,13 +9,15 @@
 #include "fakes/temp_dir.hpp"
 #include "reset_fakes.hpp"
 #include "wedesk/reset/reset_service.hpp"
+#include "wedesk/schema/all.hpp"
 #include "wedesk/store/database.hpp"
 
 namespace wedesk::testing {
 
 struct ResetEnv {
     TempDir tmp;
-    std::unique_ptr<store::Database> db = store::Database::Open(tmp.File("wedesk.db"));
+    std::unique_ptr<store::Database> db =
+        store::Database::Open(tmp.File("wedesk.db"), wedesk::schema::All());
     FakeClock clock;
     FakeSeqRandom random;
     FakeDirectory directory;

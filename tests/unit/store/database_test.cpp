@@ -1,6 +1,7 @@
 // store::Database and store::Query: the statement cache, read-only readers, StepTx and
 // AfterCommit actions.
 #include "wedesk/store/database.hpp"
+#include "wedesk/schema/all.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -27,7 +28,7 @@ void Write(store::Database& db, const std::string& sql) {
 
 TEST_CASE("a prepared statement comes back reset and unbound", "[unit][store]") {
     testing::TempDir dir;
-    auto db = store::Database::Open(dir.File("p.db"));
+    auto db = store::Database::Open(dir.File("p.db"), wedesk::schema::All());
     Write(*db, "CREATE TABLE t (k TEXT, v INTEGER)");
     Write(*db, "INSERT INTO t VALUES ('a', 1), ('b', 2)");
     const std::string sql = "SELECT v FROM t WHERE k = ?";
@@ -51,7 +52,7 @@ TEST_CASE("a prepared statement comes back reset and unbound", "[unit][store]") 
 
 TEST_CASE("the same SQL used twice at once gets two statements", "[unit][store]") {
     testing::TempDir dir;
-    auto db = store::Database::Open(dir.File("p.db"));
+    auto db = store::Database::Open(dir.File("p.db"), wedesk::schema::All());
     Write(*db, "CREATE TABLE t (v INTEGER)");
     Write(*db, "INSERT INTO t VALUES (1), (2), (3)");
     const std::string sql = "SELECT v FROM t ORDER BY v";
@@ -68,7 +69,7 @@ TEST_CASE("the same SQL used twice at once gets two statements", "[unit][store]"
 
 TEST_CASE("a released statement does not keep an old snapshot on its connection", "[unit][store]") {
     testing::TempDir dir;
-    auto db = store::Database::Open(dir.File("p.db"));
+    auto db = store::Database::Open(dir.File("p.db"), wedesk::schema::All());
     Write(*db, "CREATE TABLE t (v INTEGER)");
     Write(*db, "INSERT INTO t VALUES (1), (2)");
     const std::string sql = "SELECT count(*) FROM t";
@@ -91,7 +92,7 @@ TEST_CASE("a released statement does not keep an old snapshot on its connection"
 TEST_CASE("a read connection is read-only: a write outside a transaction fails loudly",
           "[unit][store]") {
     testing::TempDir dir;
-    auto db = store::Database::Open(dir.File("r.db"));
+    auto db = store::Database::Open(dir.File("r.db"), wedesk::schema::All());
     Write(*db, "CREATE TABLE t (v INTEGER)");
     CHECK(db->Conn().read_only());
     try {
@@ -109,7 +110,7 @@ TEST_CASE("a read connection is read-only: a write outside a transaction fails l
 
 TEST_CASE("a constraint violation is a store::Error that says so", "[unit][store]") {
     testing::TempDir dir;
-    auto db = store::Database::Open(dir.File("c.db"));
+    auto db = store::Database::Open(dir.File("c.db"), wedesk::schema::All());
     Write(*db, "CREATE TABLE t (v INTEGER UNIQUE)");
     store::WriteTx tx(*db);
     tx.Conn().exec("INSERT INTO t VALUES (1)");
@@ -126,7 +127,7 @@ TEST_CASE("a constraint violation is a store::Error that says so", "[unit][store
 TEST_CASE("a step joins the thread's transaction as a savepoint, or opens its own",
           "[unit][store]") {
     testing::TempDir dir;
-    auto db = store::Database::Open(dir.File("s.db"));
+    auto db = store::Database::Open(dir.File("s.db"), wedesk::schema::All());
     Write(*db, "CREATE TABLE t (v INTEGER)");
     auto count = [&] { return db->Conn().execAndGet("SELECT count(*) FROM t").getInt(); };
     {
@@ -171,7 +172,7 @@ TEST_CASE("a step joins the thread's transaction as a savepoint, or opens its ow
 TEST_CASE("after-commit actions run once the transaction committed, outside the writer lock",
           "[unit][store]") {
     testing::TempDir dir;
-    auto db = store::Database::Open(dir.File("a.db"));
+    auto db = store::Database::Open(dir.File("a.db"), wedesk::schema::All());
     Write(*db, "CREATE TABLE t (x INTEGER)");
     std::vector<std::string> ran;
     // No transaction on this thread: at once.
@@ -225,7 +226,7 @@ TEST_CASE("after-commit actions run once the transaction committed, outside the 
 
 TEST_CASE("SQL run on a connection by a thread that must not use it is reported", "[unit][store]") {
     testing::TempDir dir;
-    auto db = store::Database::Open(dir.File("o.db"));
+    auto db = store::Database::Open(dir.File("o.db"), wedesk::schema::All());
     const std::string log_file = dir.File("wedesk.log");
     REQUIRE(log::Setup("warn", "text", log_file));
     auto read_log = [&] {

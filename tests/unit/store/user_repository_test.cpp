@@ -4,6 +4,7 @@
 #include <string>
 
 #include "fakes/temp_dir.hpp"
+#include "wedesk/schema/all.hpp"
 #include "wedesk/store/database.hpp"
 #include "wedesk/store/user_repository.hpp"
 
@@ -16,7 +17,8 @@ const std::string kHeader = "userid,name,mobile,account,department,role,groups\n
 
 struct Fixture {
     testing::TempDir dir;
-    std::unique_ptr<store::Database> db = store::Database::Open(dir.File("wedesk.db"));
+    std::unique_ptr<store::Database> db =
+        store::Database::Open(dir.File("wedesk.db"), wedesk::schema::All());
     store::UserRepository users{*db};
 };
 
@@ -225,12 +227,12 @@ TEST_CASE("duty and group queries serve dispatch", "[unit]") {
 TEST_CASE("users survive reopening the database", "[unit]") {
     testing::TempDir dir;
     {
-        auto db = store::Database::Open(dir.File("w.db"));
+        auto db = store::Database::Open(dir.File("w.db"), wedesk::schema::All());
         store::UserRepository users(*db);
         REQUIRE(users.ImportCsv(kHeader + "a,A,,a,d,engineer,g\n", 1).ok());
         REQUIRE(users.SetDuty("a", true, 2).ok());
     }
-    auto db = store::Database::Open(dir.File("w.db"));
+    auto db = store::Database::Open(dir.File("w.db"), wedesk::schema::All());
     store::UserRepository users(*db);
     auto a = users.Find("a");
     REQUIRE(a);

@@ -4,6 +4,7 @@
 
 #include "tickets_env.hpp"
 
+#include "wedesk/schema/all.hpp"
 #include "wedesk/store/sql.hpp"
 
 namespace wedesk::tickets::testing {
@@ -27,7 +28,7 @@ config::TicketsConfig TestConfig() {
 }
 
 Env::Env() {
-    db = store::Database::Open(dir.File("wedesk.db"));
+    db = store::Database::Open(dir.File("wedesk.db"), wedesk::schema::All());
     AddUser("emp1", "employee", {}, false, "张三");
     AddUser("emp2", "employee", {}, false, "李四");
     AddUser("eng_a", "engineer", {"desktop"}, true, "工程师A");

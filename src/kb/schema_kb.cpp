@@ -1,13 +1,13 @@
-// Schema of the kb module (migration 3). Owned by kb/.
+// Schema of the kb module (migration 3).
 // kb_articles is the source of truth; kb_fts_bigram and kb_fts_trigram are search indexes that
 // kb/ keeps in step with it (the bigram text is produced by kb/'s own tokeniser, so no trigger
 // can maintain it). Counters survive article deletion so the deflection rate stays honest.
 #include "wedesk/store/database.hpp"
 
-namespace wedesk::store {
+namespace wedesk::kb {
 
-extern const Migration kSchemaKb;
-const Migration kSchemaKb = {3, "kb", R"SQL(
+extern const store::Migration kSchemaKb;
+const store::Migration kSchemaKb = {3, "kb", R"SQL(
 CREATE TABLE kb_articles (
     id         INTEGER PRIMARY KEY,
     title      TEXT NOT NULL,
@@ -42,4 +42,4 @@ CREATE TABLE kb_counters (
 INSERT INTO kb_counters(name, value) VALUES ('suggested_conversations', 0), ('solved', 0);
 )SQL"};
 
-}  // namespace wedesk::store
+}  // namespace wedesk::kb

@@ -1,11 +1,11 @@
-// Schema of the reset module (migration 4). Owned by reset/.
+// Schema of the reset module (migration 4).
 // No secret is stored in clear: codes and link tokens only as HMAC-SHA256 under the server key.
 #include "wedesk/store/database.hpp"
 
-namespace wedesk::store {
+namespace wedesk::reset {
 
-extern const Migration kSchemaReset;
-const Migration kSchemaReset = {4, "reset", R"SQL(
+extern const store::Migration kSchemaReset;
+const store::Migration kSchemaReset = {4, "reset", R"SQL(
 CREATE TABLE reset_sessions (
     id              TEXT PRIMARY KEY,           -- random, not secret
     userid          TEXT NOT NULL,
@@ -55,4 +55,4 @@ CREATE INDEX reset_audit_user ON reset_audit(userid, at);
 CREATE INDEX reset_audit_account ON reset_audit(account, action, outcome, at);
 )SQL"};
 
-}  // namespace wedesk::store
+}  // namespace wedesk::reset

@@ -6,13 +6,13 @@
 //    (kind 'send') only, so the index carries that condition and answers from the index alone.
 #include "wedesk/store/database.hpp"
 
-namespace wedesk::store {
+namespace wedesk::outbox {
 
-extern const Migration kSchemaOutboxPendingUser;
-const Migration kSchemaOutboxPendingUser = {8, "outbox_pending_user", R"SQL(
+extern const store::Migration kSchemaOutboxPendingUser;
+const store::Migration kSchemaOutboxPendingUser = {8, "outbox_pending_user", R"SQL(
 CREATE INDEX outbox_pending_user ON outbox(userid, id) WHERE status = 'pending';
 CREATE INDEX outbox_user_sends ON outbox(userid, sent_at) WHERE status = 'sent' AND kind = 'send';
 DROP INDEX outbox_user_sent;
 )SQL"};
 
-}  // namespace wedesk::store
+}  // namespace wedesk::outbox

@@ -1,4 +1,4 @@
-// Schema of the kb module, migration 7. Owned by kb/.
+// Schema of the kb module, migration 7.
 // kb_counters.generation changes whenever anything KnowledgeBase::Suggest depends on changes:
 // an article inserted or deleted, its title, answer or keywords updated, a synonym group added,
 // edited or removed. Suggest keeps its query-independent work (article count, Latin vocabulary,
@@ -10,10 +10,10 @@
 // the same transaction is all but certain not to share its value with the next committed one.
 #include "wedesk/store/database.hpp"
 
-namespace wedesk::store {
+namespace wedesk::kb {
 
-extern const Migration kSchemaKbGeneration;
-const Migration kSchemaKbGeneration = {7, "kb_generation", R"SQL(
+extern const store::Migration kSchemaKbGeneration;
+const store::Migration kSchemaKbGeneration = {7, "kb_generation", R"SQL(
 INSERT INTO kb_counters(name, value) VALUES ('generation', 0);
 
 CREATE TRIGGER kb_articles_generation_insert AFTER INSERT ON kb_articles BEGIN
@@ -43,4 +43,4 @@ INSERT INTO kb_fts_bigram(kb_fts_bigram) VALUES ('optimize');
 INSERT INTO kb_fts_trigram(kb_fts_trigram) VALUES ('optimize');
 )SQL"};
 
-}  // namespace wedesk::store
+}  // namespace wedesk::kb

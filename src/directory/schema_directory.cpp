@@ -1,10 +1,10 @@
-// Schema of the directory module (migration 5). Owned by directory/.
+// Schema of the directory module (migration 5).
 #include "wedesk/store/database.hpp"
 
-namespace wedesk::store {
+namespace wedesk::directory {
 
-extern const Migration kSchemaDirectory;
-const Migration kSchemaDirectory = {5, "directory", R"SQL(
+extern const store::Migration kSchemaDirectory;
+const store::Migration kSchemaDirectory = {5, "directory", R"SQL(
 -- Accounts of the local demo directory (LocalDirectory). Never used with a real directory.
 CREATE TABLE directory_accounts (
     account       TEXT PRIMARY KEY COLLATE NOCASE,
@@ -19,4 +19,4 @@ CREATE TABLE directory_accounts (
 );
 )SQL"};
 
-}  // namespace wedesk::store
+}  // namespace wedesk::directory

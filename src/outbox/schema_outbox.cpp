@@ -1,10 +1,10 @@
-// Schema of the outbox module (migration 6). Owned by outbox/.
+// Schema of the outbox module (migration 6).
 #include "wedesk/store/database.hpp"
 
-namespace wedesk::store {
+namespace wedesk::outbox {
 
-extern const Migration kSchemaOutbox;
-const Migration kSchemaOutbox = {6, "outbox", R"SQL(
+extern const store::Migration kSchemaOutbox;
+const store::Migration kSchemaOutbox = {6, "outbox", R"SQL(
 CREATE TABLE outbox (
     id               INTEGER PRIMARY KEY AUTOINCREMENT,  -- delivery order per user
     userid           TEXT NOT NULL,                      -- touser (one member)
@@ -27,4 +27,4 @@ CREATE INDEX outbox_user_sent ON outbox(userid, sent_at) WHERE status = 'sent';
 CREATE INDEX outbox_task ON outbox(task_id, userid) WHERE task_id != '';
 )SQL"};
 
-}  // namespace wedesk::store
+}  // namespace wedesk::outbox

@@ -1,12 +1,12 @@
-// Schema of the tickets module (migration 2). Owned by tickets/.
+// Schema of the tickets module (migration 2).
 // Times are unix seconds; 0 means "not yet". Users and groups live in migration 1 (users,
 // user_groups); dispatch reads them and keeps users.on_duty / users.last_assigned_at current.
 #include "wedesk/store/database.hpp"
 
-namespace wedesk::store {
+namespace wedesk::tickets {
 
-extern const Migration kSchemaTickets;
-const Migration kSchemaTickets = {2, "tickets", R"SQL(
+extern const store::Migration kSchemaTickets;
+const store::Migration kSchemaTickets = {2, "tickets", R"SQL(
 CREATE TABLE ticket_seq (
     day  TEXT PRIMARY KEY,                  -- YYYYMMDD in business_hours.utc_offset
     last INTEGER NOT NULL
@@ -84,4 +84,4 @@ CREATE TABLE ticket_pauses (
 CREATE INDEX ticket_pauses_ticket ON ticket_pauses(ticket_id);
 )SQL"};
 
-}  // namespace wedesk::store
+}  // namespace wedesk::tickets
