@@ -61,7 +61,7 @@ public:
     void SendText(const std::string&, const std::string&) override {}
     void SendSecretText(const std::string&, const std::string&) override {}
     void SendMarkdown(const std::string&, const std::string&) override {}
-    void SendCard(const std::string&, const std::string&) override {}
+    void SendCard(const std::string&, const Card&) override {}
     void RetireCard(const std::string&, const std::string&) override {}
 };
 

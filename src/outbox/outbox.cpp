@@ -8,6 +8,7 @@
 #include "wedesk/common/secret.hpp"
 #include "wedesk/common/text.hpp"
 #include "wedesk/store/sql.hpp"
+#include "wedesk/wecom/card.hpp"
 
 namespace wedesk::outbox {
 
@@ -116,21 +117,16 @@ void Outbox::SendMarkdown(const std::string& userid, const std::string& markdown
            "");
 }
 
-void Outbox::SendCard(const std::string& userid, const std::string& card_json) {
-    auto card = json::parse(card_json, nullptr, false);
-    if (card.is_discarded() || !card.is_object()) {
-        log::Get("outbox")->error("card for {} is not a JSON object; stored parked", userid);
-        Insert(userid, "send", "template_card", card_json, "", "parked",
-               "bad_request: card is not a JSON object");
+void Outbox::SendCard(const std::string& userid, const Card& card) {
+    const std::string body =
+        Dump({{"msgtype", "template_card"}, {"template_card", wecom::TemplateCard(card)}});
+    if (card.id.empty()) {
+        log::Get("outbox")->error("card for {} has no id; stored parked", userid);
+        Insert(userid, "send", "template_card", body, "", "parked",
+               "bad_request: card without an id");
         return;
     }
-    std::string task_id;
-    if (card.contains("task_id") && card["task_id"].is_string()) {
-        task_id = card["task_id"].get<std::string>();
-    }
-    Insert(userid, "send", "template_card",
-           Dump({{"msgtype", "template_card"}, {"template_card", std::move(card)}}), task_id,
-           "pending", "");
+    Insert(userid, "send", "template_card", body, card.id, "pending", "");
 }
 
 void Outbox::UpdateCard(const std::string& userid, const std::string& task_id,

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "wedesk/common/card.hpp"
 #include "wedesk/common/log.hpp"
 #include "wedesk/common/notifier.hpp"
 #include "wedesk/common/result.hpp"
@@ -20,8 +21,9 @@ namespace wedesk::tickets {
 struct Outgoing {
     enum class Kind { kText, kCard, kRetireCard };
     Kind kind;
-    std::string to;    // kRetireCard: the card's task_id
+    std::string to;    // kRetireCard: the card's id
     std::string body;  // kRetireCard: the button's new name
+    Card card;         // kCard
 };
 
 struct Step {
@@ -32,17 +34,18 @@ struct Step {
 
     void Text(const std::string& to, std::string body) {
         if (!to.empty()) {
-            out.push_back({Outgoing::Kind::kText, to, std::move(body)});
+            out.push_back({Outgoing::Kind::kText, to, std::move(body), {}});
         }
     }
-    void Card(const std::string& to, std::string card_json) {
+    void SendCard(const std::string& to, wedesk::Card card) {
         if (!to.empty()) {
-            out.push_back({Outgoing::Kind::kCard, to, std::move(card_json)});
+            out.push_back({Outgoing::Kind::kCard, to, {}, std::move(card)});
         }
     }
     /// The card `task_id` no longer applies: its buttons are greyed out showing `replace_name`.
     void RetireCard(std::string task_id, std::string replace_name) {
-        out.push_back({Outgoing::Kind::kRetireCard, std::move(task_id), std::move(replace_name)});
+        out.push_back(
+            {Outgoing::Kind::kRetireCard, std::move(task_id), std::move(replace_name), {}});
     }
 };
 
@@ -66,7 +69,7 @@ Result<T> RunStep(store::Database& db, Notifier& notifier, std::int64_t now, F&&
                     notifier.SendText(o.to, o.body);
                     break;
                 case Outgoing::Kind::kCard:
-                    notifier.SendCard(o.to, o.body);
+                    notifier.SendCard(o.to, o.card);
                     break;
                 case Outgoing::Kind::kRetireCard:
                     notifier.RetireCard(o.to, o.body);

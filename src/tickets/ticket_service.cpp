@@ -350,25 +350,18 @@ std::string CardTaskId(const std::string& no, std::int64_t seq) {
     return "t-" + no + "-" + std::to_string(seq);
 }
 
-std::string CardJson(store::Conn& conn, const Ticket& t, std::int64_t seq,
-                     const std::string& title) {
-    nlohmann::json card = {
-        {"card_type", "button_interaction"},
-        {"source", {{"desc", "IT服务台"}}},
-        {"main_title",
-         {{"title", title + " " + t.no},
-          {"desc", t.category_name + " · " + t.priority + " " + PriorityWords(t.priority)}}},
-        {"sub_title_text", Short(t.description, 300)},
-        {"horizontal_content_list",
-         nlohmann::json::array(
-             {{{"keyname", "报修人"}, {"value", dispatch::NameOf(conn, t.requester)}},
-              {{"keyname", "优先级"}, {"value", t.priority}}})},
-        {"task_id", CardTaskId(t.no, seq)},
-        {"button_list",
-         nlohmann::json::array(
-             {{{"type", 0}, {"text", "接单"}, {"style", 1}, {"key", "ticket_accept:" + t.no}},
-              {{"type", 0}, {"text", "转派"}, {"style", 2}, {"key", "ticket_transfer:" + t.no}}})}};
-    return card.dump();
+/// The engineer's dispatch card: what the ticket is, 接单 and 转派 (the bot handles the clicks).
+Card DispatchCard(store::Conn& conn, const Ticket& t, std::int64_t seq, const std::string& title) {
+    Card card;
+    card.id = CardTaskId(t.no, seq);
+    card.source = "IT服务台";
+    card.title = title + " " + t.no;
+    card.subtitle = t.category_name + " · " + t.priority + " " + PriorityWords(t.priority);
+    card.text = Short(t.description, 300);
+    card.fields = {{"报修人", dispatch::NameOf(conn, t.requester)}, {"优先级", t.priority}};
+    card.buttons = {{"ticket_accept:" + t.no, "接单", true},
+                    {"ticket_transfer:" + t.no, "转派", false}};
+    return card;
 }
 
 /// Records that `userid` was just given a ticket (dispatch's fairness: least recently assigned).
@@ -400,7 +393,7 @@ void Assign(Step& s, const Ticket& t, const std::string& assignee, const std::st
     if (seq > 1) {
         s.RetireCard(CardTaskId(t.no, seq - 1), "已转派");  // its buttons would mislead
     }
-    s.Card(assignee, CardJson(s.conn, t, seq, title));
+    s.SendCard(assignee, DispatchCard(s.conn, t, seq, title));
 }
 
 std::int64_t NextSequence(store::Conn& conn, const std::string& day) {

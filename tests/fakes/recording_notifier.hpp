@@ -12,8 +12,9 @@ namespace wedesk::testing {
 
 struct Sent {
     std::string kind;  // "text" | "secret" | "markdown" | "card" | "retire"
-    std::string to;    // for "retire": the card's task_id
-    std::string body;  // for "retire": the button's new name
+    std::string to;    // for "retire": the card's id
+    std::string body;  // for "retire": the button's new name; for "card": its title
+    Card card;         // for "card"
 };
 
 /// Records every message; thread-safe.
@@ -28,8 +29,9 @@ public:
     void SendMarkdown(const std::string& userid, const std::string& markdown) override {
         Add("markdown", userid, markdown);
     }
-    void SendCard(const std::string& userid, const std::string& card_json) override {
-        Add("card", userid, card_json);
+    void SendCard(const std::string& userid, const Card& card) override {
+        std::lock_guard lock(mu_);
+        sent_.push_back({"card", userid, card.title, card});
     }
     void RetireCard(const std::string& task_id, const std::string& replace_name) override {
         Add("retire", task_id, replace_name);
@@ -56,7 +58,7 @@ public:
 private:
     void Add(const char* kind, const std::string& to, const std::string& body) {
         std::lock_guard lock(mu_);
-        sent_.push_back({kind, to, body});
+        sent_.push_back({kind, to, body, {}});
     }
     mutable std::mutex mu_;
     std::vector<Sent> sent_;

@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include "wedesk/common/card.hpp"
+
 namespace wedesk {
 
 class Notifier {
@@ -18,8 +20,8 @@ public:
     virtual void SendSecretText(const std::string& userid, const std::string& text) = 0;
     /// Markdown message to one user (rendered in the WeCom client).
     virtual void SendMarkdown(const std::string& userid, const std::string& markdown) = 0;
-    /// A template card; `card_json` is the "template_card" object of message/send.
-    virtual void SendCard(const std::string& userid, const std::string& card_json) = 0;
+    /// An interactive card (rendered by the messenger: wecom::TemplateCard).
+    virtual void SendCard(const std::string& userid, const Card& card) = 0;
     /// The card sent earlier with `task_id` no longer applies (its ticket went to someone else,
     /// or was cancelled): grey out its buttons, showing `replace_name`. Best effort: nothing
     /// happens for a card that is unknown, was never delivered, or is too old to update.

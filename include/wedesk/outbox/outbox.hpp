@@ -64,9 +64,10 @@ public:
     /// Stored sealed (OutboxWorker opens it with the same key); erased once sent.
     void SendSecretText(const std::string& userid, const std::string& text) override;
     void SendMarkdown(const std::string& userid, const std::string& markdown) override;
-    /// `card_json` is the template_card object. Unparseable JSON is stored parked (a bug in the
-    /// caller must not lose the rest of its step) and logged.
-    void SendCard(const std::string& userid, const std::string& card_json) override;
+    /// Rendered as WeCom's template card (wecom::TemplateCard). A card without an id cannot
+    /// be matched to its clicks: it is stored parked (a bug in the caller must not lose the rest
+    /// of its step) and logged.
+    void SendCard(const std::string& userid, const Card& card) override;
 
     /// Queues message/update_template_card greying out the buttons of the card `task_id` sent to
     /// `userid`, showing `replace_name`. `response_code` from a click callback is used when given;

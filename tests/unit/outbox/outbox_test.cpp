@@ -49,11 +49,12 @@ void Commit(Env& env, const std::function<void(Outbox&)>& fn) {
     tx.Commit();
 }
 
-json Card(const std::string& ticket) {
-    return {{"card_type", "button_interaction"},
-            {"main_title", {{"title", "新工单 " + ticket}}},
-            {"task_id", "inc-" + ticket},
-            {"button_list", {{{"type", 0}, {"text", "接单"}, {"key", "ticket_accept:" + ticket}}}}};
+wedesk::Card TicketCard(const std::string& ticket) {
+    wedesk::Card c;
+    c.id = "inc-" + ticket;
+    c.title = "新工单 " + ticket;
+    c.buttons = {{"ticket_accept:" + ticket, "接单", true}};
+    return c;
 }
 
 }  // namespace
@@ -271,7 +272,7 @@ TEST_CASE("outbox: too many retryable failures park — Retry un-parks", "[unit]
 TEST_CASE("outbox: a card keeps its response_code and a queued update uses it once", "[unit]") {
     Env env;
     Commit(env, [](Outbox& o) {
-        o.SendCard("lisi", Card("IT20261127-0001").dump());
+        o.SendCard("lisi", TicketCard("IT20261127-0001"));
         o.UpdateCard("lisi", "inc-IT20261127-0001", "已接单");
     });
     auto worker = env.Worker();
@@ -298,7 +299,7 @@ TEST_CASE("outbox: a retired card is greyed out for whoever got it, while WeCom 
     auto worker = env.Worker();
     // Queued and retired before it went out: the update follows the card.
     Commit(env, [](Outbox& o) {
-        o.SendCard("lisi", Card("IT20261127-0001").dump());
+        o.SendCard("lisi", TicketCard("IT20261127-0001"));
         o.RetireCard("inc-IT20261127-0001", "已转派");
     });
     CHECK(worker->RunOnce().sent == 2);
@@ -311,7 +312,7 @@ TEST_CASE("outbox: a retired card is greyed out for whoever got it, while WeCom 
     Commit(env, [](Outbox& o) {
         o.RetireCard("inc-IT20261127-0001", "已取消");
         o.RetireCard("no-such-card", "已取消");
-        o.SendCard("wangwu", Card("IT20261127-0002").dump());
+        o.SendCard("wangwu", TicketCard("IT20261127-0002"));
     });
     CHECK(worker->RunOnce().sent == 1);
     env.clock.Advance(std::chrono::hours(72));
@@ -322,9 +323,13 @@ TEST_CASE("outbox: a retired card is greyed out for whoever got it, while WeCom 
     CHECK(env.emu.Updates().size() == 1);
 }
 
-TEST_CASE("outbox: a card that is not JSON is stored parked", "[unit]") {
+TEST_CASE("outbox: a card without an id is stored parked", "[unit]") {
     Env env;
-    Commit(env, [](Outbox& o) { o.SendCard("lisi", "{not json"); });
+    Commit(env, [](Outbox& o) {
+        wedesk::Card c = TicketCard("IT20261127-0009");
+        c.id.clear();
+        o.SendCard("lisi", c);
+    });
     Outbox outbox(*env.db, env.clock);
     CHECK(outbox.Stats().parked == 1);
     CHECK(env.Worker()->RunOnce().sent == 0);
@@ -369,7 +374,7 @@ TEST_CASE("outbox: a member with 600 paced messages does not hold up anyone else
     Env env;
     Commit(env, [](Outbox& o) {
         for (int i = 1; i <= 600; ++i) {
-            o.SendCard("zhangsan", Card("IT20261127-" + std::to_string(1000 + i)).dump());
+            o.SendCard("zhangsan", TicketCard("IT20261127-" + std::to_string(1000 + i)));
         }
         o.SendText("lisi", "您的工单已受理");
     });

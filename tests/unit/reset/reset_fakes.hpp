@@ -142,8 +142,8 @@ public:
     void SendMarkdown(const std::string& userid, const std::string& md) override {
         texts.emplace_back(userid, md);
     }
-    void SendCard(const std::string& userid, const std::string& card) override {
-        texts.emplace_back(userid, card);
+    void SendCard(const std::string& userid, const Card& card) override {
+        texts.emplace_back(userid, card.title);
     }
     void RetireCard(const std::string&, const std::string&) override {}
 };

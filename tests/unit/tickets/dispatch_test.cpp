@@ -118,7 +118,7 @@ TEST_CASE("accept timeout re-dispatches to the next engineer and tells the lead"
     CHECK(d->events.back().kind == "redispatched");
     auto cards = env.notifier.To("eng_b", "card");
     REQUIRE(cards.size() == 1);
-    CHECK(nlohmann::json::parse(cards[0].body)["task_id"] == "t-" + t.no + "-2");
+    CHECK(cards[0].card.id == "t-" + t.no + "-2");
     // eng_a's card is greyed out rather than left offering 接单.
     auto retired = env.notifier.To("t-" + t.no + "-1", "retire");
     REQUIRE(retired.size() == 1);

@@ -34,13 +34,14 @@ TEST_CASE("create numbers the ticket, dispatches it and sends the engineer a car
 
     auto cards = env.notifier.To(r->assignee, "card");
     REQUIRE(cards.size() == 1);
-    auto card = nlohmann::json::parse(cards[0].body);
-    CHECK(card["card_type"] == "button_interaction");
-    CHECK(card["task_id"] == "t-IT20261123-0001-1");
-    CHECK(card["button_list"][0]["key"] == "ticket_accept:IT20261123-0001");
-    CHECK(card["button_list"][0]["text"] == "接单");
-    CHECK(card["button_list"][1]["key"] == "ticket_transfer:IT20261123-0001");
-    CHECK(card["button_list"][1]["text"] == "转派");
+    const Card& card = cards[0].card;
+    CHECK(card.id == "t-IT20261123-0001-1");
+    REQUIRE(card.buttons.size() == 2);
+    CHECK(card.buttons[0].key == "ticket_accept:IT20261123-0001");
+    CHECK(card.buttons[0].text == "接单");
+    CHECK(card.buttons[0].primary);
+    CHECK(card.buttons[1].key == "ticket_transfer:IT20261123-0001");
+    CHECK(card.buttons[1].text == "转派");
 
     auto second = env.svc->Create("emp2", "printer", "又卡纸", "P3");
     REQUIRE(second.ok());
@@ -392,7 +393,7 @@ TEST_CASE("transfer hands the ticket to another engineer who must accept", "[uni
     CHECK(tr->status == Status::kAssigned);
     auto cards = env.notifier.To("eng_n", "card");
     REQUIRE(cards.size() == 1);
-    CHECK(nlohmann::json::parse(cards[0].body)["task_id"] == "t-" + t.no + "-2");
+    CHECK(cards[0].card.id == "t-" + t.no + "-2");
     CHECK_THAT(env.notifier.To("emp1", "text").back().body, Catch::Contains("转交"));
     CHECK(env.notifier.To("t-" + t.no + "-1", "retire").size() == 1);
 

@@ -1,0 +1,33 @@
+#include "wedesk/wecom/card.hpp"
+
+namespace wedesk::wecom {
+
+nlohmann::json TemplateCard(const Card& card) {
+    nlohmann::json out = {{"card_type", "button_interaction"}, {"task_id", card.id}};
+    if (!card.source.empty()) {
+        out["source"] = {{"desc", card.source}};
+    }
+    out["main_title"] = {{"title", card.title}};
+    if (!card.subtitle.empty()) {
+        out["main_title"]["desc"] = card.subtitle;
+    }
+    if (!card.text.empty()) {
+        out["sub_title_text"] = card.text;
+    }
+    if (!card.fields.empty()) {
+        auto rows = nlohmann::json::array();
+        for (const auto& [label, value] : card.fields) {
+            rows.push_back({{"keyname", label}, {"value", value}});
+        }
+        out["horizontal_content_list"] = std::move(rows);
+    }
+    auto buttons = nlohmann::json::array();
+    for (const auto& b : card.buttons) {
+        buttons.push_back(
+            {{"type", 0}, {"text", b.text}, {"style", b.primary ? 1 : 2}, {"key", b.key}});
+    }
+    out["button_list"] = std::move(buttons);
+    return out;
+}
+
+}  // namespace wedesk::wecom
