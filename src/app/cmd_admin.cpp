@@ -147,7 +147,7 @@ json UserJson(const store::User& u) {
             {"mobile", u.mobile},
             {"account", u.account},
             {"department", u.department},
-            {"role", u.role},
+            {"role", RoleName(u.role)},
             {"groups", u.groups},
             {"on_duty", u.on_duty},
             {"last_assigned_at", u.last_assigned_at}};
@@ -196,7 +196,7 @@ void AddUsers(CLI::App* admin, CliContext& ctx, const std::shared_ptr<AdminArgs>
             return;
         }
         for (const auto& u : all) {
-            std::cout << u.userid << "\t" << u.name << "\t" << u.role << "\t"
+            std::cout << u.userid << "\t" << u.name << "\t" << RoleName(u.role) << "\t"
                       << (u.groups.empty() ? "-" : Join(u.groups, ";")) << "\t"
                       << (u.on_duty ? "on duty" : "off duty") << "\n";
         }

@@ -72,7 +72,7 @@ bool HasWords(const std::string& raw) {
 bool Bot::Impl::IsEngineer(const std::string& user) {
     store::UserRepository users(deps.db);
     auto u = users.Find(user);
-    return u && (u->role == "engineer" || u->role == "lead" || u->role == "admin");
+    return u && IsStaff(u->role);
 }
 
 bool Bot::Impl::FlowTakesText(const Turn& turn) const {

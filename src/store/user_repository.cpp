@@ -186,7 +186,7 @@ User ReadUser(store::Query& q) {
     u.mobile = q.getColumn(2).getString();
     u.account = q.getColumn(3).getString();
     u.department = q.getColumn(4).getString();
-    u.role = q.getColumn(5).getString();
+    u.role = ParseRole(q.getColumn(5).getString()).value_or(Role::kEmployee);
     u.on_duty = q.getColumn(6).getInt() != 0;
     u.last_assigned_at = q.getColumn(7).getInt64();
     u.groups = SplitStored(q.getColumn(8).getString());
@@ -224,7 +224,8 @@ std::optional<Row> ValidateRow(const CsvRecord& rec, const std::vector<int>& col
     u.name = v[1];
     u.account = v[3];
     u.department = v[4];
-    u.role = v[5].empty() ? "employee" : text::AsciiLower(v[5]);
+    const auto role = v[5].empty() ? std::optional<Role>(Role::kEmployee) : ParseRole(v[5]);
+    u.role = role.value_or(Role::kEmployee);
     u.groups = SplitGroups(v[6]);
     if (u.userid.empty()) {
         errors.push_back(where + "userid is empty");
@@ -247,7 +248,7 @@ std::optional<Row> ValidateRow(const CsvRecord& rec, const std::vector<int>& col
                     [](char c) { return c == ' ' || c == '\t' || c == '\n'; })) {
         errors.push_back(where + "account must not contain spaces");
     }
-    if (u.role != "employee" && u.role != "engineer" && u.role != "lead" && u.role != "admin") {
+    if (!role) {
         errors.push_back(where + "role must be employee, engineer, lead or admin");
     }
     if (errors.size() != before) {
@@ -313,12 +314,11 @@ std::vector<User> UserRepository::OnDutyInGroup(const std::string& group) {
         {group}, "u.last_assigned_at, u.userid");
 }
 
-std::vector<User> UserRepository::InGroupWithRole(const std::string& group,
-                                                  const std::string& role) {
+std::vector<User> UserRepository::InGroupWithRole(const std::string& group, Role role) {
     return Query(
         "u.role = ? AND EXISTS (SELECT 1 FROM user_groups g WHERE g.userid = u.userid AND "
         "g.group_name = ?)",
-        {role, group}, "u.userid");
+        {std::string(RoleName(role)), group}, "u.userid");
 }
 
 std::vector<User> UserRepository::Query(const std::string& where_sql,
@@ -517,7 +517,7 @@ Result<ImportReport> UserRepository::ImportCsv(const std::string& csv_text, std:
                 update.bind(2, u.mobile);
                 update.bind(3, u.account);
                 update.bind(4, u.department);
-                update.bind(5, u.role);
+                update.bind(5, std::string(RoleName(u.role)));
                 update.bind(6, now);
                 update.bind(7, u.userid);
                 update.exec();
@@ -532,7 +532,7 @@ Result<ImportReport> UserRepository::ImportCsv(const std::string& csv_text, std:
                 insert.bind(3, u.mobile);
                 insert.bind(4, u.account);
                 insert.bind(5, u.department);
-                insert.bind(6, u.role);
+                insert.bind(6, std::string(RoleName(u.role)));
                 insert.bind(7, now);
                 insert.bind(8, now);
                 insert.exec();

@@ -40,7 +40,8 @@ std::optional<Person> LoadPerson(store::Conn& conn, const std::string& userid) {
         return std::nullopt;
     }
     return Person{q.getColumn(0).getString(), q.getColumn(1).getString(),
-                  q.getColumn(2).getString(), q.getColumn(3).getInt() != 0};
+                  ParseRole(q.getColumn(2).getString()).value_or(Role::kEmployee),
+                  q.getColumn(3).getInt() != 0};
 }
 
 std::string NameOf(store::Conn& conn, const std::string& userid) {

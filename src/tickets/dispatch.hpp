@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "wedesk/common/role.hpp"
 #include "wedesk/store/sql.hpp"
 
 namespace SQLite {
@@ -18,7 +19,7 @@ namespace wedesk::tickets::dispatch {
 struct Person {
     std::string userid;
     std::string name;
-    std::string role;
+    Role role = Role::kEmployee;
     bool on_duty = false;
 };
 

@@ -259,11 +259,11 @@ Relation RelationOf(store::Conn& conn, const Ticket& t, const std::string& user)
     if (!p) {
         return r;
     }
-    r.admin = p->role == "admin";
-    r.staff = p->role == "engineer" || p->role == "lead" || r.admin;
+    r.admin = p->role == Role::kAdmin;
+    r.staff = IsStaff(p->role);
     const bool in_group = !t.group.empty() && dispatch::InGroup(conn, user, t.group);
-    r.lead = p->role == "lead" && in_group;
-    r.member = (p->role == "engineer" || p->role == "lead") && in_group;
+    r.lead = p->role == Role::kLead && in_group;
+    r.member = TakesTickets(p->role) && in_group;
     return r;
 }
 
@@ -986,8 +986,7 @@ Result<Ticket> TicketService::Transfer(const std::string& no, const std::string&
                 return StateError(t, "不能转派。");
             }
             auto target = dispatch::LoadPerson(s.conn, to);
-            if (!target ||
-                (target->role != "engineer" && target->role != "lead" && target->role != "admin")) {
+            if (!target || !IsStaff(target->role)) {
                 return Fail("invalid", "找不到工程师 " + Short(to, 40) + "，请检查账号。");
             }
             if (to == t.assignee) {
@@ -1085,7 +1084,7 @@ Result<void> TicketService::SetDuty(const std::string& userid, bool on_duty) {
     const std::string who = NormUser(userid);
     return RunStep<void>(db_, notifier_, clock_.NowSeconds(), [&](Step& s) -> Result<void> {
         auto p = dispatch::LoadPerson(s.conn, who);
-        if (!p || (p->role != "engineer" && p->role != "lead" && p->role != "admin")) {
+        if (!p || !IsStaff(p->role)) {
             return Fail("forbidden", "只有工程师可以上班/下班。");
         }
         return store::UserRepository(s.db).SetDuty(who, on_duty, s.now);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "wedesk/common/result.hpp"
+#include "wedesk/common/role.hpp"
 
 namespace wedesk::store {
 
@@ -21,7 +22,7 @@ struct User {
     std::string mobile;   ///< E.164 ("+8613800138000") or ""
     std::string account;  ///< directory login name or ""
     std::string department;
-    std::string role;                 ///< "employee" | "engineer" | "lead" | "admin"
+    Role role = Role::kEmployee;
     std::vector<std::string> groups;  ///< engineer groups, sorted
     bool on_duty = false;
     std::int64_t last_assigned_at = 0;  ///< unix seconds of the last ticket assigned, 0 never
@@ -64,7 +65,7 @@ public:
     /// round-robin dispatch wants.
     std::vector<User> OnDutyInGroup(const std::string& group);
     /// Members of `group` with `role` (e.g. the group's leads for escalation), by userid.
-    std::vector<User> InGroupWithRole(const std::string& group, const std::string& role);
+    std::vector<User> InGroupWithRole(const std::string& group, Role role);
 
     /// Records that a ticket was just assigned to `userid` (for round-robin).
     void TouchAssigned(const std::string& userid, std::int64_t now);

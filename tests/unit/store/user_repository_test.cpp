@@ -63,7 +63,7 @@ TEST_CASE("importing users inserts, updates and reports unchanged rows", "[unit]
     CHECK(zs->name == "张三");
     CHECK(zs->mobile == "+8613800138000");
     CHECK(zs->department == "财务部");
-    CHECK(zs->role == "employee");
+    CHECK(zs->role == Role::kEmployee);
     CHECK(zs->groups.empty());
     CHECK_FALSE(zs->on_duty);
     CHECK(f.users.Find("ZHANGSAN"));  // case-insensitive
@@ -90,11 +90,11 @@ TEST_CASE("importing users inserts, updates and reports unchanged rows", "[unit]
     CHECK(changed->updated == 1);
     CHECK(changed->inserted == 1);
     ls = f.users.Find("lisi");
-    CHECK(ls->role == "lead");
+    CHECK(ls->role == Role::kLead);
     CHECK(ls->groups == std::vector<std::string>{"network"});
     CHECK(ls->on_duty);  // an import never changes duty
     CHECK(ls->last_assigned_at == 1500);
-    CHECK(f.users.Find("zhaoliu")->role == "employee");  // empty role
+    CHECK(f.users.Find("zhaoliu")->role == Role::kEmployee);  // empty role
 
     const auto all = f.users.List();
     REQUIRE(all.size() == 4);  // people missing from a later file are kept
@@ -217,11 +217,11 @@ TEST_CASE("duty and group queries serve dispatch", "[unit]") {
     REQUIRE(desk.size() == 1);
     CHECK(desk[0].userid == "e1");
 
-    const auto leads = f.users.InGroupWithRole("desktop", "lead");
+    const auto leads = f.users.InGroupWithRole("desktop", Role::kLead);
     REQUIRE(leads.size() == 1);
     CHECK(leads[0].userid == "l1");
-    CHECK(f.users.InGroupWithRole("network", "lead").empty());
-    CHECK(f.users.InGroupWithRole("network", "engineer").size() == 2);
+    CHECK(f.users.InGroupWithRole("network", Role::kLead).empty());
+    CHECK(f.users.InGroupWithRole("network", Role::kEngineer).size() == 2);
 }
 
 TEST_CASE("users survive reopening the database", "[unit]") {
