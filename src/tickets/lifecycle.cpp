@@ -1,0 +1,654 @@
+// The ticket lifecycle: what employees and engineers do to tickets, and assignment.
+#include "tickets/internal.hpp"
+
+#include <algorithm>
+
+#include "wedesk/common/log.hpp"
+#include "wedesk/common/text.hpp"
+#include "wedesk/store/user_repository.hpp"
+
+namespace wedesk::tickets {
+
+using namespace detail;
+
+namespace detail {
+
+void MarkAssigned(Step& s, const std::string& userid) {
+    store::UserRepository(s.db).TouchAssigned(userid, s.now);
+}
+
+void Assign(Step& s, const Ticket& t, const std::string& assignee, const std::string& actor,
+            const std::string& kind, const std::string& detail, const std::string& title) {
+    std::int64_t seq = 0;
+    {
+        store::Query q(s.conn,
+                       "UPDATE tickets SET assignee = ?, status = 'assigned', assigned_at = ?, "
+                       "updated_at = ?, card_seq = card_seq + 1 WHERE id = ? RETURNING card_seq");
+        q.bind(1, assignee);
+        q.bind(2, s.now);
+        q.bind(3, s.now);
+        q.bind(4, t.id);
+        if (q.executeStep()) {
+            seq = q.getColumn(0).getInt64();
+        }
+        while (q.executeStep()) {
+        }
+    }
+    MarkAssigned(s, assignee);
+    AddEvent(s, t.id, actor, kind, detail);
+    if (seq > 1) {
+        s.RetireCard(CardTaskId(t.no, seq - 1), "已转派");  // its buttons would mislead
+    }
+    s.SendCard(assignee, DispatchCard(s.conn, t, seq, title));
+}
+
+}  // namespace detail
+
+TicketService::TicketService(store::Database& db, const config::TicketsConfig& cfg,
+                             Notifier& notifier, Clock& clock)
+    : db_(db), cfg_(cfg), notifier_(notifier), clock_(clock) {
+    auto cal = sla::ParseCalendar(cfg.business_hours);
+    if (!cal) {
+        throw std::invalid_argument(cal.error().message);
+    }
+    calendar_ = *cal;
+    auto default_mode = sla::ClockMode::kBusiness;
+    for (const char* key : {"*", "all", "default"}) {
+        if (auto it = cfg.sla_clock.find(key); it != cfg.sla_clock.end()) {
+            auto m = sla::ParseClockMode(it->second);
+            if (!m) {
+                throw std::invalid_argument(m.error().message);
+            }
+            default_mode = *m;
+        }
+    }
+    for (const char* p : {"P1", "P2", "P3"}) {
+        modes_[p] = default_mode;
+        if (auto it = cfg.sla_clock.find(p); it != cfg.sla_clock.end()) {
+            auto m = sla::ParseClockMode(it->second);
+            if (!m) {
+                throw std::invalid_argument(m.error().message);
+            }
+            modes_[p] = *m;
+        }
+    }
+}
+
+// --- employee ---------------------------------------------------------------------------------
+
+Result<Ticket> TicketService::Create(const std::string& requester, const std::string& category_key,
+                                     const std::string& description, const std::string& priority,
+                                     const std::vector<std::string>& attachments) {
+    const Env env{cfg_, calendar_, modes_};
+    const std::string who = NormUser(requester);
+    const std::string category = text::Trim(category_key);
+    const std::string desc = CleanText(description);
+    const std::string prio = Upper(text::Trim(priority));
+    if (who.empty()) {
+        return Fail("invalid", "无法识别报修人。");
+    }
+    if (category.empty() ||
+        (!cfg_.categories.empty() &&
+         std::none_of(cfg_.categories.begin(), cfg_.categories.end(),
+                      [&](const config::Category& c) { return c.key == category; }))) {
+        return Fail("invalid", "请选择一个有效的分类。");
+    }
+    if (desc.empty()) {
+        return Fail("invalid", "请描述一下遇到的问题。");
+    }
+    if (prio != "P1" && prio != "P2" && prio != "P3") {
+        return Fail("invalid", "紧急程度请选择 1 一般、2 紧急 或 3 非常紧急。");
+    }
+    const std::int64_t now = clock_.NowSeconds();
+    return RunStep<Ticket>(db_, notifier_, now, [&](Step& s) -> Result<Ticket> {
+        const std::int64_t seq = NextSequence(s.conn, sla::LocalDate(calendar_.utc_offset_s, now));
+        char no[48];
+        std::snprintf(no, sizeof no, "IT%s-%04lld",
+                      sla::LocalDate(calendar_.utc_offset_s, now).c_str(),
+                      static_cast<long long>(seq));
+
+        const auto target = env.Target(prio);
+        const auto mode = env.Mode(prio);
+        const std::int64_t resp = std::int64_t{target.response_min} * 60;
+        const std::int64_t reso = std::int64_t{target.resolve_min} * 60;
+        auto due = [&](std::int64_t seconds) {
+            return seconds > 0 ? sla::AddCounted(mode, calendar_, now, seconds) : 0;
+        };
+        store::Query ins(
+            s.conn,
+            "INSERT INTO tickets(no, requester, category, group_name, description, priority, "
+            "status, created_at, updated_at, response_warn_at, response_due, resolve_warn_at, "
+            "resolve_due) VALUES (?, ?, ?, ?, ?, ?, 'new', ?, ?, ?, ?, ?, ?)");
+        ins.bind(1, std::string(no));
+        ins.bind(2, who);
+        ins.bind(3, category);
+        ins.bind(4, env.GroupFor(category));
+        ins.bind(5, desc);
+        ins.bind(6, prio);
+        ins.bind(7, now);
+        ins.bind(8, now);
+        ins.bind(9, resp > 0 ? due(resp * 8 / 10) : 0);
+        ins.bind(10, due(resp));
+        ins.bind(11, reso > 0 ? due(reso * 8 / 10) : 0);
+        ins.bind(12, due(reso));
+        ins.exec();
+        const std::int64_t id = s.conn.getLastInsertRowid();
+
+        int attached = 0;
+        for (const auto& media : attachments) {
+            const std::string m = text::Trim(media);
+            if (m.empty()) {
+                continue;
+            }
+            store::Query a(s.conn,
+                           "INSERT INTO ticket_attachments(ticket_id, media_id, media_type, "
+                           "added_by, added_at) VALUES (?, ?, 'image', ?, ?)");
+            a.bind(1, id);
+            a.bind(2, text::TruncateUtf8(m, kMaxIdBytes * 2));
+            a.bind(3, who);
+            a.bind(4, now);
+            a.exec();
+            ++attached;
+        }
+        std::string detail = env.CategoryName(category) + " · " + prio;
+        if (attached > 0) {
+            detail += " · 附件 " + std::to_string(attached) + " 个";
+        }
+        AddEvent(s, id, who, "created", detail);
+
+        Ticket t = LoadById(s.conn, env, id);
+        if (auto engineer = dispatch::PickAssignee(s.conn, t.group)) {
+            Assign(s, t, *engineer, "system", "assigned", dispatch::NameOf(s.conn, *engineer),
+                   "新工单");
+            t = LoadById(s.conn, env, id);
+        } else {
+            log::Get("tickets")->warn("ticket {}: nobody to dispatch to (group '{}')", t.no,
+                                      t.group);
+        }
+        return t;
+    });
+}
+
+Result<TicketDetail> TicketService::Get(const std::string& no, const std::string& viewer) {
+    const Env env{cfg_, calendar_, modes_};
+    const std::string n = NormNo(no);
+    auto& conn = db_.Conn();
+    auto t = LoadByNo(conn, env, n);
+    if (!t) {
+        return NotFound(n);
+    }
+    const auto rel = RelationOf(conn, *t, NormUser(viewer));
+    if (!rel.CanView()) {
+        return NotFound(n);
+    }
+    const bool internal = rel.assignee || rel.lead || rel.admin;
+    auto events = LoadEvents(conn, t->id, internal);
+    return TicketDetail{std::move(*t), std::move(events)};
+}
+
+Result<std::vector<Ticket>> TicketService::ListMine(const std::string& requester) {
+    const Env env{cfg_, calendar_, modes_};
+    const std::string who = NormUser(requester);
+    const std::int64_t since = clock_.NowSeconds() - kRecentS;
+    return Query(db_.Conn(), env,
+                 "WHERE t.requester = ? AND (t.status IN ('new','assigned','in_progress',"
+                 "'waiting') OR t.updated_at >= ?) ORDER BY t.created_at DESC, t.id DESC "
+                 "LIMIT 20",
+                 [&](store::Query& q) {
+                     q.bind(1, who);
+                     q.bind(2, since);
+                 });
+}
+
+Result<Ticket> TicketService::Urge(const std::string& no, const std::string& requester) {
+    const Env env{cfg_, calendar_, modes_};
+    const std::string n = NormNo(no);
+    const std::string who = NormUser(requester);
+    return OnTicket(
+        db_, notifier_, clock_.NowSeconds(), env, n, who,
+        [&](Step& s, const Ticket& t, const Relation& rel) -> Result<Ticket> {
+            if (!rel.requester) {
+                return Refuse(rel, n, "只有报修人可以催办。");
+            }
+            if (!IsOpen(t.status)) {
+                return StateError(t, "无需催办。");
+            }
+            std::int64_t last = 0;
+            {
+                store::Query q(s.conn, "SELECT last_urged_at FROM tickets WHERE id = ?");
+                q.bind(1, t.id);
+                if (q.executeStep()) {
+                    last = q.getColumn(0).getInt64();
+                }
+            }
+            if (last > 0 && s.now - last < kUrgeIntervalS) {
+                const std::int64_t wait_min = (kUrgeIntervalS - (s.now - last) + 59) / 60;
+                return Fail("too_soon", "您刚催办过工单 " + n + "，请 " + std::to_string(wait_min) +
+                                            " 分钟后再试。我们正在处理，请稍候。");
+            }
+            Exec(s, "UPDATE tickets SET last_urged_at = ?1, updated_at = ?1 WHERE id = ?2", t.id);
+            AddEvent(s, t.id, who, "urged");
+            const auto to = t.assignee.empty() ? dispatch::Escalation(s.conn, t.group)
+                                               : std::vector<std::string>{t.assignee};
+            for (const auto& u : to) {
+                s.Text(u, "报修人催办工单 " + n + "（" + Short(t.description, 45) +
+                              "），请尽快处理。");
+            }
+            return LoadById(s.conn, env, t.id);
+        });
+}
+
+Result<Ticket> TicketService::Cancel(const std::string& no, const std::string& requester) {
+    const Env env{cfg_, calendar_, modes_};
+    const std::string n = NormNo(no);
+    const std::string who = NormUser(requester);
+    return OnTicket(db_, notifier_, clock_.NowSeconds(), env, n, who,
+                    [&](Step& s, const Ticket& t, const Relation& rel) -> Result<Ticket> {
+                        if (!rel.requester) {
+                            return Refuse(rel, n, "只有报修人可以取消工单。");
+                        }
+                        if (t.status == Status::kResolved) {
+                            return StateError(t, "不能取消；问题仍在请回复「重开 " + n + "」。");
+                        }
+                        if (!IsOpen(t.status)) {
+                            return StateError(t, "无需取消。");
+                        }
+                        if (t.status == Status::kWaiting) {
+                            ClosePause(s, env, t);
+                        }
+                        if (t.status == Status::kAssigned) {
+                            // Not accepted yet: the engineer's card still offers 接单.
+                            store::Query q(s.conn, "SELECT card_seq FROM tickets WHERE id = ?");
+                            q.bind(1, t.id);
+                            if (q.executeStep() && q.getColumn(0).getInt64() > 0) {
+                                s.RetireCard(CardTaskId(t.no, q.getColumn(0).getInt64()), "已取消");
+                            }
+                        }
+                        SetStatus(s, t.id, Status::kCancelled);
+                        Exec(s, "UPDATE tickets SET closed_at = ?1 WHERE id = ?2", t.id);
+                        AddEvent(s, t.id, who, "cancelled");
+                        s.Text(t.assignee, "工单 " + n + " 已被报修人取消，无需继续处理。");
+                        return LoadById(s.conn, env, t.id);
+                    });
+}
+
+Result<Ticket> TicketService::Reopen(const std::string& no, const std::string& requester,
+                                     const std::string& reason) {
+    const Env env{cfg_, calendar_, modes_};
+    const std::string n = NormNo(no);
+    const std::string who = NormUser(requester);
+    const std::string why = CleanText(reason);
+    return OnTicket(
+        db_, notifier_, clock_.NowSeconds(), env, n, who,
+        [&](Step& s, const Ticket& t, const Relation& rel) -> Result<Ticket> {
+            if (!rel.requester) {
+                return Refuse(rel, n, "只有报修人可以重开工单。");
+            }
+            const std::int64_t window = std::int64_t{cfg_.auto_close_days} * 86400;
+            const std::string too_late = "工单 " + n + " 已解决超过 " +
+                                         std::to_string(cfg_.auto_close_days) +
+                                         " 天，不能重开，请新建工单。";
+            if (t.status == Status::kClosed) {
+                return Fail("expired", too_late);
+            }
+            if (t.status != Status::kResolved) {
+                return StateError(t, "无需重开。");
+            }
+            if (s.now - t.resolved_at > window) {
+                return Fail("expired", too_late);
+            }
+            // The time between resolution and reopening does not count against the SLA.
+            store::Query p(
+                s.conn, "INSERT INTO ticket_pauses(ticket_id, start_at, end_at) VALUES (?, ?, ?)");
+            p.bind(1, t.id);
+            p.bind(2, t.resolved_at);
+            p.bind(3, s.now);
+            p.exec();
+            SetStatus(s, t.id, Status::kInProgress);
+            Exec(s, "UPDATE tickets SET resolved_at = 0, updated_at = ?1 WHERE id = ?2", t.id);
+            UpdateResolveDue(s, env, t);
+            AddEvent(s, t.id, who, "reopened", why);
+            const auto to = t.assignee.empty() ? dispatch::Escalation(s.conn, t.group)
+                                               : std::vector<std::string>{t.assignee};
+            for (const auto& u : to) {
+                s.Text(u, "报修人重开了工单 " + n + (why.empty() ? "" : "：" + Short(why, 200)) +
+                              "。请继续处理。");
+            }
+            return LoadById(s.conn, env, t.id);
+        });
+}
+
+Result<Ticket> TicketService::Rate(const std::string& no, const std::string& requester, int score,
+                                   const std::string& comment) {
+    const Env env{cfg_, calendar_, modes_};
+    const std::string n = NormNo(no);
+    const std::string who = NormUser(requester);
+    const std::string words = CleanText(comment);
+    return OnTicket(
+        db_, notifier_, clock_.NowSeconds(), env, n, who,
+        [&](Step& s, const Ticket& t, const Relation& rel) -> Result<Ticket> {
+            if (!rel.requester) {
+                return Refuse(rel, n, "只有报修人可以评价。");
+            }
+            if (score < 1 || score > 5) {
+                return Fail("invalid",
+                            "评分请用 1 到 5 的数字（5 最满意），例如：评价 " + n + " 5");
+            }
+            if (t.status != Status::kResolved && t.status != Status::kClosed) {
+                return StateError(t, "解决后再评价吧。");
+            }
+            if (t.rating) {
+                return Fail("already_rated", "工单 " + n + " 已经评价过了，谢谢您的反馈！");
+            }
+            store::Query q(s.conn,
+                           "UPDATE tickets SET rating = ?, rating_comment = ?, updated_at = ? "
+                           "WHERE id = ?");
+            q.bind(1, score);
+            q.bind(2, words);
+            q.bind(3, s.now);
+            q.bind(4, t.id);
+            q.exec();
+            AddEvent(s, t.id, who, "rated",
+                     std::to_string(score) + " 星" + (words.empty() ? "" : " " + words));
+            if (t.status == Status::kResolved) {
+                SetStatus(s, t.id, Status::kClosed);
+                Exec(s, "UPDATE tickets SET closed_at = ?1 WHERE id = ?2", t.id);
+                AddEvent(s, t.id, "system", "closed", "评价后关闭");
+            }
+            s.Text(t.assignee, "工单 " + n + " 收到 " + std::to_string(score) + " 星评价" +
+                                   (words.empty() ? "。" : "：" + Short(words, 200)));
+            return LoadById(s.conn, env, t.id);
+        });
+}
+
+Result<Ticket> TicketService::AddAttachment(const std::string& no, const std::string& by,
+                                            const std::string& media_id, const std::string& type) {
+    const Env env{cfg_, calendar_, modes_};
+    const std::string n = NormNo(no);
+    const std::string who = NormUser(by);
+    const std::string media = text::TruncateUtf8(text::Trim(media_id), kMaxIdBytes * 2);
+    const std::string kind = type.empty() ? "image" : text::TruncateUtf8(type, 32);
+    return OnTicket(db_, notifier_, clock_.NowSeconds(), env, n, who,
+                    [&](Step& s, const Ticket& t, const Relation& rel) -> Result<Ticket> {
+                        if (!rel.CanView()) {
+                            return NotFound(n);
+                        }
+                        if (media.empty()) {
+                            return Fail("invalid", "附件无效。");
+                        }
+                        if (t.status == Status::kClosed || t.status == Status::kCancelled) {
+                            return StateError(t, "不能再添加附件。");
+                        }
+                        store::Query a(
+                            s.conn,
+                            "INSERT INTO ticket_attachments(ticket_id, media_id, media_type, "
+                            "added_by, added_at) VALUES (?, ?, ?, ?, ?)");
+                        a.bind(1, t.id);
+                        a.bind(2, media);
+                        a.bind(3, kind);
+                        a.bind(4, who);
+                        a.bind(5, s.now);
+                        a.exec();
+                        Exec(s, "UPDATE tickets SET updated_at = ?1 WHERE id = ?2", t.id);
+                        AddEvent(s, t.id, who, "attachment", kind);
+                        if (rel.requester && t.status == Status::kWaiting) {
+                            // The engineer asked for something; a photo can be the answer.
+                            ClosePause(s, env, t);
+                            SetStatus(s, t.id, Status::kInProgress);
+                            AddEvent(s, t.id, who, "replied", "[" + kind + "]");
+                            s.Text(t.assignee, "工单 " + t.no + " 报修人补充了附件，已恢复处理。");
+                        } else if (rel.requester && !rel.assignee) {
+                            s.Text(t.assignee, "报修人为工单 " + n + " 补充了附件。");
+                        }
+                        return LoadById(s.conn, env, t.id);
+                    });
+}
+
+Result<Ticket> TicketService::EmployeeReplied(const std::string& requester, const std::string& no,
+                                              const std::string& reply) {
+    const Env env{cfg_, calendar_, modes_};
+    const std::string n = NormNo(no);
+    const std::string who = NormUser(requester);
+    const std::string words = CleanText(reply);
+    return RunStep<Ticket>(db_, notifier_, clock_.NowSeconds(), [&](Step& s) -> Result<Ticket> {
+        std::optional<Ticket> t;
+        if (n.empty()) {
+            auto v = Query(s.conn, env,
+                           "WHERE t.requester = ? AND t.status = 'waiting' ORDER BY t.updated_at "
+                           "DESC, t.id DESC LIMIT 1",
+                           [&](store::Query& q) { q.bind(1, who); });
+            if (v.empty()) {
+                return Fail("not_found", "您没有等待回复的工单。");
+            }
+            t = std::move(v.front());
+        } else {
+            t = LoadByNo(s.conn, env, n);
+            if (!t) {
+                return NotFound(n);
+            }
+            const auto rel = RelationOf(s.conn, *t, who);
+            if (!rel.requester) {
+                return Refuse(rel, n, "只有报修人可以回复补充信息。");
+            }
+            if (t->status != Status::kWaiting) {
+                return StateError(*t, "不需要您补充信息。");
+            }
+        }
+        ClosePause(s, env, *t);
+        SetStatus(s, t->id, Status::kInProgress);
+        AddEvent(s, t->id, who, "replied", words);
+        s.Text(t->assignee, "工单 " + t->no + " 报修人回复" +
+                                (words.empty() ? "了。" : "：" + Short(words, 500)));
+        return LoadById(s.conn, env, t->id);
+    });
+}
+
+Result<std::optional<Ticket>> TicketService::FindWaiting(const std::string& requester) {
+    const Env env{cfg_, calendar_, modes_};
+    const std::string who = NormUser(requester);
+    auto v = Query(db_.Conn(), env,
+                   "WHERE t.requester = ? AND t.status = 'waiting' ORDER BY t.updated_at "
+                   "DESC, t.id DESC LIMIT 1",
+                   [&](store::Query& q) { q.bind(1, who); });
+    if (v.empty()) {
+        return std::optional<Ticket>{};
+    }
+    return std::optional<Ticket>{std::move(v.front())};
+}
+
+// --- engineer ---------------------------------------------------------------------------------
+
+Result<Ticket> TicketService::Accept(const std::string& no, const std::string& engineer) {
+    const Env env{cfg_, calendar_, modes_};
+    const std::string n = NormNo(no);
+    const std::string who = NormUser(engineer);
+    return OnTicket(
+        db_, notifier_, clock_.NowSeconds(), env, n, who,
+        [&](Step& s, const Ticket& t, const Relation& rel) -> Result<Ticket> {
+            const bool may = rel.staff && (rel.Supervises() || rel.member);
+            if (!may) {
+                return Refuse(rel, n, "只有工程师可以接单。");
+            }
+            switch (t.status) {
+                case Status::kInProgress:
+                case Status::kWaiting:
+                    if (rel.assignee) {
+                        return Fail("already_accepted", "您已接过工单 " + n + "，正在处理中。");
+                    }
+                    return Fail("already_accepted",
+                                "工单 " + n + " 已由 " + t.assignee_name + " 接单，无需重复接单。");
+                case Status::kResolved:
+                case Status::kClosed:
+                case Status::kCancelled:
+                    return StateError(t, "无需接单。");
+                case Status::kAssigned:
+                    if (!rel.Supervises()) {
+                        return Fail("forbidden",
+                                    "工单 " + n + " 已分派给 " + t.assignee_name + "，无需处理。");
+                    }
+                    break;
+                case Status::kNew:
+                    break;
+            }
+            store::Query q(s.conn,
+                           "UPDATE tickets SET assignee = ?, status = 'in_progress', "
+                           "accepted_at = CASE WHEN accepted_at = 0 THEN ? ELSE accepted_at END, "
+                           "updated_at = ? WHERE id = ?");
+            q.bind(1, who);
+            q.bind(2, s.now);
+            q.bind(3, s.now);
+            q.bind(4, t.id);
+            q.exec();
+            if (!rel.assignee) {
+                MarkAssigned(s, who);
+            }
+            const std::string name = dispatch::NameOf(s.conn, who);
+            AddEvent(s, t.id, who, "accepted", name);
+            s.Text(t.requester, "您的工单 " + n + " 已由 " + name + " 受理，正在处理中。");
+            return LoadById(s.conn, env, t.id);
+        });
+}
+
+Result<Ticket> TicketService::Note(const std::string& no, const std::string& engineer,
+                                   const std::string& note) {
+    const Env env{cfg_, calendar_, modes_};
+    const std::string n = NormNo(no);
+    const std::string who = NormUser(engineer);
+    const std::string words = CleanText(note);
+    return OnTicket(db_, notifier_, clock_.NowSeconds(), env, n, who,
+                    [&](Step& s, const Ticket& t, const Relation& rel) -> Result<Ticket> {
+                        if (!rel.staff || !rel.Supervises()) {
+                            return Refuse(rel, n, "只有处理人可以添加备注。");
+                        }
+                        if (words.empty()) {
+                            return Fail("invalid",
+                                        "备注内容不能为空，例如：备注 " + n + " 已更换硒鼓");
+                        }
+                        Exec(s, "UPDATE tickets SET updated_at = ?1 WHERE id = ?2", t.id);
+                        AddEvent(s, t.id, who, "note", words);
+                        return LoadById(s.conn, env, t.id);
+                    });
+}
+
+Result<Ticket> TicketService::Transfer(const std::string& no, const std::string& from,
+                                       const std::string& to_userid) {
+    const Env env{cfg_, calendar_, modes_};
+    const std::string n = NormNo(no);
+    const std::string who = NormUser(from);
+    const std::string to = NormUser(to_userid);
+    return OnTicket(
+        db_, notifier_, clock_.NowSeconds(), env, n, who,
+        [&](Step& s, const Ticket& t, const Relation& rel) -> Result<Ticket> {
+            if (!rel.staff || !rel.Supervises()) {
+                return Refuse(rel, n, "只有处理人或组长可以转派工单。");
+            }
+            if (!IsOpen(t.status)) {
+                return StateError(t, "不能转派。");
+            }
+            auto target = dispatch::LoadPerson(s.conn, to);
+            if (!target || !IsStaff(target->role)) {
+                return Fail("invalid", "找不到工程师 " + Short(to, 40) + "，请检查账号。");
+            }
+            if (to == t.assignee) {
+                return Fail("invalid", "工单 " + n + " 已经由 " + t.assignee_name + " 负责。");
+            }
+            if (t.status == Status::kWaiting) {
+                ClosePause(s, env, t);
+            }
+            const std::string to_name = target->name.empty() ? to : target->name;
+            Assign(s, t, to, who, "transferred", Names(s.conn, t.assignee) + " → " + to_name,
+                   "转派工单");
+            s.Text(t.requester, "您的工单 " + n + " 已转交 " + to_name + " 处理。");
+            return LoadById(s.conn, env, t.id);
+        });
+}
+
+Result<Ticket> TicketService::Wait(const std::string& no, const std::string& engineer,
+                                   const std::string& question) {
+    const Env env{cfg_, calendar_, modes_};
+    const std::string n = NormNo(no);
+    const std::string who = NormUser(engineer);
+    const std::string words = CleanText(question);
+    return OnTicket(
+        db_, notifier_, clock_.NowSeconds(), env, n, who,
+        [&](Step& s, const Ticket& t, const Relation& rel) -> Result<Ticket> {
+            if (!rel.assignee) {
+                return Refuse(rel, n, "工单 " + n + " 由 " + Names(s.conn, t.assignee) + " 处理。");
+            }
+            if (t.status == Status::kAssigned || t.status == Status::kNew) {
+                return Fail("bad_state", "请先接单：接单 " + n);
+            }
+            if (t.status != Status::kInProgress) {
+                return StateError(t, "不能挂起。");
+            }
+            if (words.empty()) {
+                return Fail("invalid",
+                            "请写明需要报修人补充什么，例如：挂起 " + n + " 请提供电脑编号");
+            }
+            OpenPause(s, t.id);
+            SetStatus(s, t.id, Status::kWaiting);
+            AddEvent(s, t.id, who, "waiting", words);
+            s.Text(t.requester,
+                   "工单 " + n + " 需要您补充信息：" + Short(words, 500) + "\n请直接回复本消息。");
+            return LoadById(s.conn, env, t.id);
+        });
+}
+
+Result<Ticket> TicketService::Resolve(const std::string& no, const std::string& engineer,
+                                      const std::string& resolution) {
+    const Env env{cfg_, calendar_, modes_};
+    const std::string n = NormNo(no);
+    const std::string who = NormUser(engineer);
+    const std::string words = CleanText(resolution);
+    return OnTicket(
+        db_, notifier_, clock_.NowSeconds(), env, n, who,
+        [&](Step& s, const Ticket& t, const Relation& rel) -> Result<Ticket> {
+            if (!rel.staff || !rel.Supervises()) {
+                return Refuse(rel, n, "工单 " + n + " 由 " + Names(s.conn, t.assignee) + " 处理。");
+            }
+            if (t.status == Status::kAssigned || t.status == Status::kNew) {
+                return Fail("bad_state", "请先接单：接单 " + n);
+            }
+            if (t.status != Status::kInProgress && t.status != Status::kWaiting) {
+                return StateError(t, "无需再次完成。");
+            }
+            if (t.status == Status::kWaiting) {
+                ClosePause(s, env, t);
+            }
+            SetStatus(s, t.id, Status::kResolved);
+            store::Query q(s.conn,
+                           "UPDATE tickets SET resolved_at = ?, resolution = ? WHERE id = ?");
+            q.bind(1, s.now);
+            q.bind(2, words);
+            q.bind(3, t.id);
+            q.exec();
+            AddEvent(s, t.id, who, "resolved", words);
+            s.Text(t.requester, "您的工单 " + n + " 已解决" +
+                                    (words.empty() ? "" : "：" + Short(words, 500)) +
+                                    "\n请回复「评价 " + n + " 1-5」给我们打分（5 最满意）；" +
+                                    "问题仍在请回复「重开 " + n + "」。");
+            return LoadById(s.conn, env, t.id);
+        });
+}
+
+Result<std::vector<Ticket>> TicketService::MyTasks(const std::string& engineer) {
+    const Env env{cfg_, calendar_, modes_};
+    const std::string who = NormUser(engineer);
+    return Query(db_.Conn(), env,
+                 "WHERE t.assignee = ? AND t.status IN ('assigned','in_progress','waiting') "
+                 "ORDER BY t.priority, t.created_at, t.id",
+                 [&](store::Query& q) { q.bind(1, who); });
+}
+
+Result<void> TicketService::SetDuty(const std::string& userid, bool on_duty) {
+    const std::string who = NormUser(userid);
+    return RunStep<void>(db_, notifier_, clock_.NowSeconds(), [&](Step& s) -> Result<void> {
+        auto p = dispatch::LoadPerson(s.conn, who);
+        if (!p || !IsStaff(p->role)) {
+            return Fail("forbidden", "只有工程师可以上班/下班。");
+        }
+        return store::UserRepository(s.db).SetDuty(who, on_duty, s.now);
+    });
+}
+
+}  // namespace wedesk::tickets

@@ -1,0 +1,143 @@
+// What tickets says to people: normalised input, the words for statuses and priorities, the
+// refusals, and the engineer's dispatch card.
+#include "tickets/internal.hpp"
+
+#include <algorithm>
+
+#include "wedesk/common/text.hpp"
+
+namespace wedesk::tickets {
+
+using namespace detail;
+
+namespace detail {
+
+std::string Upper(std::string s) {
+    for (auto& c : s) {
+        if (c >= 'a' && c <= 'z') {
+            c = static_cast<char>(c - 'a' + 'A');
+        }
+    }
+    return s;
+}
+
+std::string NormNo(const std::string& no) {
+    return Upper(text::TruncateUtf8(text::Trim(text::FoldFullWidth(no)), kMaxIdBytes));
+}
+
+std::string NormUser(const std::string& userid) {
+    return text::AsciiLower(text::TruncateUtf8(text::Trim(userid), kMaxIdBytes));
+}
+
+std::string CleanText(const std::string& s) {
+    if (!text::IsValidUtf8(s)) {
+        return "";
+    }
+    return text::TruncateUtf8(text::Trim(s), kMaxTextBytes);
+}
+
+std::string Short(const std::string& s, std::size_t bytes) {
+    std::string out = text::TruncateUtf8(s, bytes);
+    return out.size() < s.size() ? out + "…" : out;
+}
+
+std::string PriorityWords(const std::string& p) {
+    if (p == "P1") {
+        return "非常紧急";
+    }
+    if (p == "P2") {
+        return "紧急";
+    }
+    return "一般";
+}
+
+Error NotFound(const std::string& no) {
+    return Fail("not_found", "没有找到工单 " + Short(no, 40) + "，请检查编号。");
+}
+
+Error Refuse(const Relation& r, const std::string& no, const std::string& why) {
+    if (!r.CanView()) {
+        return NotFound(no);
+    }
+    return Fail("forbidden", why);
+}
+
+Error StateError(const Ticket& t, const std::string& what) {
+    return Fail("bad_state",
+                "工单 " + t.no + " 当前" + std::string(StatusWords(t.status)) + "，" + what);
+}
+
+std::string CardTaskId(const std::string& no, std::int64_t seq) {
+    return "t-" + no + "-" + std::to_string(seq);
+}
+
+Card DispatchCard(store::Conn& conn, const Ticket& t, std::int64_t seq, const std::string& title) {
+    Card card;
+    card.id = CardTaskId(t.no, seq);
+    card.source = "IT服务台";
+    card.title = title + " " + t.no;
+    card.subtitle = t.category_name + " · " + t.priority + " " + PriorityWords(t.priority);
+    card.text = Short(t.description, 300);
+    card.fields = {{"报修人", dispatch::NameOf(conn, t.requester)}, {"优先级", t.priority}};
+    card.buttons = {{"ticket_accept:" + t.no, "接单", true},
+                    {"ticket_transfer:" + t.no, "转派", false}};
+    return card;
+}
+
+}  // namespace detail
+
+std::string_view StatusKey(Status s) {
+    switch (s) {
+        case Status::kNew:
+            return "new";
+        case Status::kAssigned:
+            return "assigned";
+        case Status::kInProgress:
+            return "in_progress";
+        case Status::kWaiting:
+            return "waiting";
+        case Status::kResolved:
+            return "resolved";
+        case Status::kClosed:
+            return "closed";
+        case Status::kCancelled:
+            return "cancelled";
+    }
+    return "new";
+}
+
+std::string_view StatusWords(Status s) {
+    switch (s) {
+        case Status::kNew:
+            return "待分派";
+        case Status::kAssigned:
+            return "已分派";
+        case Status::kInProgress:
+            return "处理中";
+        case Status::kWaiting:
+            return "等待您回复";
+        case Status::kResolved:
+            return "已解决";
+        case Status::kClosed:
+            return "已关闭";
+        case Status::kCancelled:
+            return "已取消";
+    }
+    return "";
+}
+
+std::optional<Status> ParseStatus(std::string_view key) {
+    for (Status s : kAllStatuses) {
+        if (StatusKey(s) == key) {
+            return s;
+        }
+    }
+    return std::nullopt;
+}
+
+bool IsOpen(Status s) {
+    return s == Status::kNew || s == Status::kAssigned || s == Status::kInProgress ||
+           s == Status::kWaiting;
+}
+
+}  // namespace wedesk::tickets
