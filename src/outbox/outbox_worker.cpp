@@ -229,53 +229,63 @@ void OutboxWorker::Loop() {
     }
 }
 
-PassResult OutboxWorker::RunOnce() {
-    std::lock_guard run(run_mu_);
-    ++passes_;
-    PassResult out;
-    auto due_at = [&](std::int64_t t) {
-        if (!out.next_due || t < *out.next_due) {
-            out.next_due = t;
-        }
-    };
-    const auto pass_start = clock_.NowSeconds();
-    const auto budget = static_cast<std::size_t>(std::max(1, opts_.batch));
+/// One pass over the outbox (RunOnce): picks each user's head message, sends what is due in id
+/// order, records each outcome in its own short write transaction. Reads go through the
+/// worker thread's connection outside any transaction (statements from its cache, reset after
+/// each use), so later reads see the pass's own commits.
+class OutboxWorker::Pass {
+public:
+    explicit Pass(OutboxWorker& w)
+        : w_(w),
+          conn_(w.db_.Conn()),
+          start_(w.clock_.NowSeconds()),
+          budget_(static_cast<std::size_t>(std::max(1, w.opts_.batch))) {}
 
-    for (auto it = paced_until_.begin(); it != paced_until_.end();) {
-        it = it->second <= pass_start ? paced_until_.erase(it) : std::next(it);
+    PassResult Run() {
+        for (auto it = w_.paced_until_.begin(); it != w_.paced_until_.end();) {
+            it = it->second <= start_ ? w_.paced_until_.erase(it) : std::next(it);
+        }
+        queue_ = Queue(LaterId{}, PickHeads());
+        while (!queue_.empty() && !w_.stopping_.load()) {
+            const Row r = queue_.top();
+            queue_.pop();
+            if (!Deliver(r)) {
+                break;
+            }
+        }
+        if (crashed_) {
+            return out_;
+        }
+        if (out_.next_due && *out_.next_due <= start_ &&
+            out_.sent + out_.parked + out_.failed == 0 && !w_.stopping_.load()) {
+            // Only the users beyond this pass's `batch` may be due, and nothing here moved:
+            // look at them in a second rather than spin over blocked users.
+            out_.next_due = start_ + 1;
+        }
+        return out_;
     }
 
-    // Reads go through this thread's connection outside any transaction (statements prepared
-    // once per pass, reset after each use); every write is its own short WriteTx on the writer
-    // connection, so it queues behind the app's steps instead of sleeping in SQLite's busy
-    // handler.
-    auto& conn = db_.Conn();
-    std::optional<store::Query> first_user;
-    std::optional<store::Query> next_user;
-    std::optional<store::Query> user_next_row;
-    std::optional<store::Query> pacing;
-    std::optional<store::Query> body_of;
-    auto prepared = [&](std::optional<store::Query>& q, const std::string& sql) -> store::Query& {
-        if (!q) {
-            q.emplace(conn, sql);
-        }
-        return *q;
-    };
+private:
+    using Queue = std::priority_queue<Row, std::vector<Row>, LaterId>;
 
-    // 1. The head (oldest pending row) of each user, `batch` users at most, in userid order from
-    // where the last pass that hit the limit stopped, wrapping around once.
-    static const std::string kFirstUserSql = RowQuery("userid >= ? ORDER BY userid, id");
-    static const std::string kNextUserSql = RowQuery("userid > ? ORDER BY userid, id");
-    static const std::string kUserNextRowSql = RowQuery("userid = ? AND id > ? ORDER BY id");
-    std::vector<Row> heads;
-    {
-        const std::string cursor = user_cursor_;
+    void DueAt(std::int64_t t) {
+        if (!out_.next_due || t < *out_.next_due) {
+            out_.next_due = t;
+        }
+    }
+
+    /// 1. The head (oldest pending row) of each user, `batch` users at most, in userid order
+    /// from where the last pass that hit the limit stopped, wrapping around once.
+    std::vector<Row> PickHeads() {
+        static const std::string kFirstUserSql = RowQuery("userid >= ? ORDER BY userid, id");
+        static const std::string kNextUserSql = RowQuery("userid > ? ORDER BY userid, id");
+        std::vector<Row> heads;
+        const std::string cursor = w_.user_cursor_;
         bool wrapped = cursor.empty();
         std::optional<std::string> after =
             cursor.empty() ? std::nullopt : std::optional<std::string>(cursor);
-        while (heads.size() < budget) {
-            auto& q =
-                after ? prepared(next_user, kNextUserSql) : prepared(first_user, kFirstUserSql);
+        while (heads.size() < budget_) {
+            store::Query q(conn_, after ? kNextUserSql : kFirstUserSql);
             q.bind(1, after ? *after : std::string());
             auto head = FirstRow(q);
             if (head && wrapped && !cursor.empty() && head->userid > cursor) {
@@ -292,57 +302,58 @@ PassResult OutboxWorker::RunOnce() {
             after = head->userid;
             heads.push_back(std::move(*head));
         }
-        const bool cut = heads.size() >= budget;
-        user_cursor_ = cut ? heads.back().userid : std::string();
+        const bool cut = heads.size() >= budget_;
+        w_.user_cursor_ = cut ? heads.back().userid : std::string();
         if (cut) {
-            due_at(pass_start);  // revised below when this pass makes no progress
+            DueAt(start_);  // revised below when this pass makes no progress
         }
+        return heads;
     }
 
-    // Pacing release of `userid`: from memory while it lies ahead (only this worker sends, and
-    // it sends nothing to a paced member), else from the acknowledged rows.
-    auto release_of = [&](const std::string& userid, std::int64_t now) {
-        if (auto it = paced_until_.find(userid); it != paced_until_.end()) {
+    /// Pacing release of `userid`: from memory while it lies ahead (only this worker sends,
+    /// and it sends nothing to a paced member), else from the acknowledged rows.
+    std::int64_t ReleaseOf(const std::string& userid, std::int64_t now) {
+        auto& paced = w_.paced_until_;
+        if (auto it = paced.find(userid); it != paced.end()) {
             if (it->second > now) {
                 return it->second;
             }
-            paced_until_.erase(it);
+            paced.erase(it);
         }
-        auto& q = prepared(pacing,
-                           "SELECT sent_at FROM outbox INDEXED BY outbox_user_sends "
-                           "WHERE status = 'sent' AND userid = ? AND kind = 'send' AND "
-                           "sent_at > ? ORDER BY sent_at DESC LIMIT 1 OFFSET ?");
-        const auto release = std::max(WindowRelease(q, userid, now, opts_.per_minute, 60),
-                                      WindowRelease(q, userid, now, opts_.per_hour, 3600));
+        store::Query q(conn_,
+                       "SELECT sent_at FROM outbox INDEXED BY outbox_user_sends "
+                       "WHERE status = 'sent' AND userid = ? AND kind = 'send' AND "
+                       "sent_at > ? ORDER BY sent_at DESC LIMIT 1 OFFSET ?");
+        const auto release = std::max(WindowRelease(q, userid, now, w_.opts_.per_minute, 60),
+                                      WindowRelease(q, userid, now, w_.opts_.per_hour, 3600));
         if (release > now) {
-            if (paced_until_.size() >= kMaxPacedUsers) {
-                paced_until_.clear();
+            if (paced.size() >= kMaxPacedUsers) {
+                paced.clear();
             }
-            paced_until_[userid] = release;
+            paced[userid] = release;
         }
         return release;
-    };
+    }
 
-    // 2. Heads in id order; a user's next row joins only once the previous one is done.
-    std::priority_queue<Row, std::vector<Row>, LaterId> queue(LaterId{}, std::move(heads));
-    std::size_t looked = 0;
-    auto follow = [&](const Row& r) {
-        if (looked >= budget) {
-            due_at(clock_.NowSeconds());  // more may be due: the next pass goes on
+    /// 2. Heads go in id order; a user's next row joins only once the previous one is done.
+    void Follow(const Row& r) {
+        static const std::string kUserNextRowSql = RowQuery("userid = ? AND id > ? ORDER BY id");
+        if (looked_ >= budget_) {
+            DueAt(w_.clock_.NowSeconds());  // more may be due: the next pass goes on
             return;
         }
-        ++looked;
-        auto& q = prepared(user_next_row, kUserNextRowSql);
+        ++looked_;
+        store::Query q(conn_, kUserNextRowSql);
         q.bind(1, r.userid);
         q.bind(2, r.id);
         if (auto next = FirstRow(q)) {
-            queue.push(std::move(*next));
+            queue_.push(std::move(*next));
         }
-    };
+    }
 
-    // A failed row tries again at `next`.
-    auto reschedule = [&](const Row& r, std::int64_t next, const Error& err) {
-        store::WriteTx tx(db_);
+    /// A failed row tries again at `next`.
+    void Reschedule(const Row& r, std::int64_t next, const Error& err) {
+        store::WriteTx tx(w_.db_);
         store::Query q(tx.Conn(),
                        "UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ?");
         q.bind(1, next);
@@ -350,114 +361,105 @@ PassResult OutboxWorker::RunOnce() {
         q.bind(3, r.id);
         q.exec();
         tx.Commit();
-    };
-    auto park = [&](const Row& r, const std::string& why) {
-        store::WriteTx tx(db_);
+    }
+
+    void Park(const Row& r, const std::string& why) {
+        store::WriteTx tx(w_.db_);
         store::Query q(tx.Conn(),
                        "UPDATE outbox SET status = 'parked', last_error = ? WHERE id = ?");
         q.bind(1, why);
         q.bind(2, r.id);
         q.exec();
         tx.Commit();
-        ++out.parked;
+        ++out_.parked;
         Sends("parked").Inc();
         Log()->warn("outbox message {} to {} parked: {}", r.id, r.userid, why);
-    };
+    }
 
-    while (!queue.empty()) {
-        if (stopping_.load()) {
-            break;
-        }
-        const Row r = queue.top();
-        queue.pop();
-        const auto now = clock_.NowSeconds();
-        // A user whose head cannot go now: their later messages wait (order per user).
-        if (r.next_attempt_at > now) {
-            due_at(r.next_attempt_at);
-            continue;
-        }
-        if (r.kind == "send") {
-            const auto release = release_of(r.userid, now);
-            if (release > now) {
-                due_at(release);
-                continue;
-            }
-        }
-
-        std::string stored_body;
+    /// The request body of a pending row, opened when sealed; nullopt (and the row dealt with)
+    /// when it changed meanwhile or cannot be used.
+    std::optional<json> Body(const Row& r) {
+        std::string stored;
         bool sealed = false;
         {
-            auto& q = prepared(
-                body_of, "SELECT body, sealed FROM outbox WHERE id = ? AND status = 'pending'");
+            store::Query q(conn_,
+                           "SELECT body, sealed FROM outbox WHERE id = ? AND status = 'pending'");
             q.bind(1, r.id);
-            const bool found = q.executeStep();
-            if (found) {
-                const auto col = q.getColumn(0);
-                stored_body.assign(static_cast<const char*>(col.getBlob()),
-                                   static_cast<std::size_t>(col.getBytes()));
-                sealed = q.getColumn(1).getInt() != 0;
+            if (!q.executeStep()) {
+                Follow(r);  // changed meanwhile (admin)
+                return std::nullopt;
             }
-            q.reset();
-            if (!found) {
-                follow(r);  // changed meanwhile (admin)
-                continue;
-            }
+            const auto col = q.getColumn(0);
+            stored.assign(static_cast<const char*>(col.getBlob()),
+                          static_cast<std::size_t>(col.getBytes()));
+            sealed = q.getColumn(1).getInt() != 0;
         }
         if (sealed) {
-            auto opened = opts_.sealer != nullptr ? opts_.sealer->Open(stored_body)
-                                                  : Result<std::string>(Fail("sealed", "no key"));
+            auto opened = w_.opts_.sealer != nullptr
+                              ? w_.opts_.sealer->Open(stored)
+                              : Result<std::string>(Fail("sealed", "no key"));
             if (!opened) {
-                park(r, "sealed: the body cannot be opened with this server's key");
-                follow(r);
-                continue;
+                Park(r, "sealed: the body cannot be opened with this server's key");
+                Follow(r);
+                return std::nullopt;
             }
-            stored_body = std::move(opened.value());
+            stored = std::move(opened.value());
         }
-        auto body = json::parse(stored_body, nullptr, false);
-        WipeString(stored_body);
+        auto body = json::parse(stored, nullptr, false);
+        WipeString(stored);
         if (body.is_discarded() || !body.is_object()) {
-            park(r, "bad_request: stored body is not a JSON object");
-            follow(r);
-            continue;
+            Park(r, "bad_request: stored body is not a JSON object");
+            Follow(r);
+            return std::nullopt;
         }
-        std::string response_code = r.response_code;
-        if (r.kind == "update_card" && response_code.empty()) {
-            store::Query q(conn,
+        return body;
+    }
+
+    /// The response_code an update_card needs: the row's own, else the one stored when the
+    /// card was sent (single-use). Empty (and the row parked) when there is none.
+    std::string ResponseCodeFor(const Row& r) {
+        if (r.kind != "update_card" || !r.response_code.empty()) {
+            return r.response_code;
+        }
+        std::string code;
+        {
+            store::Query q(conn_,
                            "SELECT response_code FROM outbox WHERE task_id = ? AND "
                            "userid = ? AND kind = 'send' AND status = 'sent' "
                            "ORDER BY id DESC LIMIT 1");
             q.bind(1, r.task_id);
             q.bind(2, r.userid);
             if (q.executeStep()) {
-                response_code = q.getColumn(0).getString();
-            }
-            q.reset();
-            if (response_code.empty()) {
-                park(r, "no_response_code: card " + r.task_id + " was not sent or already updated");
-                follow(r);
-                continue;
+                code = q.getColumn(0).getString();
             }
         }
-
-        // Record the attempt before the request: if we die before the acknowledgement is
-        // stored, the next attempt knows it may be a copy and asks WeCom to drop it.
-        const auto first_attempt_at = r.first_attempt_at != 0 ? r.first_attempt_at : now;
-        {
-            store::WriteTx tx(db_);
-            store::Query q(tx.Conn(),
-                           "UPDATE outbox SET attempts = attempts + 1, first_attempt_at = ? "
-                           "WHERE id = ? AND status = 'pending'");
-            q.bind(1, first_attempt_at);
-            q.bind(2, r.id);
-            const auto changed = q.exec();
-            tx.Commit();
-            if (changed == 0) {
-                follow(r);  // changed meanwhile (admin)
-                continue;
-            }
+        if (code.empty()) {
+            Park(r, "no_response_code: card " + r.task_id + " was not sent or already updated");
+            Follow(r);
         }
+        return code;
+    }
 
-        Result<wecom::SendResult> sent = wecom::SendResult{};
+    /// Records the attempt before the request: if we die before the acknowledgement is stored,
+    /// the next attempt knows it may be a copy and asks WeCom to drop it. False when the row
+    /// changed meanwhile.
+    bool RecordAttempt(const Row& r, std::int64_t first_attempt_at) {
+        store::WriteTx tx(w_.db_);
+        store::Query q(tx.Conn(),
+                       "UPDATE outbox SET attempts = attempts + 1, first_attempt_at = ? "
+                       "WHERE id = ? AND status = 'pending'");
+        q.bind(1, first_attempt_at);
+        q.bind(2, r.id);
+        const auto changed = q.exec();
+        tx.Commit();
+        if (changed == 0) {
+            Follow(r);  // changed meanwhile (admin)
+        }
+        return changed != 0;
+    }
+
+    Result<wecom::SendResult> Send(const Row& r, json body, const std::string& response_code,
+                                   std::int64_t now, std::int64_t first_attempt_at) {
         if (r.kind == "send") {
             body["touser"] = r.userid;
             // Every send asks WeCom to drop a copy. A resend (an earlier attempt may have
@@ -469,93 +471,137 @@ PassResult OutboxWorker::RunOnce() {
                 r.attempts > 0 ? std::clamp<std::int64_t>(now - first_attempt_at + kDuplicateMargin,
                                                           kDuplicateMargin, kMaxDuplicateInterval)
                                : kFirstSendDuplicateInterval;
-            sent = api_.SendRaw(std::move(body));
-        } else {
-            body["userids"] = json::array({r.userid});
-            body["response_code"] = response_code;
-            auto updated = api_.UpdateTemplateCardRaw(std::move(body));
-            if (!updated) {
-                sent = updated.error();
-            }
+            return w_.api_.SendRaw(std::move(body));
         }
-
-        if (sent) {
-            if (opts_.after_send_hook && !opts_.after_send_hook(r.id)) {
-                return out;  // simulated crash: acknowledgement never stored
-            }
-            store::WriteTx tx(db_);
-            store::Query q(tx.Conn(),
-                           "UPDATE outbox SET status = 'sent', sent_at = ?, msgid = ?, "
-                           "response_code = ?, last_error = ?, body = CASE WHEN sealed = 1 "
-                           "THEN '' ELSE body END WHERE id = ?");
-            q.bind(1, clock_.NowSeconds());
-            q.bind(2, sent->msgid);
-            q.bind(3, r.kind == "send" ? sent->response_code : response_code);
-            q.bind(4, sent->invaliduser.empty() ? "" : "invaliduser: " + sent->invaliduser);
-            q.bind(5, r.id);
-            q.exec();
-            if (r.kind == "update_card") {
-                // response_code is single-use: the card's stored one is spent now.
-                store::Query spent(tx.Conn(),
-                                   "UPDATE outbox SET response_code = '' WHERE kind = 'send' "
-                                   "AND task_id = ? AND userid = ? AND response_code = ?");
-                spent.bind(1, r.task_id);
-                spent.bind(2, r.userid);
-                spent.bind(3, response_code);
-                spent.exec();
-            }
-            tx.Commit();
-            ++out.sent;
-            Sends("sent").Inc();
-            SetPaused("");
-            follow(r);
-            continue;
+        body["userids"] = json::array({r.userid});
+        body["response_code"] = response_code;
+        auto updated = w_.api_.UpdateTemplateCardRaw(std::move(body));
+        if (!updated) {
+            return updated.error();
         }
+        return wecom::SendResult{};
+    }
 
-        // A failed user is done for this pass: their next message waits for this one.
-        const auto& err = sent.error();
+    void MarkSent(const Row& r, const wecom::SendResult& sent, const std::string& response_code) {
+        store::WriteTx tx(w_.db_);
+        store::Query q(tx.Conn(),
+                       "UPDATE outbox SET status = 'sent', sent_at = ?, msgid = ?, "
+                       "response_code = ?, last_error = ?, body = CASE WHEN sealed = 1 "
+                       "THEN '' ELSE body END WHERE id = ?");
+        q.bind(1, w_.clock_.NowSeconds());
+        q.bind(2, sent.msgid);
+        q.bind(3, r.kind == "send" ? sent.response_code : response_code);
+        q.bind(4, sent.invaliduser.empty() ? "" : "invaliduser: " + sent.invaliduser);
+        q.bind(5, r.id);
+        q.exec();
+        if (r.kind == "update_card") {
+            // response_code is single-use: the card's stored one is spent now.
+            store::Query spent(tx.Conn(),
+                               "UPDATE outbox SET response_code = '' WHERE kind = 'send' "
+                               "AND task_id = ? AND userid = ? AND response_code = ?");
+            spent.bind(1, r.task_id);
+            spent.bind(2, r.userid);
+            spent.bind(3, response_code);
+            spent.exec();
+        }
+        tx.Commit();
+        ++out_.sent;
+        Sends("sent").Inc();
+        w_.SetPaused("");
+    }
+
+    /// A failed user is done for this pass: their next message waits for this one. False when
+    /// the pass should stop (configuration error, WeCom unreachable).
+    bool Failed(const Row& r, const Error& err) {
         const int attempts = r.attempts + 1;
         if (wecom::IsConfigError(err)) {
             // Every message would fail alike until an administrator fixes the configuration:
             // park nothing, pause, and try this one message again later.
-            const auto next = clock_.NowSeconds() + opts_.config_retry.count();
-            reschedule(r, next, err);
-            SetPaused(ErrorText(err));
-            ++out.failed;
+            const auto next = w_.clock_.NowSeconds() + w_.opts_.config_retry.count();
+            Reschedule(r, next, err);
+            w_.SetPaused(ErrorText(err));
+            ++out_.failed;
             Sends("paused").Inc();
-            out.next_due = next;
-            break;
+            out_.next_due = next;
+            return false;
         }
         if (!wecom::IsRetryable(err)) {
-            park(r, ErrorText(err));
-            continue;
+            Park(r, ErrorText(err));
+            return true;
         }
-        if (attempts >= opts_.max_attempts) {
-            park(r, "gave up after " + std::to_string(attempts) + " attempts: " + ErrorText(err));
-            continue;
+        if (attempts >= w_.opts_.max_attempts) {
+            Park(r, "gave up after " + std::to_string(attempts) + " attempts: " + ErrorText(err));
+            return true;
         }
-        const auto next = clock_.NowSeconds() + Backoff(attempts);
-        reschedule(r, next, err);
-        ++out.failed;
+        const auto next = w_.clock_.NowSeconds() + w_.Backoff(attempts);
+        Reschedule(r, next, err);
+        ++out_.failed;
         Sends("retry").Inc();
-        due_at(next);
+        DueAt(next);
         if (Unreachable(err)) {
             // WeCom itself is not answering: trying the other users now would only stack up
             // timeouts (and delay Stop); this row's backoff paces the whole queue.
-            if (out.next_due && *out.next_due <= pass_start) {
-                out.next_due = next;  // not even for the users this pass did not look at
+            if (out_.next_due && *out_.next_due <= start_) {
+                out_.next_due = next;  // not even for the users this pass did not look at
             }
-            break;
+            return false;
         }
+        return true;
     }
 
-    if (out.next_due && *out.next_due <= pass_start && out.sent + out.parked + out.failed == 0 &&
-        !stopping_.load()) {
-        // Only the users beyond this pass's `batch` may be due, and nothing here moved: look at
-        // them in a second rather than spin over blocked users.
-        out.next_due = pass_start + 1;
+    /// One row, from due check to recorded outcome. False when the pass should stop.
+    bool Deliver(const Row& r) {
+        const auto now = w_.clock_.NowSeconds();
+        // A user whose head cannot go now: their later messages wait (order per user).
+        if (r.next_attempt_at > now) {
+            DueAt(r.next_attempt_at);
+            return true;
+        }
+        if (r.kind == "send") {
+            if (const auto release = ReleaseOf(r.userid, now); release > now) {
+                DueAt(release);
+                return true;
+            }
+        }
+        auto body = Body(r);
+        if (!body) {
+            return true;
+        }
+        const std::string response_code = ResponseCodeFor(r);
+        if (r.kind == "update_card" && response_code.empty()) {
+            return true;
+        }
+        const auto first_attempt_at = r.first_attempt_at != 0 ? r.first_attempt_at : now;
+        if (!RecordAttempt(r, first_attempt_at)) {
+            return true;
+        }
+        auto sent = Send(r, std::move(*body), response_code, now, first_attempt_at);
+        if (!sent) {
+            return Failed(r, sent.error());
+        }
+        if (w_.opts_.after_send_hook && !w_.opts_.after_send_hook(r.id)) {
+            crashed_ = true;  // simulated crash: acknowledgement never stored
+            return false;
+        }
+        MarkSent(r, *sent, response_code);
+        Follow(r);
+        return true;
     }
-    return out;
+
+    OutboxWorker& w_;
+    store::Conn& conn_;
+    const std::int64_t start_;
+    const std::size_t budget_;
+    PassResult out_;
+    Queue queue_;
+    std::size_t looked_ = 0;
+    bool crashed_ = false;  // after_send_hook said stop: leave as a crash would
+};
+
+PassResult OutboxWorker::RunOnce() {
+    std::lock_guard run(run_mu_);
+    ++passes_;
+    return Pass(*this).Run();
 }
 
 }  // namespace wedesk::outbox

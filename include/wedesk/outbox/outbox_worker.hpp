@@ -98,6 +98,7 @@ public:
     std::string PausedReason() const;
 
 private:
+    class Pass;  // one RunOnce (outbox_worker.cpp)
     void Loop();
     void SetPaused(const std::string& reason);
     std::int64_t Backoff(int attempts);
