@@ -189,8 +189,11 @@ load wedesk --url "$WEDESK_URL" --pid "$WEDESK_PID" --requests "$REQUESTS" --war
   --seed 1 --dump 0 ${MIX:+--mix "$MIX"}
 if [ "$profile" = 1 ]; then
   kill -INT "$PERF_PID"; wait "$PERF_PID" || true
-  perf report -i "$BUILD/perf.data" --no-children --sort symbol --stdio 2>/dev/null | head -60 \
-    >"$ROOT/build-release/perf-mix.txt"
+  # Flat (no call graphs), by library and symbol; `|| true`: head closing the pipe early is
+  # not a failure (pipefail would end the script with SIGPIPE).
+  { perf report -i "$BUILD/perf.data" --no-children --sort dso,symbol -g none --stdio \
+      2>/dev/null | grep -v '^#' | grep -v '^$' | head -60 >"$ROOT/build-release/perf-mix.txt"; } \
+    || true
   log "profile: build-release/perf-mix.txt"
 fi
 tickets_created=$(sqlite3 "$RUN/main.db" "SELECT COUNT(*) FROM tickets" 2>/dev/null || echo "?")
