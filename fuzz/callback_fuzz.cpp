@@ -79,7 +79,7 @@ public:
         ++calls;
         last = std::move(message);
         if (fail) {
-            done(wedesk::Fail("busy", "handler failure requested by the fuzzer"));
+            done(wedesk::Fail(wedesk::Errc::kBusy, "handler failure requested by the fuzzer"));
             return;
         }
         PassiveReply r;

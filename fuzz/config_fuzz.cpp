@@ -72,7 +72,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     auto r = wedesk::config::Parse(text, env);
     if (!r.ok()) {
-        Check(r.error().code == "config", "errors have code config", r.error().code);
+        Check(r.error().code == wedesk::Errc::kConfig, "errors have code config", r.error().CodeText());
         Check(!r.error().message.empty(), "errors say something");
         if (canaries && !canary_elsewhere) {
             Check(AsciiLower(r.error().message).find(kCanary) == std::string::npos,

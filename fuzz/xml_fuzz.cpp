@@ -136,7 +136,8 @@ void ExpectKeyFields(const InboundMessage& a, const InboundMessage& b, const std
 void CheckExtractEncrypt(std::string_view body) {
     auto r = wedesk::wecom::ExtractEncrypt(body);
     if (!r.ok()) {
-        Check(r.error().code == "parse_xml", "ExtractEncrypt fails only with parse_xml");
+        Check(r.error().code == wedesk::Errc::kParseXml,
+              "ExtractEncrypt fails only with parse_xml");
         return;
     }
     Check(!r->empty(), "Encrypt is not empty");
@@ -146,7 +147,8 @@ void CheckExtractEncrypt(std::string_view body) {
 void CheckParseRoundTrip(std::string_view inner) {
     auto first = wedesk::wecom::ParseInbound(inner);
     if (!first.ok()) {
-        Check(first.error().code == "parse_xml", "ParseInbound fails only with parse_xml");
+        Check(first.error().code == wedesk::Errc::kParseXml,
+              "ParseInbound fails only with parse_xml");
         return;
     }
     (void)first->DedupeKey();

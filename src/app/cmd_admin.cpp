@@ -215,7 +215,7 @@ void AddUsers(CLI::App* admin, CliContext& ctx, const std::shared_ptr<AdminArgs>
         if (!r.ok()) {
             throw CommandError{
                 "duty " + a->duty_state + " " + a->userid + ": " +
-                (r.error().code == "not_found" ? "no such user" : r.error().message)};
+                (r.error().code == Errc::kNotFound ? "no such user" : r.error().message)};
         }
         std::cout << a->userid << " is now " << (on ? "on" : "off") << " duty\n";
     });
@@ -515,9 +515,9 @@ void AddOutbox(CLI::App* admin, CliContext& ctx, const std::shared_ptr<AdminArgs
         auto r = outbox::Outbox(db, clock).Retry(a->id);
         if (!r.ok()) {
             throw CommandError{"outbox retry " + std::to_string(a->id) + ": " +
-                               (r.error().code == "not_found"    ? "no such message"
-                                : r.error().code == "not_parked" ? "the message is not parked"
-                                                                 : r.error().message)};
+                               (r.error().code == Errc::kNotFound    ? "no such message"
+                                : r.error().code == Errc::kNotParked ? "the message is not parked"
+                                                                     : r.error().message)};
         }
         std::cout << "message " << a->id << " queued again\n";
     });
@@ -579,7 +579,7 @@ void AddTickets(CLI::App* admin, CliContext& ctx, const std::shared_ptr<AdminArg
             if (!d.ok()) {
                 throw CommandError{
                     "tickets show " + a->ticket_no + ": " +
-                    (d.error().code == "not_found" ? "no such ticket" : d.error().message)};
+                    (d.error().code == Errc::kNotFound ? "no such ticket" : d.error().message)};
             }
             if (a->json) {
                 std::cout << Dump(tickets::ToJson(*d)) << "\n";
@@ -634,7 +634,7 @@ void AddWecom(CLI::App* admin, CliContext& ctx) {
                   {{"type", "click"}, {"name", "重置密码"}, {"key", "MENU_RESET_PASSWORD"}}})}};
         auto r = client.CreateMenu(body);
         if (!r.ok()) {
-            std::cerr << "wedesk: menu-create failed: " << r.error().code << ": "
+            std::cerr << "wedesk: menu-create failed: " << r.error().CodeText() << ": "
                       << r.error().message << "\n";
             ctx.exit_code = 1;
             return;

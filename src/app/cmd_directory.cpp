@@ -117,7 +117,8 @@ void AddDirectoryAdminCommands(CLI::App& admin, CliContext& ctx) {
             auto r = d.Lock(a->account);
             if (!r.ok()) {
                 std::cerr << "wedesk: directory lock-local " << a->account << ": "
-                          << (r.error().code == "not_found" ? "no such account" : r.error().message)
+                          << (r.error().code == Errc::kNotFound ? "no such account"
+                                                                : r.error().message)
                           << "\n";
                 return 1;
             }
@@ -137,8 +138,8 @@ void AddDirectoryAdminCommands(CLI::App& admin, CliContext& ctx) {
             auto acc = d.Find(a->account);
             if (!acc.ok()) {
                 std::cerr << "wedesk: directory check-local " << a->account << ": "
-                          << (acc.error().code == "not_found" ? "no such account"
-                                                              : acc.error().message)
+                          << (acc.error().code == Errc::kNotFound ? "no such account"
+                                                                  : acc.error().message)
                           << "\n";
                 return 1;
             }

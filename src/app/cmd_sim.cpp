@@ -106,7 +106,7 @@ int SimSend(const CliContext& ctx, const SimArgs& a) {
     if (!s) {
         return code;
     }
-    Result<sim::SimReply> reply = Fail("unset", "");
+    Result<sim::SimReply> reply = Fail(Errc::kUnset, "");
     if (!a.text.empty()) {
         reply = s->client->SendText(a.as_user, a.text);
     } else if (!a.image.empty()) {

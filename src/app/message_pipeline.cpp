@@ -167,7 +167,7 @@ void MessagePipeline::Submit(wecom::InboundMessage message, Done done) {
         }
     }
     Count("overloaded");
-    done(Fail("overloaded", "too many deliveries queued"));
+    done(Fail(Errc::kOverloaded, "too many deliveries queued"));
 }
 
 void MessagePipeline::WriterLoop() {
@@ -194,7 +194,7 @@ void MessagePipeline::WriterLoop() {
             // RunBatch answers every failure itself; this only keeps the writer alive.
             for (auto& p : batch) {
                 if (!p.result) {
-                    p.result = Fail("internal", "processing failed");
+                    p.result = Fail(Errc::kInternal, "processing failed");
                 }
             }
         }
@@ -269,7 +269,7 @@ void MessagePipeline::RunBatch(std::vector<Pending>& batch) {
                 db_.DropAfterCommit(actions_mark);
                 // This delivery alone is undone; WeCom will deliver it again.
                 log::Get("pipeline")->error("processing {} failed: {}", key, CurrentError());
-                p.result = Fail("internal", "processing failed");
+                p.result = Fail(Errc::kInternal, "processing failed");
                 p.outcome = "failed";
                 p.follow_up.reset();
                 try {
@@ -286,7 +286,7 @@ void MessagePipeline::RunBatch(std::vector<Pending>& batch) {
         log::Get("pipeline")
             ->error("a batch of {} deliveries failed: {}", batch.size(), CurrentError());
         for (auto& p : batch) {
-            p.result = Fail("internal", "processing failed");
+            p.result = Fail(Errc::kInternal, "processing failed");
             p.outcome = "failed";
             p.after_commit.clear();
             p.follow_up.reset();
@@ -306,7 +306,7 @@ Result<wecom::PassiveReply> MessagePipeline::Process(const wecom::InboundMessage
         if (seen->sealed) {
             auto opened = sealer_.Open(seen->body);
             if (!opened.ok()) {
-                return Fail("internal", "stored reply cannot be opened");
+                return Fail(Errc::kInternal, "stored reply cannot be opened");
             }
             r.text = std::move(opened.value());
         } else {

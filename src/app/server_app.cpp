@@ -291,13 +291,13 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& confi
     auto crypto =
         wecom::WecomCrypto::Create(cfg.wecom.token, cfg.wecom.encoding_aes_key, cfg.wecom.corp_id);
     if (!crypto.ok()) {
-        return Fail("config", "wecom.encoding_aes_key: " + crypto.error().message);
+        return Fail(Errc::kConfig, "wecom.encoding_aes_key: " + crypto.error().message);
     }
     impl->crypto = std::make_unique<wecom::WecomCrypto>(std::move(crypto.value()));
     try {
         impl->db = store::Database::Open(cfg.database.path, schema::All());
     } catch (const std::exception& e) {
-        return Fail("database", e.what());
+        return Fail(Errc::kDatabase, e.what());
     }
     auto& db = *impl->db;
     const Secret server_key = DeriveServerKey(cfg);
@@ -327,7 +327,7 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& confi
         impl->tickets =
             std::make_unique<tickets::TicketService>(db, cfg.tickets, *impl->outbox, clk);
     } catch (const std::exception& e) {
-        return Fail("config", std::string("tickets: ") + e.what());
+        return Fail(Errc::kConfig, std::string("tickets: ") + e.what());
     }
     impl->kb = std::make_unique<kb::KnowledgeBase>(db);
 
@@ -340,11 +340,11 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& confi
                 impl->directory = std::make_unique<directory::LocalDirectory>(db);
             }
         } catch (const std::exception& e) {
-            return Fail("config", std::string("directory: ") + e.what());
+            return Fail(Errc::kConfig, std::string("directory: ") + e.what());
         }
         auto sms = sms::MakeSmsSender(*cfg.sms, cfg.server.demo, clk, impl->random);
         if (!sms.ok()) {
-            return Fail("config", "sms: " + sms.error().message);
+            return Fail(Errc::kConfig, "sms: " + sms.error().message);
         }
         impl->sms = std::move(sms.value());
         impl->user_lookup = std::make_unique<ImportedUserLookup>(db);
@@ -359,7 +359,7 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& confi
                     cut);
             }
         } catch (const std::exception& e) {
-            return Fail("database", std::string("reset recovery: ") + e.what());
+            return Fail(Errc::kDatabase, std::string("reset recovery: ") + e.what());
         }
         RegisterResetMetrics(*impl->reset);
     }
@@ -479,8 +479,8 @@ Result<int> ServerApp::Start() {
     const int port = impl_->http->Start(impl_->config.server.host, impl_->config.server.port);
     if (port < 0) {
         Stop();
-        return Fail("listen", "cannot listen on " + impl_->config.server.host + ":" +
-                                  std::to_string(impl_->config.server.port));
+        return Fail(Errc::kListen, "cannot listen on " + impl_->config.server.host + ":" +
+                                       std::to_string(impl_->config.server.port));
     }
     return port;
 }

@@ -274,7 +274,7 @@ std::string Bot::Impl::OnEngineerCommand(Turn& turn, const Command& cmd) {
         return "请带上工单号，例如：接单 IT20261127-0001";
     }
     const std::string& no = cmd.ticket_no;
-    Result<tickets::Ticket> r = Fail("invalid", "");
+    Result<tickets::Ticket> r = Fail(Errc::kInvalid, "");
     std::string done;
     switch (cmd.kind) {
         case CommandKind::kAccept:
@@ -387,7 +387,8 @@ BotReply Bot::Impl::OnCardButton(Turn& turn, const wecom::InboundMessage& m) {
     if (action == "ticket_accept") {
         auto r = t->Accept(rest, turn.user);
         out.passive.text =
-            r.ok() ? "已接单" : (r.error().code == "already_accepted" ? "已被接单" : "无法接单");
+            r.ok() ? "已接单"
+                   : (r.error().code == Errc::kAlreadyAccepted ? "已被接单" : "无法接单");
         if (!r.ok() && deps.notifier != nullptr) {
             deps.notifier->SendText(turn.user, r.error().message);
         }

@@ -46,7 +46,7 @@ std::string Sealer::Seal(std::string_view plaintext, Random& random) const {
 
 Result<std::string> Sealer::Open(std::string_view blob) const {
     if (blob.size() < static_cast<std::size_t>(kNonceLen + kTagLen)) {
-        return Fail("sealed", "sealed value too short");
+        return Fail(Errc::kSealed, "sealed value too short");
     }
     const std::size_t ct_len = blob.size() - kNonceLen - kTagLen;
     CtxPtr ctx(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
@@ -65,7 +65,7 @@ Result<std::string> Sealer::Open(std::string_view blob) const {
         EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(out.data()) + len, &fin) !=
             1) {
         WipeString(out);
-        return Fail("sealed", "sealed value does not authenticate");
+        return Fail(Errc::kSealed, "sealed value does not authenticate");
     }
     return out;
 }

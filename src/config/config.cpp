@@ -963,10 +963,10 @@ std::vector<Category> DefaultCategories() {
 Result<Config> Parse(const std::string& text, const std::vector<std::string>& env) {
     json doc = json::parse(text, nullptr, false, /*ignore_comments=*/true);
     if (doc.is_discarded()) {
-        return Fail("config", SyntaxErrorMessage(text));
+        return Fail(Errc::kConfig, SyntaxErrorMessage(text));
     }
     if (!doc.is_object()) {
-        return Fail("config", "config: the top level must be an object");
+        return Fail(Errc::kConfig, "config: the top level must be an object");
     }
     Context ctx;
     CollectOverrides(ctx, env);
@@ -1014,7 +1014,7 @@ Result<Config> Parse(const std::string& text, const std::vector<std::string>& en
             message += message.empty() ? "" : "; ";
             message += e;
         }
-        return Fail("config", message);
+        return Fail(Errc::kConfig, message);
     }
     return cfg;
 }
@@ -1023,12 +1023,12 @@ Result<Config> Load(const std::string& path) {
     std::error_code ec;
     std::ifstream in(path, std::ios::binary);
     if (!std::filesystem::is_regular_file(path, ec) || !in) {
-        return Fail("config", "config: cannot read " + path);
+        return Fail(Errc::kConfig, "config: cannot read " + path);
     }
     std::stringstream buf;
     buf << in.rdbuf();
     if (in.bad()) {
-        return Fail("config", "config: cannot read " + path);
+        return Fail(Errc::kConfig, "config: cannot read " + path);
     }
     std::vector<std::string> env;
     for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
@@ -1036,7 +1036,7 @@ Result<Config> Load(const std::string& path) {
     }
     auto cfg = Parse(buf.str(), env);
     if (!cfg.ok()) {
-        return Fail("config", path + ": " + cfg.error().message);
+        return Fail(Errc::kConfig, path + ": " + cfg.error().message);
     }
     cfg->source_path = path;
     return cfg;

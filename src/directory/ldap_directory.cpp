@@ -189,45 +189,45 @@ Error MapError(int rc, const std::string& diag, std::string_view what, bool ad,
         case LDAP_BUSY:
             // A wrong CA or a name mismatch also ends here, with no diagnostic at all.
             e = Fail(
-                "unavailable",
+                Errc::kUnavailable,
                 std::string(what) + ": directory unreachable (network or TLS failure): " + detail);
             break;
         case LDAP_STRONG_AUTH_REQUIRED:
         case LDAP_CONFIDENTIALITY_REQUIRED:
             e = Fail(
-                "unavailable",
+                Errc::kUnavailable,
                 std::string(what) + ": the directory requires a protected connection: " + detail);
             break;
         case LDAP_INVALID_CREDENTIALS:
         case LDAP_INAPPROPRIATE_AUTH:
-            e = Fail("denied",
+            e = Fail(Errc::kDenied,
                      std::string(what) + ": the service account's bind was refused: " + detail);
             break;
         case LDAP_INSUFFICIENT_ACCESS:
-            e = Fail("denied",
+            e = Fail(Errc::kDenied,
                      std::string(what) + ": the service account lacks the right: " + detail);
             break;
         case LDAP_NO_SUCH_OBJECT:
-            e = Fail("not_found", std::string(what) + ": no such entry");
+            e = Fail(Errc::kNotFound, std::string(what) + ": no such entry");
             break;
         case LDAP_CONSTRAINT_VIOLATION:
             if (!password_write) {
-                e = Fail("internal", std::string(what) + ": " + detail);
+                e = Fail(Errc::kInternal, std::string(what) + ": " + detail);
             } else if (ad && diag.find("0000052D") != std::string::npos) {
                 // Windows and Samba do not say which rule failed.
-                e = Fail("policy",
+                e = Fail(Errc::kPolicy,
                          "the password does not meet the domain's password policy (minimum "
                          "length, complexity or password history)");
             } else {
-                e = Fail("policy", "the directory's password policy refused the password: " +
-                                       (diag.empty() ? detail : diag));
+                e = Fail(Errc::kPolicy, "the directory's password policy refused the password: " +
+                                            (diag.empty() ? detail : diag));
             }
             break;
         default:
-            e = Fail("internal", std::string(what) + ": " + detail);
+            e = Fail(Errc::kInternal, std::string(what) + ": " + detail);
             break;
     }
-    if (e.code == "unavailable" || e.code == "internal" || e.code == "denied") {
+    if (e.code == Errc::kUnavailable || e.code == Errc::kInternal || e.code == Errc::kDenied) {
         Log()->warn("{}", e.message);
     }
     return e;
@@ -363,12 +363,12 @@ public:
                 LDAP_OPT_SUCCESS ||
             ldap_set_option(raw, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand) != LDAP_OPT_SUCCESS ||
             ldap_set_option(raw, LDAP_OPT_X_TLS_PROTOCOL_MIN, &tls12) != LDAP_OPT_SUCCESS) {
-            return Fail("internal", "connect: could not set the LDAP connection options");
+            return Fail(Errc::kInternal, "connect: could not set the LDAP connection options");
         }
         // Per-handle TLS options only take effect in a new TLS context.
         rc = ldap_set_option(raw, LDAP_OPT_X_TLS_NEWCTX, &is_server);
         if (rc != LDAP_OPT_SUCCESS) {
-            return Fail("unavailable",
+            return Fail(Errc::kUnavailable,
                         "connect: TLS set-up failed (is ca_file a readable PEM file?)");
         }
         if (cfg_.starttls) {
@@ -390,7 +390,7 @@ public:
     /// Looks `account` up under base_dn with user_filter; exactly one entry must match.
     Result<Account> Lookup(const std::string& account) {
         if (account.empty()) {
-            return Fail("not_found", "no account given");
+            return Fail(Errc::kNotFound, "no account given");
         }
         const std::string filter = BuildUserFilter(cfg_.user_filter, account);
         std::vector<std::string> names = {"displayName", "cn", "memberOf"};
@@ -417,24 +417,24 @@ public:
         if (rc == LDAP_SIZELIMIT_EXCEEDED ||
             (rc == LDAP_SUCCESS && ldap_count_entries(ld(), raw) > 1)) {
             Log()->warn("lookup of '{}' matched several entries; refusing", account);
-            return Fail("not_found", "several directory entries match this account");
+            return Fail(Errc::kNotFound, "several directory entries match this account");
         }
         if (rc == LDAP_NO_SUCH_OBJECT) {
             Log()->warn("lookup: base_dn '{}' does not exist", cfg_.base_dn);
-            return Fail("not_found", "no such account");
+            return Fail(Errc::kNotFound, "no such account");
         }
         if (rc != LDAP_SUCCESS) {
             return MapError(ld(), rc, "lookup", ad_);
         }
         LDAPMessage* entry = ldap_first_entry(ld(), raw);
         if (entry == nullptr) {
-            return Fail("not_found", "no such account");
+            return Fail(Errc::kNotFound, "no such account");
         }
 
         Account a;
         char* dn = ldap_get_dn(ld(), entry);
         if (dn == nullptr) {
-            return Fail("internal", "lookup: entry without DN");
+            return Fail(Errc::kInternal, "lookup: entry without DN");
         }
         a.dn = dn;
         ldap_memfree(dn);
@@ -492,11 +492,11 @@ public:
             return fresh.error();
         }
         if (DnKey(fresh->dn) != DnKey(held.dn)) {
-            return Fail("not_found", "the account changed in the directory; look it up again");
+            return Fail(Errc::kNotFound, "the account changed in the directory; look it up again");
         }
         if (fresh->is_protected) {
             Log()->warn("refused to write protected account '{}'", fresh->account);
-            return Fail("protected",
+            return Fail(Errc::kProtected,
                         "this account is privileged or disabled and cannot be reset "
                         "self-service; contact IT");
         }
@@ -517,7 +517,7 @@ public:
     Result<void> PasswordModify(const std::string& dn, const Secret& pw) {
         LDAPControl* req = nullptr;
         if (ldap_create_passwordpolicy_control(ld(), &req) != LDAP_SUCCESS) {
-            return Fail("internal", "password modify: could not build the ppolicy control");
+            return Fail(Errc::kInternal, "password modify: could not build the ppolicy control");
         }
         LDAPControl* sctrls[] = {req, nullptr};
         berval user{static_cast<ber_len_t>(dn.size()), const_cast<char*>(dn.data())};
@@ -565,7 +565,7 @@ public:
                 ldap_parse_passwordpolicy_control(ld(), pp, &expire, &grace, &pperr) ==
                     LDAP_SUCCESS &&
                 pperr != PP_noError) {
-                return Fail("policy", PpolicyReason(static_cast<int>(pperr)));
+                return Fail(Errc::kPolicy, PpolicyReason(static_cast<int>(pperr)));
             }
         }
         return MapError(err, diag, "password modify", ad_, true);
@@ -587,13 +587,13 @@ private:
         }
         LDAPMessage* entry = ldap_first_entry(ld(), raw);
         if (entry == nullptr) {
-            return Fail("internal", "privileged group check: the account vanished");
+            return Fail(Errc::kInternal, "privileged group check: the account vanished");
         }
         const auto sids = Values(ld(), entry, "tokenGroups");
         if (sids.empty()) {
             // Every account is at least in Domain Users: none readable means no right to read
             // them, so nothing can be told apart safely.
-            return Fail("denied", "tokenGroups not readable by the service account");
+            return Fail(Errc::kDenied, "tokenGroups not readable by the service account");
         }
         for (const auto& sid : sids) {
             if (PrivilegedSid(sid)) {
@@ -676,13 +676,13 @@ Result<T> LdapDirectory::Guarded(const char* what, F&& op) {
         std::lock_guard lock(breaker_mu_);
         const auto now = std::chrono::steady_clock::now();
         if (now < open_until_) {
-            return Fail("unavailable", std::string(what) +
-                                           ": directory calls paused after repeated failures "
-                                           "(circuit open)");
+            return Fail(Errc::kUnavailable, std::string(what) +
+                                                ": directory calls paused after repeated failures "
+                                                "(circuit open)");
         }
         if (in_flight_ >= kMaxInFlight) {
-            return Fail("busy", std::string(what) + ": " + std::to_string(in_flight_) +
-                                    " directory calls in flight already");
+            return Fail(Errc::kBusy, std::string(what) + ": " + std::to_string(in_flight_) +
+                                         " directory calls in flight already");
         }
         ++in_flight_;
     }
@@ -691,14 +691,14 @@ Result<T> LdapDirectory::Guarded(const char* what, F&& op) {
         try {
             return Attempt<T>(what, op);
         } catch (const std::exception& e) {  // keeps in_flight_ right; never expected
-            return Fail("internal", std::string(what) + ": " + e.what());
+            return Fail(Errc::kInternal, std::string(what) + ": " + e.what());
         }
     }();
     CallLatency().Observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     std::lock_guard lock(breaker_mu_);
     --in_flight_;
-    if (!r.ok() && r.error().code == "unavailable") {
+    if (!r.ok() && r.error().code == Errc::kUnavailable) {
         if (++failures_ >= kBreakerFailures) {
             open_until_ = std::chrono::steady_clock::now() + kBreakerOpen;
             Log()->error("directory unavailable {} times in a row: calls paused for {} s",
@@ -717,7 +717,7 @@ Result<T> LdapDirectory::Attempt(const char* what, F& op) {
     Result<T> out = op(s);
     if (deadline.Disarm() && out.ok() == false) {
         Log()->warn("{}: the directory did not answer within timeout_s={}", what, cfg_.timeout_s);
-        return Fail("unavailable", std::string(what) + ": no answer within the deadline");
+        return Fail(Errc::kUnavailable, std::string(what) + ": no answer within the deadline");
     }
     return out;
 }
@@ -769,7 +769,7 @@ Result<void> LdapDirectory::SetPassword(const Account& account, const Secret& ne
                                         bool must_change) {
     if (new_password.empty()) {
         // An empty newPasswd would make an OpenLDAP server generate one.
-        return Fail("policy", "the password is empty");
+        return Fail(Errc::kPolicy, "the password is empty");
     }
     return Guarded<void>("set password", [&](auto& s) -> Result<void> {
         if (auto r = s.Open(); !r) {

@@ -62,7 +62,7 @@ std::string BuildUserFilter(std::string_view filter_template, std::string_view a
 
 Result<std::string> AdPasswordValue(std::string_view password_utf8) {
     if (!text::IsValidUtf8(password_utf8) || password_utf8.find('\0') != std::string_view::npos) {
-        return Fail("policy", "the password contains characters that cannot be used");
+        return Fail(Errc::kPolicy, "the password contains characters that cannot be used");
     }
     std::string out;
     out.reserve((password_utf8.size() + 2) * 2);

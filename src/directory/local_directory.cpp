@@ -90,7 +90,7 @@ bool VerifyPassword(const std::string& stored, const Secret& password) {
 
 Error Internal(const std::exception& e) {
     log::Get("directory")->error("local directory: {}", e.what());
-    return Fail("internal", "local directory storage error");
+    return Fail(Errc::kInternal, "local directory storage error");
 }
 
 }  // namespace
@@ -104,7 +104,7 @@ Result<Account> LocalDirectory::Find(const std::string& account) {
                        "FROM directory_accounts WHERE account = ?");
         q.bind(1, account);
         if (!q.executeStep()) {
-            return Fail("not_found", "no such account");
+            return Fail(Errc::kNotFound, "no such account");
         }
         Account a;
         a.account = q.getColumn(0).getString();
@@ -128,17 +128,18 @@ Result<void> LocalDirectory::SetPassword(const Account& account, const Secret& n
         return current.error();
     }
     if (current->is_protected) {
-        return Fail("protected", "this account is privileged and cannot be reset self-service");
+        return Fail(Errc::kProtected,
+                    "this account is privileged and cannot be reset self-service");
     }
     if (text::Utf8Length(new_password.Reveal()) < kMinLength) {
-        return Fail("policy", "the password is too short (at least 8 characters)");
+        return Fail(Errc::kPolicy, "the password is too short (at least 8 characters)");
     }
     try {
         store::Query old(db_.Conn(),
                          "SELECT password_hash FROM directory_accounts WHERE account = ?");
         old.bind(1, current->account);
         if (old.executeStep() && VerifyPassword(old.getColumn(0).getString(), new_password)) {
-            return Fail("policy", "the password is the same as the current one");
+            return Fail(Errc::kPolicy, "the password is the same as the current one");
         }
         const std::string hash = HashPassword(new_password);
         store::StepTx write(db_);
@@ -151,7 +152,7 @@ Result<void> LocalDirectory::SetPassword(const Account& account, const Secret& n
         const int changed = q.exec();
         write.Commit();
         if (changed != 1) {
-            return Fail("not_found", "no such account");
+            return Fail(Errc::kNotFound, "no such account");
         }
     } catch (const std::exception& e) {
         return Internal(e);
@@ -167,7 +168,8 @@ Result<void> LocalDirectory::Unlock(const Account& account) {
         return current.error();
     }
     if (current->is_protected) {
-        return Fail("protected", "this account is privileged and cannot be unlocked self-service");
+        return Fail(Errc::kProtected,
+                    "this account is privileged and cannot be unlocked self-service");
     }
     try {
         store::StepTx write(db_);
@@ -197,7 +199,7 @@ Result<void> LocalDirectory::AddAccount(const std::string& account, const std::s
                                         const std::optional<std::string>& mobile,
                                         const Secret& password, bool is_protected) {
     if (account.empty()) {
-        return Fail("internal", "empty account name");
+        return Fail(Errc::kInternal, "empty account name");
     }
     try {
         store::StepTx write(db_);
@@ -244,7 +246,7 @@ Result<void> LocalDirectory::Lock(const std::string& account) {
         const int changed = q.exec();
         write.Commit();
         if (changed != 1) {
-            return Fail("not_found", "no such account");
+            return Fail(Errc::kNotFound, "no such account");
         }
     } catch (const std::exception& e) {
         return Internal(e);

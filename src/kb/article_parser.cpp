@@ -90,33 +90,33 @@ Result<Article> CleanArticle(Article a) {
     a.title = text::Trim(a.title);
     a.answer = text::Trim(a.answer);
     if (!text::IsValidUtf8(a.title) || !text::IsValidUtf8(a.answer)) {
-        return Fail("bad_input", "article " + Quote(a.title) + ": text is not valid UTF-8");
+        return Fail(Errc::kBadInput, "article " + Quote(a.title) + ": text is not valid UTF-8");
     }
     if (a.title.empty() || TitleKey(a.title).empty()) {
-        return Fail("bad_input", "an article has an empty title");
+        return Fail(Errc::kBadInput, "an article has an empty title");
     }
     if (a.title.find('\n') != std::string::npos || text::Utf8Length(a.title) > kMaxTitleChars) {
-        return Fail("bad_input", "article " + Quote(a.title) + ": title too long");
+        return Fail(Errc::kBadInput, "article " + Quote(a.title) + ": title too long");
     }
     if (a.answer.empty()) {
-        return Fail("bad_input", "article " + Quote(a.title) + ": empty answer");
+        return Fail(Errc::kBadInput, "article " + Quote(a.title) + ": empty answer");
     }
     if (a.answer.size() > kMaxAnswerBytes) {
-        return Fail("bad_input", "article " + Quote(a.title) + ": answer longer than 64 KB");
+        return Fail(Errc::kBadInput, "article " + Quote(a.title) + ": answer longer than 64 KB");
     }
     std::vector<std::string> kws;
     std::set<std::string> seen;
     for (auto& k : a.keywords) {
         std::string t = text::Trim(k);
         if (!text::IsValidUtf8(t)) {
-            return Fail("bad_input", "article " + Quote(a.title) + ": keyword not UTF-8");
+            return Fail(Errc::kBadInput, "article " + Quote(a.title) + ": keyword not UTF-8");
         }
         if (!t.empty() && seen.insert(text::AsciiLower(t)).second) {
             kws.push_back(std::move(t));
         }
     }
     if (kws.size() > kMaxKeywords) {
-        return Fail("bad_input", "article " + Quote(a.title) + ": more than 64 keywords");
+        return Fail(Errc::kBadInput, "article " + Quote(a.title) + ": more than 64 keywords");
     }
     a.keywords = std::move(kws);
     return a;
@@ -124,7 +124,7 @@ Result<Article> CleanArticle(Article a) {
 
 Result<std::vector<Article>> ParseMarkdown(std::string_view input) {
     if (!text::IsValidUtf8(input)) {
-        return Fail("bad_input", "file is not valid UTF-8");
+        return Fail(Errc::kBadInput, "file is not valid UTF-8");
     }
     if (StartsWith(input, "\xEF\xBB\xBF")) {
         input.remove_prefix(3);
@@ -151,8 +151,8 @@ Result<std::vector<Article>> ParseMarkdown(std::string_view input) {
                         "line " + std::to_string(title_line) + ": " + clean.error().message);
         }
         if (!keys.insert(TitleKey(clean->title)).second) {
-            return Fail("bad_input", "line " + std::to_string(title_line) + ": duplicate title " +
-                                         Quote(clean->title));
+            return Fail(Errc::kBadInput, "line " + std::to_string(title_line) +
+                                             ": duplicate title " + Quote(clean->title));
         }
         out.push_back(std::move(*clean));
         return {};
@@ -210,7 +210,8 @@ Result<std::vector<Article>> ParseMarkdown(std::string_view input) {
         return r.error();
     }
     if (out.empty()) {
-        return Fail("bad_input", "no articles found (each article starts with a '## ' heading)");
+        return Fail(Errc::kBadInput,
+                    "no articles found (each article starts with a '## ' heading)");
     }
     return out;
 }
@@ -218,13 +219,13 @@ Result<std::vector<Article>> ParseMarkdown(std::string_view input) {
 Result<std::vector<Article>> ParseJson(std::string_view text_in) {
     const auto doc = nlohmann::json::parse(text_in, nullptr, false);
     if (doc.is_discarded()) {
-        return Fail("bad_input", "not valid JSON");
+        return Fail(Errc::kBadInput, "not valid JSON");
     }
     if (!doc.is_array()) {
-        return Fail("bad_input", "expected a JSON array of {title, answer, keywords?}");
+        return Fail(Errc::kBadInput, "expected a JSON array of {title, answer, keywords?}");
     }
     if (doc.empty()) {
-        return Fail("bad_input", "no articles in the array");
+        return Fail(Errc::kBadInput, "no articles in the array");
     }
     std::vector<Article> out;
     std::set<std::string> keys;
@@ -232,15 +233,15 @@ Result<std::vector<Article>> ParseJson(std::string_view text_in) {
         const auto& item = doc[i];
         const std::string where = "item " + std::to_string(i);
         if (!item.is_object()) {
-            return Fail("bad_input", where + ": not an object");
+            return Fail(Errc::kBadInput, where + ": not an object");
         }
         const auto t = item.find("title");
         const auto a = item.find("answer");
         if (t == item.end() || !t->is_string()) {
-            return Fail("bad_input", where + ": 'title' must be a string");
+            return Fail(Errc::kBadInput, where + ": 'title' must be a string");
         }
         if (a == item.end() || !a->is_string()) {
-            return Fail("bad_input", where + ": 'answer' must be a string");
+            return Fail(Errc::kBadInput, where + ": 'answer' must be a string");
         }
         Article art;
         art.title = t->get<std::string>();
@@ -251,12 +252,12 @@ Result<std::vector<Article>> ParseJson(std::string_view text_in) {
             } else if (k->is_array()) {
                 for (const auto& e : *k) {
                     if (!e.is_string()) {
-                        return Fail("bad_input", where + ": 'keywords' must hold strings");
+                        return Fail(Errc::kBadInput, where + ": 'keywords' must hold strings");
                     }
                     art.keywords.push_back(e.get<std::string>());
                 }
             } else {
-                return Fail("bad_input", where + ": 'keywords' must be an array of strings");
+                return Fail(Errc::kBadInput, where + ": 'keywords' must be an array of strings");
             }
         }
         auto clean = CleanArticle(std::move(art));
@@ -264,7 +265,7 @@ Result<std::vector<Article>> ParseJson(std::string_view text_in) {
             return Fail(clean.error().code, where + ": " + clean.error().message);
         }
         if (!keys.insert(TitleKey(clean->title)).second) {
-            return Fail("bad_input", where + ": duplicate title " + Quote(clean->title));
+            return Fail(Errc::kBadInput, where + ": duplicate title " + Quote(clean->title));
         }
         out.push_back(std::move(*clean));
     }

@@ -746,19 +746,19 @@ Result<ImportReport> KnowledgeBase::ImportFile(const std::string& path) {
     const bool md = ext == ".md" || ext == ".markdown";
     const bool js = ext == ".json";
     if (!md && !js) {
-        return Fail("bad_format", "unknown file type '" + ext + "' (expected .md or .json)");
+        return Fail(Errc::kBadFormat, "unknown file type '" + ext + "' (expected .md or .json)");
     }
     std::error_code ec;
     const auto size = fs::file_size(path, ec);
     if (ec) {
-        return Fail("io", "cannot read " + path + ": " + ec.message());
+        return Fail(Errc::kIo, "cannot read " + path + ": " + ec.message());
     }
     if (size > kMaxImportFileBytes) {
-        return Fail("bad_input", path + " is larger than 16 MB");
+        return Fail(Errc::kBadInput, path + " is larger than 16 MB");
     }
     std::ifstream in(path, std::ios::binary);
     if (!in) {
-        return Fail("io", "cannot open " + path);
+        return Fail(Errc::kIo, "cannot open " + path);
     }
     std::ostringstream buf;
     buf << in.rdbuf();
@@ -790,7 +790,7 @@ Result<ImportReport> KnowledgeBase::Upsert(const std::vector<Article>& articles)
             return c.error();
         }
         if (!keys.insert(TitleKey(c->title)).second) {
-            return Fail("bad_input", "duplicate title '" + c->title + "'");
+            return Fail(Errc::kBadInput, "duplicate title '" + c->title + "'");
         }
         clean.push_back(std::move(*c));
     }
@@ -840,7 +840,7 @@ Result<ImportReport> KnowledgeBase::Upsert(const std::vector<Article>& articles)
         }
         ws.Commit();
     } catch (const store::Error& e) {
-        return Fail("db", std::string("knowledge base write failed: ") + e.what());
+        return Fail(Errc::kDb, std::string("knowledge base write failed: ") + e.what());
     }
     log::Get("kb")->info("import: {} inserted, {} updated, {} unchanged", report.inserted,
                          report.updated, report.unchanged);
@@ -854,7 +854,7 @@ Result<void> KnowledgeBase::Delete(std::int64_t id) {
         store::Query del(conn, "DELETE FROM kb_articles WHERE id = ?");
         del.bind(1, static_cast<std::int64_t>(id));
         if (del.exec() == 0) {
-            return Fail("not_found", "no article " + std::to_string(id));
+            return Fail(Errc::kNotFound, "no article " + std::to_string(id));
         }
         for (const char* table : {"kb_fts_bigram", "kb_fts_trigram"}) {
             store::Query st(conn, std::string("DELETE FROM ") + table + " WHERE rowid = ?");
@@ -865,7 +865,7 @@ Result<void> KnowledgeBase::Delete(std::int64_t id) {
         ws.Commit();
         return {};
     } catch (const store::Error& e) {
-        return Fail("db", std::string("delete failed: ") + e.what());
+        return Fail(Errc::kDb, std::string("delete failed: ") + e.what());
     }
 }
 
@@ -954,14 +954,14 @@ Result<std::int64_t> KnowledgeBase::AddSynonyms(const std::vector<std::string>& 
     for (const auto& t : terms) {
         std::string c = text::Trim(t);
         if (!text::IsValidUtf8(c) || text::Utf8Length(c) > 40) {
-            return Fail("bad_input", "synonym terms must be UTF-8 of at most 40 characters");
+            return Fail(Errc::kBadInput, "synonym terms must be UTF-8 of at most 40 characters");
         }
         if (!tok::Normalize(c, kMaxQueryChars).empty() && seen.insert(text::AsciiLower(c)).second) {
             clean.push_back(std::move(c));
         }
     }
     if (clean.size() < 2) {
-        return Fail("bad_input", "a synonym group needs at least two different terms");
+        return Fail(Errc::kBadInput, "a synonym group needs at least two different terms");
     }
     try {
         store::StepTx ws(db_, "kb_write");
@@ -973,7 +973,7 @@ Result<std::int64_t> KnowledgeBase::AddSynonyms(const std::vector<std::string>& 
         ws.Commit();
         return static_cast<std::int64_t>(id);
     } catch (const store::Error& e) {
-        return Fail("db", std::string("add synonyms failed: ") + e.what());
+        return Fail(Errc::kDb, std::string("add synonyms failed: ") + e.what());
     }
 }
 
@@ -984,13 +984,13 @@ Result<void> KnowledgeBase::DeleteSynonyms(std::int64_t id) {
         store::Query st(conn, "DELETE FROM kb_synonyms WHERE id = ?");
         st.bind(1, static_cast<std::int64_t>(id));
         if (st.exec() == 0) {
-            return Fail("not_found", "no synonym group " + std::to_string(id) +
-                                         " (built-in groups cannot be deleted)");
+            return Fail(Errc::kNotFound, "no synonym group " + std::to_string(id) +
+                                             " (built-in groups cannot be deleted)");
         }
         ws.Commit();
         return {};
     } catch (const store::Error& e) {
-        return Fail("db", std::string("delete synonyms failed: ") + e.what());
+        return Fail(Errc::kDb, std::string("delete synonyms failed: ") + e.what());
     }
 }
 

@@ -202,7 +202,7 @@ Result<OutboxEntry> Outbox::Get(std::int64_t id) {
     store::Query q(db_.Conn(), std::string("SELECT ") + kColumns + " FROM outbox WHERE id = ?");
     q.bind(1, id);
     if (!q.executeStep()) {
-        return Fail("not_found", "no outbox message " + std::to_string(id));
+        return Fail(Errc::kNotFound, "no outbox message " + std::to_string(id));
     }
     return ReadEntry(q);
 }
@@ -223,7 +223,8 @@ Result<void> Outbox::Retry(std::int64_t id) {
         if (!row) {
             return row.error();
         }
-        return Fail("not_parked", "outbox message " + std::to_string(id) + " is " + row->status);
+        return Fail(Errc::kNotParked,
+                    "outbox message " + std::to_string(id) + " is " + row->status);
     }
     Notify();
     return {};

@@ -81,7 +81,7 @@ struct LaterId {
 };
 
 std::string ErrorText(const Error& e) {
-    auto s = e.code + ": " + e.message;
+    auto s = e.CodeText() + ": " + e.message;
     if (s.size() > kMaxErrorText) {
         s.resize(kMaxErrorText);
     }
@@ -108,7 +108,8 @@ std::int64_t WindowRelease(store::Query& q, const std::string& userid, std::int6
 }
 
 bool Unreachable(const Error& e) {
-    return e.code == "network" || e.code == "timeout" || e.code.rfind("http_5", 0) == 0;
+    return e.code == Errc::kNetwork || e.code == Errc::kTimeout ||
+           (e.code == Errc::kHttp && e.detail >= 500);
 }
 
 }  // namespace
@@ -397,7 +398,7 @@ private:
         if (sealed) {
             auto opened = w_.opts_.sealer != nullptr
                               ? w_.opts_.sealer->Open(stored)
-                              : Result<std::string>(Fail("sealed", "no key"));
+                              : Result<std::string>(Fail(Errc::kSealed, "no key"));
             if (!opened) {
                 Park(r, "sealed: the body cannot be opened with this server's key");
                 Follow(r);

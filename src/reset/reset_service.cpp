@@ -312,21 +312,21 @@ struct ResetService::Impl {
     // ------------------------------------------------------------------ user texts
 
     std::string DirectoryText(const Error& e, const std::string& account, const std::string& what) {
-        if (e.code == "not_found") {
+        if (e.code == Errc::kNotFound) {
             return "目录中未找到账号 " + account + "，无法自助" + what + "，请联系IT。";
         }
-        if (e.code == "protected") {
+        if (e.code == Errc::kProtected) {
             return "账号 " + account + " 为受保护账号，不能自助" + what + "，请联系IT处理。";
         }
-        if (e.code == "policy") {
+        if (e.code == Errc::kPolicy) {
             return "新密码不符合目录的密码策略：" + e.message;
         }
         ++directory_errors;
-        if (e.code == "busy") {
+        if (e.code == Errc::kBusy) {
             log->warn("directory busy during {} for account {}: {}", what, account, e.message);
             return "目录服务繁忙，请稍后再试。";
         }
-        if (e.code == "unavailable") {
+        if (e.code == Errc::kUnavailable) {
             log->error(
                 "directory unavailable during {} for account {}: {} — IT: check the "
                 "directory connection",
@@ -334,15 +334,15 @@ struct ResetService::Impl {
             return "目录服务暂时不可用，请稍后再试，IT已收到提醒。";
         }
         log->error("directory refused {} for account {}: {} ({}) — IT: check the service account",
-                   what, account, e.code, e.message);
+                   what, account, e.CodeText(), e.message);
         return "操作未能完成，IT已收到提醒，请联系IT处理。";
     }
 
     static std::string SmsText(const Error& e) {
-        if (e.code == "rate_limited") {
+        if (e.code == Errc::kRateLimited) {
             return "短信发送过于频繁，请稍后再试。";
         }
-        if (e.code == "bad_number") {
+        if (e.code == Errc::kBadNumber) {
             return "登记的手机号无法接收短信，请联系IT更新手机号。";
         }
         return "验证码短信发送失败，请稍后再试；如多次失败请联系IT。";
@@ -391,7 +391,7 @@ struct ResetService::Impl {
         auto sent = sms->Send(m);
         if (!sent) {
             ++sms_failed;
-            if (sent.error().code == "rejected") {
+            if (sent.error().code == Errc::kRejected) {
                 log->error(
                     "SMS provider {} refused the request: {} — IT: check the SMS "
                     "configuration",
@@ -411,7 +411,7 @@ struct ResetService::Impl {
                 // The attempt still counts toward cool-down, caps and the budget (reset_sends
                 // keeps it): a failing gateway must not turn into unlimited retries.
                 AuditLog(c, userid, account, "code_sent", "failed",
-                         sms->Name() + " " + sent.error().code + " (send " +
+                         sms->Name() + " " + sent.error().CodeText() + " (send " +
                              std::to_string(send_id) + ")");
                 // Only while the session still waits for this very code.
                 store::Query st(c, previous ? "UPDATE reset_sessions SET code_hash = ?4, "
@@ -672,8 +672,9 @@ struct ResetService::Impl {
             return ChatReply{text, true};
         };
         if (!acct) {
-            AuditLog(c, userid, user.account, "start", "failed", "directory " + acct.error().code);
-            if (acct.error().code == "not_found" || acct.error().code == "protected") {
+            AuditLog(c, userid, user.account, "start", "failed",
+                     "directory " + acct.error().CodeText());
+            if (acct.error().code == Errc::kNotFound || acct.error().code == Errc::kProtected) {
                 ++refused;
             }
             return end(DirectoryText(acct.error(), user.account, what));
@@ -909,7 +910,8 @@ struct ResetService::Impl {
     std::optional<ChatReply> Unlocked(store::Conn& c, const Session& s, const Result<void>& r) {
         if (!r) {
             SetState(c, s.id, "failed");
-            AuditLog(c, s.userid, s.account, "unlock", "failed", "directory " + r.error().code);
+            AuditLog(c, s.userid, s.account, "unlock", "failed",
+                     "directory " + r.error().CodeText());
             return ChatReply{DirectoryText(r.error(), s.account, "解锁账号"), true};
         }
         ++unlocks;
@@ -928,8 +930,8 @@ struct ResetService::Impl {
         if (!r) {
             SetState(c, s.id, "failed");
             AuditLog(c, s.userid, s.account, "temp_password_set", "failed",
-                     "directory " + r.error().code);
-            if (r.error().code == "policy") {
+                     "directory " + r.error().CodeText());
+            if (r.error().code == Errc::kPolicy) {
                 ++directory_errors;
                 log->error("directory policy refused a generated temporary password for {}: {}",
                            s.account, r.error().message);
@@ -1193,8 +1195,9 @@ WebPage ResetService::SubmitForm(const std::string& token, const std::string& pa
         auto& c = tx.Conn();
         if (!r) {
             const Error& e = r.error();
-            im.AuditLog(c, t->userid, t->account, "password_set", "failed", "directory " + e.code);
-            const bool final_refusal = e.code == "not_found" || e.code == "protected";
+            im.AuditLog(c, t->userid, t->account, "password_set", "failed",
+                        "directory " + e.CodeText());
+            const bool final_refusal = e.code == Errc::kNotFound || e.code == Errc::kProtected;
             if (!final_refusal) {
                 store::Query st(c, "UPDATE reset_tokens SET used_at = 0 WHERE token_hash = ?");
                 st.bind(1, t->token_hash);
@@ -1203,13 +1206,13 @@ WebPage ResetService::SubmitForm(const std::string& token, const std::string& pa
             im.SetState(c, t->session_id, final_refusal ? "failed" : "link_issued");
             const std::string text = im.DirectoryText(e, t->account, "重置密码");
             tx.Commit();
-            if (e.code == "policy") {
+            if (e.code == Errc::kPolicy) {
                 return im.Form(422, token, t->account, text);
             }
-            const int status = e.code == "not_found"     ? 404
-                               : e.code == "protected"   ? 403
-                               : e.code == "unavailable" ? 503
-                                                         : 500;
+            const int status = e.code == Errc::kNotFound      ? 404
+                               : e.code == Errc::kProtected   ? 403
+                               : e.code == Errc::kUnavailable ? 503
+                                                              : 500;
             return {status, page::Message("未能修改密码", text)};
         }
         ++im.passwords_set;

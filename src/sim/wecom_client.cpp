@@ -59,7 +59,7 @@ SimClient::Request SimClient::BuildRequest(const std::string& inner_xml) {
 Result<SimReply> SimClient::Post(const Request& request) {
     auto res = http_->Post(request.path_and_query, request.body, "text/xml");
     if (!res) {
-        return Fail("unavailable",
+        return Fail(Errc::kUnavailable,
                     "no answer from " + callback_path_ + ": " + httplib::to_string(res.error()));
     }
     return DecodeReply(res->status, res->body);
@@ -74,7 +74,7 @@ Result<SimReply> SimClient::DecodeReply(int status, const std::string& body) con
     }
     pugi::xml_document doc;
     if (!doc.load_buffer(body.data(), body.size())) {
-        return Fail("parse_xml", "reply is not XML");
+        return Fail(Errc::kParseXml, "reply is not XML");
     }
     const auto root = doc.child("xml");
     const std::string encrypt = ChildText(root, "Encrypt");
@@ -87,7 +87,7 @@ Result<SimReply> SimClient::DecodeReply(int status, const std::string& body) con
     out.inner_xml = *inner;
     pugi::xml_document reply;
     if (!reply.load_buffer(out.inner_xml.data(), out.inner_xml.size())) {
-        return Fail("parse_xml", "reply inner XML is malformed");
+        return Fail(Errc::kParseXml, "reply inner XML is malformed");
     }
     const auto r = reply.child("xml");
     out.msg_type = ChildText(r, "MsgType");
@@ -176,10 +176,10 @@ Result<std::string> SimClient::VerifyUrl(std::string* expected_echo) {
                              "&echostr=" + httplib::detail::encode_query_param(encrypted);
     auto res = http_->Get(path);
     if (!res) {
-        return Fail("unavailable", "no answer: " + httplib::to_string(res.error()));
+        return Fail(Errc::kUnavailable, "no answer: " + httplib::to_string(res.error()));
     }
     if (res->status != 200) {
-        return Fail("refused", "HTTP " + std::to_string(res->status));
+        return Fail(Errc::kRefused, "HTTP " + std::to_string(res->status));
     }
     return res->body;
 }

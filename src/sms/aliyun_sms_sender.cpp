@@ -15,18 +15,18 @@ bool StartsWith(const std::string& s, const char* prefix) { return s.rfind(prefi
 Error MapAliyun(const std::string& code, const std::string& message) {
     const std::string what = "aliyun: " + code;
     if (code == "isv.BUSINESS_LIMIT_CONTROL") {  // per-number minute/hour/day flow control
-        return Fail("rate_limited", what);
+        return Fail(Errc::kRateLimited, what);
     }
     if (StartsWith(code, "Throttling") || code == "isp.SYSTEM_ERROR" ||
         code == "ServiceUnavailable" || code == "InternalError") {
-        return Fail("unavailable", what);
+        return Fail(Errc::kUnavailable, what);
     }
     if (code == "isv.MOBILE_NUMBER_ILLEGAL" || code == "isv.MOBILE_COUNT_OVER_LIMIT") {
-        return Fail("bad_number", what);
+        return Fail(Errc::kBadNumber, what);
     }
     // Quota, balance, signature/template, credentials, RAM permission, clock: IT must act.
     log::Get("sms")->error("aliyun SendSms refused: {} ({})", code, message);
-    return Fail("rejected", what);
+    return Fail(Errc::kRejected, what);
 }
 
 // Aliyun wants mainland numbers bare (13800000001) and others without "+".
@@ -46,7 +46,7 @@ AliyunSmsSender::AliyunSmsSender(config::AliyunSmsConfig config, int timeout_s, 
 Result<void> AliyunSmsSender::Send(const SmsMessage& message) {
     auto ep = detail::ParseEndpoint(config_.endpoint);
     if (!ep) {
-        return Fail("rejected", "sms.aliyun.endpoint: " + ep.error().message);
+        return Fail(Errc::kRejected, "sms.aliyun.endpoint: " + ep.error().message);
     }
     nlohmann::json param = {{"code", message.code.Reveal()}};
     Acs3Request req;
@@ -77,7 +77,7 @@ Result<void> AliyunSmsSender::Send(const SmsMessage& message) {
     WipeString(target);
     if (!res) {
         log::Get("sms")->warn("aliyun: {}", detail::DescribeHttpError(res.error()));
-        return Fail("unavailable", "aliyun: " + detail::DescribeHttpError(res.error()));
+        return Fail(Errc::kUnavailable, "aliyun: " + detail::DescribeHttpError(res.error()));
     }
     // Business errors come with HTTP 200, signature errors with 4xx: parse the body regardless.
     const auto reply = nlohmann::json::parse(res->body, nullptr, false);
@@ -96,7 +96,7 @@ Result<void> AliyunSmsSender::Send(const SmsMessage& message) {
         }
     }
     if (code.empty()) {
-        return Fail("unavailable",
+        return Fail(Errc::kUnavailable,
                     "aliyun: unreadable answer (HTTP " + std::to_string(res->status) + ")");
     }
     if (code == "OK" && res->status >= 200 && res->status < 300) {
@@ -106,7 +106,7 @@ Result<void> AliyunSmsSender::Send(const SmsMessage& message) {
     }
     log::Get("sms")->warn("aliyun: request {} failed: {} ({})", request_id, code, msg);
     if (res->status >= 500 && code != "isv.BUSINESS_LIMIT_CONTROL") {
-        return Fail("unavailable", "aliyun: " + code);
+        return Fail(Errc::kUnavailable, "aliyun: " + code);
     }
     return MapAliyun(code, msg);
 }

@@ -6,18 +6,18 @@ Result<Endpoint> ParseEndpoint(const std::string& url) {
     Endpoint ep;
     const auto sep = url.find("://");
     if (sep == std::string::npos) {
-        return Fail("config", "endpoint must start with http:// or https://");
+        return Fail(Errc::kConfig, "endpoint must start with http:// or https://");
     }
     ep.scheme = url.substr(0, sep);
     if (ep.scheme != "http" && ep.scheme != "https") {
-        return Fail("config", "endpoint must start with http:// or https://");
+        return Fail(Errc::kConfig, "endpoint must start with http:// or https://");
     }
     std::string rest = url.substr(sep + 3);
     const auto slash = rest.find('/');
     std::string authority = rest.substr(0, slash);
     ep.path = slash == std::string::npos ? "/" : rest.substr(slash);
     if (authority.empty() || authority.find('@') != std::string::npos) {
-        return Fail("config", "endpoint has no host");
+        return Fail(Errc::kConfig, "endpoint has no host");
     }
     const int default_port = ep.scheme == "https" ? 443 : 80;
     ep.port = default_port;
@@ -26,11 +26,11 @@ Result<Endpoint> ParseEndpoint(const std::string& url) {
         const std::string port = authority.substr(colon + 1);
         if (port.empty() || port.size() > 5 ||
             port.find_first_not_of("0123456789") != std::string::npos) {
-            return Fail("config", "endpoint has a bad port");
+            return Fail(Errc::kConfig, "endpoint has a bad port");
         }
         ep.port = std::stoi(port);
         if (ep.port <= 0 || ep.port > 65535) {
-            return Fail("config", "endpoint has a bad port");
+            return Fail(Errc::kConfig, "endpoint has a bad port");
         }
         authority = authority.substr(0, colon);
     }

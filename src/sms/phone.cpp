@@ -22,7 +22,7 @@ bool IsCnMobile(const std::string& national) {
            national[1] >= '3' && national[1] <= '9';
 }
 
-Error Invalid() { return Fail("invalid_phone", "not a mobile number"); }
+Error Invalid() { return Fail(Errc::kInvalidPhone, "not a mobile number"); }
 
 }  // namespace
 

@@ -7,7 +7,7 @@ namespace wedesk::sms {
 
 namespace {
 
-Error Required(const std::string& key) { return Fail("config", key + ": required"); }
+Error Required(const std::string& key) { return Fail(Errc::kConfig, key + ": required"); }
 
 }  // namespace
 
@@ -16,7 +16,7 @@ Result<std::unique_ptr<SmsSender>> MakeSmsSender(const config::SmsConfig& config
     std::unique_ptr<SmsSender> sender;
     if (config.provider == "console") {
         if (!demo) {
-            return Fail("config",
+            return Fail(Errc::kConfig,
                         "sms.provider: \"console\" writes codes to the log and needs server.demo");
         }
         log::Get("sms")->warn(
@@ -70,7 +70,8 @@ Result<std::unique_ptr<SmsSender>> MakeSmsSender(const config::SmsConfig& config
         }
         sender = std::make_unique<AliyunSmsSender>(a, config.timeout_s, clock, random);
     } else {
-        return Fail("config", "sms.provider: must be one of console, webhook, tencent, aliyun");
+        return Fail(Errc::kConfig,
+                    "sms.provider: must be one of console, webhook, tencent, aliyun");
     }
     return sender;
 }

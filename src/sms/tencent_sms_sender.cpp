@@ -17,18 +17,18 @@ Error MapTencent(const std::string& code, const std::string& message) {
     auto logger = log::Get("sms");
     if (StartsWith(code, "LimitExceeded.PhoneNumber") ||
         code == "LimitExceeded.DeliveryFrequencyLimit") {
-        return Fail("rate_limited", what);
+        return Fail(Errc::kRateLimited, what);
     }
     if (StartsWith(code, "RequestLimitExceeded") || StartsWith(code, "InternalError")) {
-        return Fail("unavailable", what);
+        return Fail(Errc::kUnavailable, what);
     }
     if (code == "InvalidParameterValue.IncorrectPhoneNumber" ||
         code == "FailedOperation.PhoneNumberInBlacklist") {
-        return Fail("bad_number", what);
+        return Fail(Errc::kBadNumber, what);
     }
     // App quota, balance, signature/template approval, credentials, clock skew: IT must act.
     logger->error("tencent SendSms refused: {} ({})", code, message);
-    return Fail("rejected", what);
+    return Fail(Errc::kRejected, what);
 }
 
 }  // namespace
@@ -39,7 +39,7 @@ TencentSmsSender::TencentSmsSender(config::TencentSmsConfig config, int timeout_
 Result<void> TencentSmsSender::Send(const SmsMessage& message) {
     auto ep = detail::ParseEndpoint(config_.endpoint);
     if (!ep) {
-        return Fail("rejected", "sms.tencent.endpoint: " + ep.error().message);
+        return Fail(Errc::kRejected, "sms.tencent.endpoint: " + ep.error().message);
     }
     const int minutes = message.ttl_s >= 60 ? message.ttl_s / 60 : 1;
     nlohmann::json doc = {{"PhoneNumberSet", {message.phone_e164}},
@@ -70,15 +70,15 @@ Result<void> TencentSmsSender::Send(const SmsMessage& message) {
     WipeString(req.payload);
     if (!res) {
         log::Get("sms")->warn("tencent: {}", detail::DescribeHttpError(res.error()));
-        return Fail("unavailable", "tencent: " + detail::DescribeHttpError(res.error()));
+        return Fail(Errc::kUnavailable, "tencent: " + detail::DescribeHttpError(res.error()));
     }
     if (res->status >= 500) {
-        return Fail("unavailable", "tencent: HTTP " + std::to_string(res->status));
+        return Fail(Errc::kUnavailable, "tencent: HTTP " + std::to_string(res->status));
     }
     // API errors come with HTTP 200 too: the JSON decides.
     const auto reply = nlohmann::json::parse(res->body, nullptr, false);
     if (!reply.is_object() || !reply.contains("Response") || !reply["Response"].is_object()) {
-        return Fail("unavailable",
+        return Fail(Errc::kUnavailable,
                     "tencent: unreadable answer (HTTP " + std::to_string(res->status) + ")");
     }
     const auto& r = reply["Response"];
@@ -95,7 +95,7 @@ Result<void> TencentSmsSender::Send(const SmsMessage& message) {
     }
     if (!r.contains("SendStatusSet") || !r["SendStatusSet"].is_array() ||
         r["SendStatusSet"].empty() || !r["SendStatusSet"][0].is_object()) {
-        return Fail("unavailable", "tencent: answer without SendStatusSet");
+        return Fail(Errc::kUnavailable, "tencent: answer without SendStatusSet");
     }
     const auto& st = r["SendStatusSet"][0];
     const std::string code =

@@ -13,7 +13,7 @@ WebhookSmsSender::WebhookSmsSender(config::WebhookSmsConfig config, int timeout_
 Result<void> WebhookSmsSender::Send(const SmsMessage& message) {
     auto ep = detail::ParseEndpoint(config_.url);
     if (!ep) {
-        return Fail("rejected", "sms.webhook.url: " + ep.error().message);
+        return Fail(Errc::kRejected, "sms.webhook.url: " + ep.error().message);
     }
     nlohmann::json doc = {{"phone", message.phone_e164},
                           {"code", message.code.Reveal()},
@@ -29,7 +29,7 @@ Result<void> WebhookSmsSender::Send(const SmsMessage& message) {
     auto logger = log::Get("sms");
     if (!res) {
         logger->warn("webhook: {}", detail::DescribeHttpError(res.error()));
-        return Fail("unavailable", "webhook: " + detail::DescribeHttpError(res.error()));
+        return Fail(Errc::kUnavailable, "webhook: " + detail::DescribeHttpError(res.error()));
     }
     const int status = res->status;
     const auto reply = nlohmann::json::parse(res->body, nullptr, false);
@@ -38,19 +38,20 @@ Result<void> WebhookSmsSender::Send(const SmsMessage& message) {
         answer = reply["status"].get<std::string>();
     }
     if (status == 429 || answer == "rate_limited") {
-        return Fail("rate_limited", "webhook: rate limited (HTTP " + std::to_string(status) + ")");
+        return Fail(Errc::kRateLimited,
+                    "webhook: rate limited (HTTP " + std::to_string(status) + ")");
     }
     if (status >= 200 && status < 300) {
         return {};
     }
     if ((status == 400 || status == 422) && answer == "bad_number") {
-        return Fail("bad_number", "webhook: bad number");
+        return Fail(Errc::kBadNumber, "webhook: bad number");
     }
     if (status >= 400 && status < 500) {
         logger->error("webhook: gateway refused the request with HTTP {}", status);
-        return Fail("rejected", "webhook: HTTP " + std::to_string(status));
+        return Fail(Errc::kRejected, "webhook: HTTP " + std::to_string(status));
     }
-    return Fail("unavailable", "webhook: HTTP " + std::to_string(status));
+    return Fail(Errc::kUnavailable, "webhook: HTTP " + std::to_string(status));
 }
 
 Result<void> ConsoleSmsSender::Send(const SmsMessage& message) {

@@ -349,7 +349,7 @@ Result<void> UserRepository::SetDuty(const std::string& userid, bool on_duty, st
     const int changed = q.exec();
     write.Commit();
     if (changed == 0) {
-        return Fail("not_found", "no user " + userid);
+        return Fail(Errc::kNotFound, "no user " + userid);
     }
     return {};
 }
@@ -452,7 +452,7 @@ Result<ImportReport> UserRepository::ImportCsv(const std::string& csv_text, std:
         for (const auto& e : errors) {
             message += (message.empty() ? "" : "\n") + e;
         }
-        return Fail("invalid", message);
+        return Fail(Errc::kInvalid, message);
     }
 
     ImportReport report;
@@ -491,7 +491,7 @@ Result<ImportReport> UserRepository::ImportCsv(const std::string& csv_text, std:
                 for (const auto& e : errors) {
                     message += (message.empty() ? "" : "\n") + e;
                 }
-                return Fail("invalid", message);
+                return Fail(Errc::kInvalid, message);
             }
         }
         store::Query insert(conn,
@@ -547,7 +547,7 @@ Result<ImportReport> UserRepository::ImportCsv(const std::string& csv_text, std:
         }
         tx.Commit();
     } catch (const store::Error& e) {
-        return Fail("db", std::string("users import: ") + e.what());
+        return Fail(Errc::kDb, std::string("users import: ") + e.what());
     }
     return report;
 }

@@ -85,19 +85,19 @@ Result<Ticket> TicketService::Create(const std::string& requester, const std::st
     const std::string desc = CleanText(description);
     const std::string prio = Upper(text::Trim(priority));
     if (who.empty()) {
-        return Fail("invalid", "无法识别报修人。");
+        return Fail(Errc::kInvalid, "无法识别报修人。");
     }
     if (category.empty() ||
         (!cfg_.categories.empty() &&
          std::none_of(cfg_.categories.begin(), cfg_.categories.end(),
                       [&](const config::Category& c) { return c.key == category; }))) {
-        return Fail("invalid", "请选择一个有效的分类。");
+        return Fail(Errc::kInvalid, "请选择一个有效的分类。");
     }
     if (desc.empty()) {
-        return Fail("invalid", "请描述一下遇到的问题。");
+        return Fail(Errc::kInvalid, "请描述一下遇到的问题。");
     }
     if (prio != "P1" && prio != "P2" && prio != "P3") {
-        return Fail("invalid", "紧急程度请选择 1 一般、2 紧急 或 3 非常紧急。");
+        return Fail(Errc::kInvalid, "紧急程度请选择 1 一般、2 紧急 或 3 非常紧急。");
     }
     const std::int64_t now = clock_.NowSeconds();
     return RunStep<Ticket>(db_, notifier_, now, [&](Step& s) -> Result<Ticket> {
@@ -223,8 +223,9 @@ Result<Ticket> TicketService::Urge(const std::string& no, const std::string& req
             }
             if (last > 0 && s.now - last < kUrgeIntervalS) {
                 const std::int64_t wait_min = (kUrgeIntervalS - (s.now - last) + 59) / 60;
-                return Fail("too_soon", "您刚催办过工单 " + n + "，请 " + std::to_string(wait_min) +
-                                            " 分钟后再试。我们正在处理，请稍候。");
+                return Fail(Errc::kTooSoon, "您刚催办过工单 " + n + "，请 " +
+                                                std::to_string(wait_min) +
+                                                " 分钟后再试。我们正在处理，请稍候。");
             }
             Exec(s, "UPDATE tickets SET last_urged_at = ?1, updated_at = ?1 WHERE id = ?2", t.id);
             AddEvent(s, t.id, who, "urged");
@@ -289,13 +290,13 @@ Result<Ticket> TicketService::Reopen(const std::string& no, const std::string& r
                                          std::to_string(cfg_.auto_close_days) +
                                          " 天，不能重开，请新建工单。";
             if (t.status == Status::kClosed) {
-                return Fail("expired", too_late);
+                return Fail(Errc::kExpired, too_late);
             }
             if (t.status != Status::kResolved) {
                 return StateError(t, "无需重开。");
             }
             if (s.now - t.resolved_at > window) {
-                return Fail("expired", too_late);
+                return Fail(Errc::kExpired, too_late);
             }
             // The time between resolution and reopening does not count against the SLA.
             store::Query p(
@@ -331,14 +332,14 @@ Result<Ticket> TicketService::Rate(const std::string& no, const std::string& req
                 return Refuse(rel, n, "只有报修人可以评价。");
             }
             if (score < 1 || score > 5) {
-                return Fail("invalid",
+                return Fail(Errc::kInvalid,
                             "评分请用 1 到 5 的数字（5 最满意），例如：评价 " + n + " 5");
             }
             if (t.status != Status::kResolved && t.status != Status::kClosed) {
                 return StateError(t, "解决后再评价吧。");
             }
             if (t.rating) {
-                return Fail("already_rated", "工单 " + n + " 已经评价过了，谢谢您的反馈！");
+                return Fail(Errc::kAlreadyRated, "工单 " + n + " 已经评价过了，谢谢您的反馈！");
             }
             store::Query q(s.conn,
                            "UPDATE tickets SET rating = ?, rating_comment = ?, updated_at = ? "
@@ -374,7 +375,7 @@ Result<Ticket> TicketService::AddAttachment(const std::string& no, const std::st
                             return NotFound(n);
                         }
                         if (media.empty()) {
-                            return Fail("invalid", "附件无效。");
+                            return Fail(Errc::kInvalid, "附件无效。");
                         }
                         if (t.status == Status::kClosed || t.status == Status::kCancelled) {
                             return StateError(t, "不能再添加附件。");
@@ -418,7 +419,7 @@ Result<Ticket> TicketService::EmployeeReplied(const std::string& requester, cons
                            "DESC, t.id DESC LIMIT 1",
                            [&](store::Query& q) { q.bind(1, who); });
             if (v.empty()) {
-                return Fail("not_found", "您没有等待回复的工单。");
+                return Fail(Errc::kNotFound, "您没有等待回复的工单。");
             }
             t = std::move(v.front());
         } else {
@@ -473,9 +474,9 @@ Result<Ticket> TicketService::Accept(const std::string& no, const std::string& e
                 case Status::kInProgress:
                 case Status::kWaiting:
                     if (rel.assignee) {
-                        return Fail("already_accepted", "您已接过工单 " + n + "，正在处理中。");
+                        return Fail(Errc::kAlreadyAccepted, "您已接过工单 " + n + "，正在处理中。");
                     }
-                    return Fail("already_accepted",
+                    return Fail(Errc::kAlreadyAccepted,
                                 "工单 " + n + " 已由 " + t.assignee_name + " 接单，无需重复接单。");
                 case Status::kResolved:
                 case Status::kClosed:
@@ -483,7 +484,7 @@ Result<Ticket> TicketService::Accept(const std::string& no, const std::string& e
                     return StateError(t, "无需接单。");
                 case Status::kAssigned:
                     if (!rel.Supervises()) {
-                        return Fail("forbidden",
+                        return Fail(Errc::kForbidden,
                                     "工单 " + n + " 已分派给 " + t.assignee_name + "，无需处理。");
                     }
                     break;
@@ -521,7 +522,7 @@ Result<Ticket> TicketService::Note(const std::string& no, const std::string& eng
                             return Refuse(rel, n, "只有处理人可以添加备注。");
                         }
                         if (words.empty()) {
-                            return Fail("invalid",
+                            return Fail(Errc::kInvalid,
                                         "备注内容不能为空，例如：备注 " + n + " 已更换硒鼓");
                         }
                         Exec(s, "UPDATE tickets SET updated_at = ?1 WHERE id = ?2", t.id);
@@ -547,10 +548,10 @@ Result<Ticket> TicketService::Transfer(const std::string& no, const std::string&
             }
             auto target = dispatch::LoadPerson(s.conn, to);
             if (!target || !IsStaff(target->role)) {
-                return Fail("invalid", "找不到工程师 " + Short(to, 40) + "，请检查账号。");
+                return Fail(Errc::kInvalid, "找不到工程师 " + Short(to, 40) + "，请检查账号。");
             }
             if (to == t.assignee) {
-                return Fail("invalid", "工单 " + n + " 已经由 " + t.assignee_name + " 负责。");
+                return Fail(Errc::kInvalid, "工单 " + n + " 已经由 " + t.assignee_name + " 负责。");
             }
             if (t.status == Status::kWaiting) {
                 ClosePause(s, env, t);
@@ -576,13 +577,13 @@ Result<Ticket> TicketService::Wait(const std::string& no, const std::string& eng
                 return Refuse(rel, n, "工单 " + n + " 由 " + Names(s.conn, t.assignee) + " 处理。");
             }
             if (t.status == Status::kAssigned || t.status == Status::kNew) {
-                return Fail("bad_state", "请先接单：接单 " + n);
+                return Fail(Errc::kBadState, "请先接单：接单 " + n);
             }
             if (t.status != Status::kInProgress) {
                 return StateError(t, "不能挂起。");
             }
             if (words.empty()) {
-                return Fail("invalid",
+                return Fail(Errc::kInvalid,
                             "请写明需要报修人补充什么，例如：挂起 " + n + " 请提供电脑编号");
             }
             OpenPause(s, t.id);
@@ -607,7 +608,7 @@ Result<Ticket> TicketService::Resolve(const std::string& no, const std::string& 
                 return Refuse(rel, n, "工单 " + n + " 由 " + Names(s.conn, t.assignee) + " 处理。");
             }
             if (t.status == Status::kAssigned || t.status == Status::kNew) {
-                return Fail("bad_state", "请先接单：接单 " + n);
+                return Fail(Errc::kBadState, "请先接单：接单 " + n);
             }
             if (t.status != Status::kInProgress && t.status != Status::kWaiting) {
                 return StateError(t, "无需再次完成。");
@@ -645,7 +646,7 @@ Result<void> TicketService::SetDuty(const std::string& userid, bool on_duty) {
     return RunStep<void>(db_, notifier_, clock_.NowSeconds(), [&](Step& s) -> Result<void> {
         auto p = dispatch::LoadPerson(s.conn, who);
         if (!p || !IsStaff(p->role)) {
-            return Fail("forbidden", "只有工程师可以上班/下班。");
+            return Fail(Errc::kForbidden, "只有工程师可以上班/下班。");
         }
         return store::UserRepository(s.db).SetDuty(who, on_duty, s.now);
     });

@@ -36,12 +36,12 @@ int Num(const std::string& s, std::size_t from, std::size_t n) {
 /// "HH:MM" → seconds after midnight; "24:00" allowed as the end of a day.
 Result<std::int64_t> ParseHourMinute(const std::string& s, const std::string& key) {
     if (s.size() != 5 || s[2] != ':' || !AllDigits(s, 0, 2) || !AllDigits(s, 3, 2)) {
-        return Fail("config", key + ": expected HH:MM, got \"" + s + "\"");
+        return Fail(Errc::kConfig, key + ": expected HH:MM, got \"" + s + "\"");
     }
     const int h = Num(s, 0, 2);
     const int m = Num(s, 3, 2);
     if (m > 59 || h > 24 || (h == 24 && m != 0)) {
-        return Fail("config", key + ": no such time \"" + s + "\"");
+        return Fail(Errc::kConfig, key + ": no such time \"" + s + "\"");
     }
     return static_cast<std::int64_t>(h) * 3600 + m * 60;
 }
@@ -49,13 +49,14 @@ Result<std::int64_t> ParseHourMinute(const std::string& s, const std::string& ke
 Result<std::int64_t> ParseDay(const std::string& s) {
     if (s.size() != 10 || s[4] != '-' || s[7] != '-' || !AllDigits(s, 0, 4) ||
         !AllDigits(s, 5, 2) || !AllDigits(s, 8, 2)) {
-        return Fail("config", "business_hours.holidays: expected YYYY-MM-DD, got \"" + s + "\"");
+        return Fail(Errc::kConfig,
+                    "business_hours.holidays: expected YYYY-MM-DD, got \"" + s + "\"");
     }
     const std::chrono::year_month_day ymd{std::chrono::year(Num(s, 0, 4)),
                                           std::chrono::month(static_cast<unsigned>(Num(s, 5, 2))),
                                           std::chrono::day(static_cast<unsigned>(Num(s, 8, 2)))};
     if (!ymd.ok()) {
-        return Fail("config", "business_hours.holidays: no such day \"" + s + "\"");
+        return Fail(Errc::kConfig, "business_hours.holidays: no such day \"" + s + "\"");
     }
     return static_cast<std::int64_t>(std::chrono::sys_days(ymd).time_since_epoch().count());
 }
@@ -116,12 +117,13 @@ Result<std::int64_t> ParseUtcOffset(const std::string& text) {
     }
     if (text.size() != 6 || (text[0] != '+' && text[0] != '-') || text[3] != ':' ||
         !AllDigits(text, 1, 2) || !AllDigits(text, 4, 2)) {
-        return Fail("config", "business_hours.utc_offset: expected +HH:MM, got \"" + text + "\"");
+        return Fail(Errc::kConfig,
+                    "business_hours.utc_offset: expected +HH:MM, got \"" + text + "\"");
     }
     const int h = Num(text, 1, 2);
     const int m = Num(text, 4, 2);
     if (h > 14 || m > 59) {
-        return Fail("config", "business_hours.utc_offset: out of range \"" + text + "\"");
+        return Fail(Errc::kConfig, "business_hours.utc_offset: out of range \"" + text + "\"");
     }
     const std::int64_t s = static_cast<std::int64_t>(h) * 3600 + m * 60;
     return text[0] == '-' ? -s : s;
@@ -131,7 +133,8 @@ Result<Calendar> ParseCalendar(const config::BusinessHours& hours) {
     Calendar cal;
     for (int d : hours.days) {
         if (d < 1 || d > 7) {
-            return Fail("config", "business_hours.days: " + std::to_string(d) + " is not 1..7");
+            return Fail(Errc::kConfig,
+                        "business_hours.days: " + std::to_string(d) + " is not 1..7");
         }
         cal.days[static_cast<std::size_t>(d)] = true;
     }
@@ -144,7 +147,7 @@ Result<Calendar> ParseCalendar(const config::BusinessHours& hours) {
         return end.error();
     }
     if (*end <= *start) {
-        return Fail("config", "business_hours.end must be after business_hours.start");
+        return Fail(Errc::kConfig, "business_hours.end must be after business_hours.start");
     }
     cal.start_s = *start;
     cal.end_s = *end;
@@ -170,7 +173,7 @@ Result<ClockMode> ParseClockMode(const std::string& text) {
     if (text == "calendar") {
         return ClockMode::kCalendar;
     }
-    return Fail("config",
+    return Fail(Errc::kConfig,
                 "tickets.sla_clock: expected \"business\" or \"calendar\", got \"" + text + "\"");
 }
 

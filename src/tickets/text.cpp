@@ -52,18 +52,18 @@ std::string PriorityWords(const std::string& p) {
 }
 
 Error NotFound(const std::string& no) {
-    return Fail("not_found", "没有找到工单 " + Short(no, 40) + "，请检查编号。");
+    return Fail(Errc::kNotFound, "没有找到工单 " + Short(no, 40) + "，请检查编号。");
 }
 
 Error Refuse(const Relation& r, const std::string& no, const std::string& why) {
     if (!r.CanView()) {
         return NotFound(no);
     }
-    return Fail("forbidden", why);
+    return Fail(Errc::kForbidden, why);
 }
 
 Error StateError(const Ticket& t, const std::string& what) {
-    return Fail("bad_state",
+    return Fail(Errc::kBadState,
                 "工单 " + t.no + " 当前" + std::string(StatusWords(t.status)) + "，" + what);
 }
 

@@ -15,7 +15,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::string_view kWecomPrefix = "wecom_";
 constexpr int kDefaultDuplicateInterval = 1800;
 constexpr std::size_t kMaxErrmsg = 200;
 
@@ -29,16 +28,17 @@ Error WecomError(int errcode, const json& body) {
     if (errmsg.size() > kMaxErrmsg) {
         errmsg.resize(kMaxErrmsg);
     }
-    return Fail(std::string(kWecomPrefix) + std::to_string(errcode),
-                "WeCom errcode " + std::to_string(errcode) + (errmsg.empty() ? "" : ": " + errmsg));
+    return Fail(Errc::kWecom,
+                "WeCom errcode " + std::to_string(errcode) + (errmsg.empty() ? "" : ": " + errmsg),
+                errcode);
 }
 
 Error TransportError(httplib::Error e) {
     if (e == httplib::Error::ConnectionTimeout) {
-        return Fail("timeout", "WeCom API: connect timeout");
+        return Fail(Errc::kTimeout, "WeCom API: connect timeout");
     }
     // Read/Write failures include read timeouts: the peer did not answer in time.
-    return Fail("network", "WeCom API: " + httplib::to_string(e));
+    return Fail(Errc::kNetwork, "WeCom API: " + httplib::to_string(e));
 }
 
 std::string StringField(const json& j, const char* key) {
@@ -67,23 +67,16 @@ json MessageBody(const std::string& touser, const std::string& msgtype, json pay
 }  // namespace
 
 int WecomErrcode(const Error& error) {
-    if (error.code.rfind(kWecomPrefix, 0) != 0) {
-        return 0;
-    }
-    try {
-        return std::stoi(error.code.substr(kWecomPrefix.size()));
-    } catch (const std::exception&) {
-        return 0;
-    }
+    return error.code == Errc::kWecom ? static_cast<int>(error.detail) : 0;
 }
 
 bool IsRetryable(const Error& error) {
-    const auto& c = error.code;
-    if (c == "network" || c == "timeout" || c == "bad_response") {
+    const Errc c = error.code;
+    if (c == Errc::kNetwork || c == Errc::kTimeout || c == Errc::kBadResponse) {
         return true;
     }
-    if (c.rfind("http_", 0) == 0) {
-        return c == "http_429" || c.rfind("http_5", 0) == 0;
+    if (c == Errc::kHttp) {
+        return error.detail == 429 || (error.detail >= 500 && error.detail <= 599);
     }
     switch (WecomErrcode(error)) {
         case -1:     // system busy
@@ -156,17 +149,17 @@ Result<json> ParseReply(const httplib::Result& res) {
         return TransportError(res.error());
     }
     if (res->status != 200) {
-        return Fail("http_" + std::to_string(res->status),
-                    "WeCom API answered HTTP " + std::to_string(res->status));
+        return Fail(Errc::kHttp, "WeCom API answered HTTP " + std::to_string(res->status),
+                    res->status);
     }
     auto body = json::parse(res->body, nullptr, false);
     if (body.is_discarded() || !body.is_object()) {
-        return Fail("bad_response", "WeCom API answered something other than a JSON object");
+        return Fail(Errc::kBadResponse, "WeCom API answered something other than a JSON object");
     }
     int errcode = 0;
     if (body.contains("errcode")) {
         if (!body["errcode"].is_number_integer()) {
-            return Fail("bad_response", "WeCom API answered a non-integer errcode");
+            return Fail(Errc::kBadResponse, "WeCom API answered a non-integer errcode");
         }
         errcode = body["errcode"].get<int>();
     }
@@ -181,7 +174,7 @@ Result<json> ParseReply(const httplib::Result& res) {
 Result<std::string> ApiClient::FetchToken() {
     auto cli = NewClient(scheme_host_port_, timeout_s_);
     if (!cli->is_valid()) {
-        return Fail("bad_request", "wecom.api_base is not a usable URL");
+        return Fail(Errc::kBadRequest, "wecom.api_base is not a usable URL");
     }
     {
         std::lock_guard lock(mu_);
@@ -195,7 +188,7 @@ Result<std::string> ApiClient::FetchToken() {
     }
     auto token = StringField(*reply, "access_token");
     if (token.empty()) {
-        return Fail("bad_response", "gettoken answered no access_token");
+        return Fail(Errc::kBadResponse, "gettoken answered no access_token");
     }
     std::int64_t expires_in = 7200;
     if (reply->contains("expires_in") && (*reply)["expires_in"].is_number_integer()) {
@@ -259,7 +252,7 @@ Result<json> ApiClient::PostOnce(const std::string& api_path, const std::string&
                                  const std::string& body, const std::string& extra_query) {
     auto cli = NewClient(scheme_host_port_, timeout_s_);
     if (!cli->is_valid()) {
-        return Fail("bad_request", "wecom.api_base is not a usable URL");
+        return Fail(Errc::kBadRequest, "wecom.api_base is not a usable URL");
     }
     const auto path =
         httplib::append_query_params(path_prefix_ + api_path, {{"access_token", token}}) +
@@ -294,7 +287,7 @@ Result<json> ApiClient::PostWithToken(const std::string& api_path, const json& b
 
 Result<SendResult> ApiClient::SendRaw(json body) {
     if (!body.is_object() || !body.contains("msgtype")) {
-        return Fail("bad_request", "message/send body needs an object with msgtype");
+        return Fail(Errc::kBadRequest, "message/send body needs an object with msgtype");
     }
     if (!body.contains("agentid")) {
         body["agentid"] = agent_id_;
@@ -323,14 +316,14 @@ Result<SendResult> ApiClient::SendMarkdown(const std::string& touser, const std:
 Result<SendResult> ApiClient::SendTemplateCard(const std::string& touser, const json& card,
                                                bool duplicate_check) {
     if (!card.is_object()) {
-        return Fail("bad_request", "template_card must be a JSON object");
+        return Fail(Errc::kBadRequest, "template_card must be a JSON object");
     }
     return SendRaw(MessageBody(touser, "template_card", card, duplicate_check));
 }
 
 Result<void> ApiClient::UpdateTemplateCardRaw(json body) {
     if (!body.is_object()) {
-        return Fail("bad_request", "update_template_card body must be a JSON object");
+        return Fail(Errc::kBadRequest, "update_template_card body must be a JSON object");
     }
     if (!body.contains("agentid")) {
         body["agentid"] = agent_id_;
@@ -346,7 +339,7 @@ Result<void> ApiClient::UpdateTemplateCard(const std::vector<std::string>& useri
                                            const std::string& response_code,
                                            const std::string& replace_name) {
     if (userids.empty() || response_code.empty()) {
-        return Fail("bad_request", "update_template_card needs userids and a response_code");
+        return Fail(Errc::kBadRequest, "update_template_card needs userids and a response_code");
     }
     return UpdateTemplateCardRaw({{"userids", userids},
                                   {"response_code", response_code},
@@ -355,7 +348,7 @@ Result<void> ApiClient::UpdateTemplateCard(const std::vector<std::string>& useri
 
 Result<void> ApiClient::CreateMenu(const json& menu) {
     if (!menu.is_object() || !menu.contains("button")) {
-        return Fail("bad_request", "menu/create body needs an object with \"button\"");
+        return Fail(Errc::kBadRequest, "menu/create body needs an object with \"button\"");
     }
     auto reply =
         PostWithToken("/cgi-bin/menu/create", menu, "&agentid=" + std::to_string(agent_id_));

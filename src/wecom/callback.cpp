@@ -28,13 +28,13 @@ std::string Param(const std::map<std::string, std::string>& q, const std::string
 
 // Maps a crypto/parse error to (status, outcome).
 std::pair<int, std::string> Classify(const Error& e) {
-    if (e.code == "signature") {
+    if (e.code == Errc::kSignature) {
         return {403, "bad_signature"};
     }
-    if (e.code == "receiveid") {
+    if (e.code == Errc::kReceiveid) {
         return {403, "wrong_receiver"};
     }
-    if (e.code == "parse_xml") {
+    if (e.code == Errc::kParseXml) {
         return {400, "bad_xml"};
     }
     return {400, "bad_ciphertext"};  // base64, decrypt_aes, illegal_buffer

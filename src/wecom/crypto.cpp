@@ -70,10 +70,10 @@ bool DecodeValidated(std::string_view b64, std::size_t padding, std::string& out
 /// two final characters, and zero unused bits in the last symbol (canonical form).
 Result<std::string> StrictBase64Decode(std::string_view b64) {
     if (b64.size() % 4 != 0) {
-        return Fail("base64", "base64 length is not a multiple of 4");
+        return Fail(Errc::kBase64, "base64 length is not a multiple of 4");
     }
     if (b64.size() > static_cast<std::size_t>(INT32_MAX)) {
-        return Fail("base64", "base64 text too long");
+        return Fail(Errc::kBase64, "base64 text too long");
     }
     std::size_t padding = 0;
     if (!b64.empty() && b64.back() == '=') {
@@ -82,7 +82,7 @@ Result<std::string> StrictBase64Decode(std::string_view b64) {
     const std::size_t data_chars = b64.size() - padding;
     for (std::size_t i = 0; i < data_chars; ++i) {
         if (!IsB64Char(b64[i])) {
-            return Fail("base64", "invalid base64 character");
+            return Fail(Errc::kBase64, "invalid base64 character");
         }
     }
     if (padding > 0) {
@@ -90,12 +90,12 @@ Result<std::string> StrictBase64Decode(std::string_view b64) {
         const int last = B64Value(b64[data_chars - 1]);
         const int unused_mask = padding == 2 ? 0x0F : 0x03;
         if ((last & unused_mask) != 0) {
-            return Fail("base64", "non-canonical base64 (unused bits set)");
+            return Fail(Errc::kBase64, "non-canonical base64 (unused bits set)");
         }
     }
     std::string out;
     if (!DecodeValidated(b64, padding, out)) {
-        return Fail("base64", "base64 decoding failed");
+        return Fail(Errc::kBase64, "base64 decoding failed");
     }
     return out;
 }
@@ -194,10 +194,10 @@ Result<WecomCrypto> WecomCrypto::Create(const Secret& token, const Secret& encod
                                         std::string corp_id) {
     const std::string& k = encoding_aes_key.Reveal();
     if (k.size() != kKeyChars) {
-        return Fail("aes_key", "EncodingAESKey must be 43 characters");
+        return Fail(Errc::kAesKey, "EncodingAESKey must be 43 characters");
     }
     if (!std::all_of(k.begin(), k.end(), IsB64Char)) {
-        return Fail("aes_key", "EncodingAESKey contains a non-base64 character");
+        return Fail(Errc::kAesKey, "EncodingAESKey contains a non-base64 character");
     }
     // Lenient on purpose: the 43rd character carries 2 unused bits that WeCom leaves random
     // (§3.1). Decoding 44 characters yields 33 bytes; the extra byte holds only those bits.
@@ -207,7 +207,7 @@ Result<WecomCrypto> WecomCrypto::Create(const Secret& token, const Secret& encod
     WipeString(padded);
     if (!ok || raw.size() < kKeyBytes) {
         WipeString(raw);
-        return Fail("aes_key", "EncodingAESKey does not decode to 32 bytes");
+        return Fail(Errc::kAesKey, "EncodingAESKey does not decode to 32 bytes");
     }
     raw.resize(kKeyBytes);
     return WecomCrypto(token, std::move(raw), std::move(corp_id));
@@ -226,12 +226,12 @@ Result<std::string> WecomCrypto::Decrypt(std::string_view encrypted_b64) const {
         return ct.error();
     }
     if (ct->empty() || ct->size() % kPadBlock != 0) {
-        return Fail("decrypt_aes", "ciphertext length " + std::to_string(ct->size()) +
-                                       " is not a non-zero multiple of 32");
+        return Fail(Errc::kDecryptAes, "ciphertext length " + std::to_string(ct->size()) +
+                                           " is not a non-zero multiple of 32");
     }
     std::string plain;
     if (!AesCbc(false, key_.Reveal(), *ct, plain)) {
-        return Fail("decrypt_aes", "AES-256-CBC decryption failed");
+        return Fail(Errc::kDecryptAes, "AES-256-CBC decryption failed");
     }
     // The whole plaintext is wiped on every path below; only the message leaves this function.
     struct Wiper {
@@ -241,18 +241,19 @@ Result<std::string> WecomCrypto::Decrypt(std::string_view encrypted_b64) const {
 
     const auto pad = static_cast<unsigned char>(plain.back());
     if (pad < 1 || pad > kPadBlock) {
-        return Fail("decrypt_aes", "padding byte " + std::to_string(pad) + " out of range 1..32");
+        return Fail(Errc::kDecryptAes,
+                    "padding byte " + std::to_string(pad) + " out of range 1..32");
     }
     unsigned char diff = 0;
     for (std::size_t i = plain.size() - pad; i < plain.size(); ++i) {
         diff = static_cast<unsigned char>(diff | (static_cast<unsigned char>(plain[i]) ^ pad));
     }
     if (diff != 0) {
-        return Fail("decrypt_aes", "inconsistent PKCS#7 padding bytes");
+        return Fail(Errc::kDecryptAes, "inconsistent PKCS#7 padding bytes");
     }
     const std::size_t body_len = plain.size() - pad;
     if (body_len < kPrefixBytes + kLenBytes) {
-        return Fail("illegal_buffer", "plaintext shorter than prefix and length field");
+        return Fail(Errc::kIllegalBuffer, "plaintext shorter than prefix and length field");
     }
     std::uint32_t msg_len = 0;
     for (std::size_t i = 0; i < kLenBytes; ++i) {
@@ -261,14 +262,14 @@ Result<std::string> WecomCrypto::Decrypt(std::string_view encrypted_b64) const {
     // Compare in size_t against what is left, so a huge msg_len cannot wrap around (§3.5 step 8).
     const std::size_t available = body_len - kPrefixBytes - kLenBytes;
     if (static_cast<std::size_t>(msg_len) > available) {
-        return Fail("illegal_buffer", "msg_len " + std::to_string(msg_len) + " exceeds available " +
-                                          std::to_string(available));
+        return Fail(Errc::kIllegalBuffer, "msg_len " + std::to_string(msg_len) +
+                                              " exceeds available " + std::to_string(available));
     }
     const std::size_t msg_begin = kPrefixBytes + kLenBytes;
     const std::string_view receive_id =
         std::string_view(plain).substr(msg_begin + msg_len, available - msg_len);
     if (receive_id != corp_id_) {
-        return Fail("receiveid", "receiveid does not match the configured corp id");
+        return Fail(Errc::kReceiveid, "receiveid does not match the configured corp id");
     }
     return plain.substr(msg_begin, msg_len);
 }
@@ -313,7 +314,7 @@ Result<std::string> WecomCrypto::VerifyAndDecrypt(std::string_view signature,
                                                   std::string_view nonce,
                                                   std::string_view encrypted_b64) const {
     if (!VerifySignature(signature, timestamp, nonce, encrypted_b64)) {
-        return Fail("signature", "msg_signature mismatch");
+        return Fail(Errc::kSignature, "msg_signature mismatch");
     }
     return Decrypt(encrypted_b64);
 }

@@ -85,11 +85,11 @@ Result<pugi::xml_node> LoadRoot(pugi::xml_document& doc, std::string_view xml) {
     const pugi::xml_parse_result r =
         doc.load_buffer(xml.data(), xml.size(), kParseOptions, pugi::encoding_utf8);
     if (!r) {
-        return Fail("parse_xml", std::string("malformed XML: ") + r.description());
+        return Fail(Errc::kParseXml, std::string("malformed XML: ") + r.description());
     }
     pugi::xml_node root = doc.child("xml");
     if (!root) {
-        return Fail("parse_xml", "no <xml> root element");
+        return Fail(Errc::kParseXml, "no <xml> root element");
     }
     return root;
 }
@@ -169,7 +169,7 @@ Result<std::string> ExtractEncrypt(std::string_view body) {
     // Trim only white space (pretty-printed bodies); Base64 itself has none.
     std::string encrypt = TrimmedTextOf(*root, "Encrypt");
     if (encrypt.empty()) {
-        return Fail("parse_xml", "no Encrypt element");
+        return Fail(Errc::kParseXml, "no Encrypt element");
     }
     return encrypt;
 }
@@ -187,10 +187,10 @@ Result<InboundMessage> ParseInbound(std::string_view inner_xml) {
     m.from_user = text::AsciiLower(TrimmedTextOf(root, "FromUserName"));
     m.raw_type = TrimmedTextOf(root, "MsgType");
     if (m.from_user.empty()) {
-        return Fail("parse_xml", "FromUserName missing");
+        return Fail(Errc::kParseXml, "FromUserName missing");
     }
     if (m.raw_type.empty()) {
-        return Fail("parse_xml", "MsgType missing");
+        return Fail(Errc::kParseXml, "MsgType missing");
     }
     m.type = ParseMsgType(m.raw_type);
     m.to_user = TrimmedTextOf(root, "ToUserName");
@@ -200,7 +200,7 @@ Result<InboundMessage> ParseInbound(std::string_view inner_xml) {
         const char* end = create_time.data() + create_time.size();
         const auto [ptr, ec] = std::from_chars(create_time.data(), end, m.create_time);
         if (ec != std::errc() || ptr != end) {
-            return Fail("parse_xml", "CreateTime is not an integer");
+            return Fail(Errc::kParseXml, "CreateTime is not an integer");
         }
     }
     // Kept as text: 64-bit ids exceed 2^53 and must not pass through a double (§5.4).

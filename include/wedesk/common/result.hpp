@@ -5,16 +5,71 @@
 
 #include <cassert>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 
 namespace wedesk {
 
-/// An expected failure: a short machine-readable code ("signature", "not_found", ...) and a
-/// human-readable message. Messages never contain secrets.
+/// The kind of an expected failure, compared as an enum everywhere; its name ("not_found",
+/// "signature") is what logs, the admin CLI's JSON and stored errors show (ErrcName).
+enum class Errc {
+    kAesKey,
+    kAlreadyAccepted,
+    kAlreadyRated,
+    kBadFormat,
+    kBase64,
+    kBadInput,
+    kBadNumber,
+    kBadRequest,
+    kBadResponse,
+    kBadState,
+    kBusy,
+    kConfig,
+    kDatabase,
+    kDb,
+    kDecryptAes,
+    kDenied,
+    kExpired,
+    kForbidden,
+    kIllegalBuffer,
+    kInternal,
+    kInvalid,
+    kInvalidPhone,
+    kIo,
+    kListen,
+    kNetwork,
+    kNotFound,
+    kNotParked,
+    kOverloaded,
+    kParseXml,
+    kPolicy,
+    kProtected,
+    kRateLimited,
+    kReceiveid,
+    kRefused,
+    kRejected,
+    kSealed,
+    kSignature,
+    kTimeout,
+    kTooSoon,
+    kUnavailable,
+    kUnset,
+    kHttp,   ///< a peer answered an HTTP error status: Error::detail is the status
+    kWecom,  ///< WeCom answered an errcode: Error::detail is the errcode
+};
+
+std::string_view ErrcName(Errc code);
+
+/// An expected failure: its kind, a human-readable message and, for kHttp / kWecom, the
+/// status or errcode. Messages never contain secrets.
 struct Error {
-    std::string code;
+    Errc code = Errc::kInternal;
     std::string message;
+    long detail = 0;
+
+    /// The code as text: ErrcName, or "http_503" / "wecom_60020" with the detail.
+    std::string CodeText() const;
 };
 
 template <class T>
@@ -70,9 +125,9 @@ private:
     bool ok_ = true;
 };
 
-/// Shorthand for building an Error value: `return Fail("not_found", "no such ticket");`
-inline Error Fail(std::string code, std::string message) {
-    return Error{std::move(code), std::move(message)};
+/// Shorthand for building an Error value: `return Fail(Errc::kNotFound, "no such ticket");`
+inline Error Fail(Errc code, std::string message, long detail = 0) {
+    return Error{code, std::move(message), detail};
 }
 
 }  // namespace wedesk

@@ -74,8 +74,8 @@ TEST_CASE("openldap: find reads the entry, mobile and flags", "[integration]") {
     REQUIRE(carol.ok());
     CHECK(carol->is_protected);
 
-    CHECK(rig.directory.Find("nobody").error().code == "not_found");
-    CHECK(rig.directory.Find("").error().code == "not_found");
+    CHECK(rig.directory.Find("nobody").error().code == wedesk::Errc::kNotFound);
+    CHECK(rig.directory.Find("").error().code == wedesk::Errc::kNotFound);
 }
 
 TEST_CASE("openldap: the mobile attribute is configurable, with fallbacks", "[integration]") {
@@ -96,7 +96,7 @@ TEST_CASE("openldap: filter input is escaped", "[integration]") {
         INFO(evil);
         auto r = rig.directory.Find(evil);
         REQUIRE_FALSE(r.ok());
-        CHECK(r.error().code == "not_found");
+        CHECK(r.error().code == wedesk::Errc::kNotFound);
     }
 }
 
@@ -144,19 +144,19 @@ TEST_CASE("openldap: weak passwords are refused by ppolicy, naming the rule", "[
 
     auto r = rig.directory.SetPassword(*a, Secret("short1"), false);
     REQUIRE_FALSE(r.ok());
-    CHECK(r.error().code == "policy");
+    CHECK(r.error().code == wedesk::Errc::kPolicy);
     CHECK_THAT(r.error().message, Catch::Contains("too short"));
     CHECK(rig.Bind("alice", kOldPw) == LDAP_SUCCESS);
 
     REQUIRE(rig.directory.SetPassword(*a, Secret("Second-Passw0rd"), false).ok());
     r = rig.directory.SetPassword(*a, Secret("Second-Passw0rd"), false);
     REQUIRE_FALSE(r.ok());
-    CHECK(r.error().code == "policy");
+    CHECK(r.error().code == wedesk::Errc::kPolicy);
     CHECK_THAT(r.error().message, Catch::Contains("history"));
 
     r = rig.directory.SetPassword(*a, Secret(""), false);
     REQUIRE_FALSE(r.ok());
-    CHECK(r.error().code == "policy");
+    CHECK(r.error().code == wedesk::Errc::kPolicy);
     CHECK(rig.Bind("alice", "Second-Passw0rd") == LDAP_SUCCESS);
 }
 
@@ -195,8 +195,8 @@ TEST_CASE("openldap: protected accounts are never written", "[integration]") {
     REQUIRE(carol->is_protected);
     auto r = rig.directory.SetPassword(*carol, Secret("Hijack-Passw0rd"), false);
     REQUIRE_FALSE(r.ok());
-    CHECK(r.error().code == "protected");
-    CHECK(rig.directory.Unlock(*carol).error().code == "protected");
+    CHECK(r.error().code == wedesk::Errc::kProtected);
+    CHECK(rig.directory.Unlock(*carol).error().code == wedesk::Errc::kProtected);
     CHECK(rig.Bind("carol", kOldPw) == LDAP_SUCCESS);
 
     // A forged Account naming carol's DN under another name is refused as well.
@@ -210,7 +210,7 @@ TEST_CASE("openldap: protected accounts are never written", "[integration]") {
     bot.account = "resetbot";
     bot.dn = rig.server->Get("BIND_DN");
     CHECK(rig.directory.SetPassword(bot, Secret("Hijack-Passw0rd"), false).error().code ==
-          "not_found");
+          wedesk::Errc::kNotFound);
 }
 
 TEST_CASE("openldap: TLS and network failures are 'unavailable'", "[integration]") {
@@ -218,27 +218,28 @@ TEST_CASE("openldap: TLS and network failures are 'unavailable'", "[integration]
     auto cfg = rig.cfg;
     cfg.ca_file = wedesk::testing::MakeOtherCa(rig.server->dir());
     LdapDirectory wrong_ca(cfg);
-    CHECK(wrong_ca.Ping().error().code == "unavailable");
-    CHECK(wrong_ca.Find("alice").error().code == "unavailable");
+    CHECK(wrong_ca.Ping().error().code == wedesk::Errc::kUnavailable);
+    CHECK(wrong_ca.Find("alice").error().code == wedesk::Errc::kUnavailable);
     cfg.starttls = true;
     cfg.uri = rig.server->Get("LDAP_URI");
-    CHECK(LdapDirectory(cfg).Find("alice").error().code == "unavailable");
+    CHECK(LdapDirectory(cfg).Find("alice").error().code == wedesk::Errc::kUnavailable);
 
     auto down = rig.cfg;
     down.uri = "ldaps://127.0.0.1:" + std::to_string(wedesk::testing::FreePort());
     LdapDirectory d(down);
     auto r = d.Find("alice");
     REQUIRE_FALSE(r.ok());
-    CHECK(r.error().code == "unavailable");
+    CHECK(r.error().code == wedesk::Errc::kUnavailable);
     wedesk::directory::Account a;
     a.account = "alice";
     a.dn = UserDn("alice");
-    CHECK(d.SetPassword(a, Secret("New-Passw0rd-1"), false).error().code == "unavailable");
-    CHECK(d.Unlock(a).error().code == "unavailable");
+    CHECK(d.SetPassword(a, Secret("New-Passw0rd-1"), false).error().code ==
+          wedesk::Errc::kUnavailable);
+    CHECK(d.Unlock(a).error().code == wedesk::Errc::kUnavailable);
 
     auto bad_bind = rig.cfg;
     bad_bind.bind_password = Secret("not-the-password");
-    CHECK(LdapDirectory(bad_bind).Ping().error().code == "denied");
+    CHECK(LdapDirectory(bad_bind).Ping().error().code == wedesk::Errc::kDenied);
 }
 
 namespace {
@@ -295,13 +296,13 @@ TEST_CASE("openldap: a directory that hangs costs at most timeout_s, then the ci
             auto r = d.Find("alice");
             const double took = SecondsSince(start);
             REQUIRE_FALSE(r.ok());
-            CHECK(r.error().code == "unavailable");
+            CHECK(r.error().code == wedesk::Errc::kUnavailable);
             CHECK(took < 4.0);  // the 1 s deadline, with room for a loaded machine
         }
         CHECK(d.CircuitOpen());
         auto paused = d.Find("alice");
         REQUIRE_FALSE(paused.ok());
-        CHECK(paused.error().code == "unavailable");
+        CHECK(paused.error().code == wedesk::Errc::kUnavailable);
         CHECK_THAT(paused.error().message, Catch::Contains("circuit open"));
     }
     SECTION("slapd frozen mid-service (SIGSTOP)") {
@@ -316,7 +317,7 @@ TEST_CASE("openldap: a directory that hangs costs at most timeout_s, then the ci
         const double took = SecondsSince(start);
         ::kill(pid, SIGCONT);
         REQUIRE_FALSE(r.ok());
-        CHECK(r.error().code == "unavailable");
+        CHECK(r.error().code == wedesk::Errc::kUnavailable);
         CHECK(took < 4.0);
         // Thawed, it answers again (one failure does not open the circuit).
         CHECK_FALSE(d.CircuitOpen());

@@ -56,12 +56,12 @@ TEST_CASE("samba ad: find, reset, must-change, policy, unlock, protection, failu
         CHECK(LdapDirectory(cfg).Find("alice")->mobile ==
               std::optional<std::string>("+86 10 5555 0001"));
 
-        CHECK(directory.Find("nobody").error().code == "not_found");
+        CHECK(directory.Find("nobody").error().code == wedesk::Errc::kNotFound);
         // Administrator exists, but outside the configured base (OU=Staff).
-        CHECK(directory.Find("Administrator").error().code == "not_found");
+        CHECK(directory.Find("Administrator").error().code == wedesk::Errc::kNotFound);
         for (const char* evil : {"*", "*)(sAMAccountName=*", "al*", "alice)(|(cn=*"}) {
             INFO(evil);
-            CHECK(directory.Find(evil).error().code == "not_found");
+            CHECK(directory.Find(evil).error().code == wedesk::Errc::kNotFound);
         }
     }
 
@@ -99,7 +99,7 @@ TEST_CASE("samba ad: find, reset, must-change, policy, unlock, protection, failu
             INFO(weak);
             auto r = directory.SetPassword(*b, Secret(weak), false);
             REQUIRE_FALSE(r.ok());
-            CHECK(r.error().code == "policy");
+            CHECK(r.error().code == wedesk::Errc::kPolicy);
             CHECK_THAT(r.error().message, Catch::Contains("password policy"));
             CHECK_THAT(r.error().message, Catch::Contains("complexity"));
         }
@@ -136,15 +136,15 @@ TEST_CASE("samba ad: find, reset, must-change, policy, unlock, protection, failu
         REQUIRE(carol.ok());
         CHECK(carol->is_protected);
         CHECK(directory.SetPassword(*carol, Secret("Hijack-Passw0rd!"), false).error().code ==
-              "protected");
-        CHECK(directory.Unlock(*carol).error().code == "protected");
+              wedesk::Errc::kProtected);
+        CHECK(directory.Unlock(*carol).error().code == wedesk::Errc::kProtected);
         CHECK(Bind(carol->dn, kOldPw).rc == LDAP_SUCCESS);
 
         auto erin = directory.Find("erin");
         REQUIRE(erin.ok());
         CHECK(erin->is_protected);
         CHECK(directory.SetPassword(*erin, Secret("Hijack-Passw0rd!"), false).error().code ==
-              "protected");
+              wedesk::Errc::kProtected);
         CHECK(Bind(erin->dn, kOldPw).rc == LDAP_SUCCESS);
 
         // Without the group in the config, erin is an ordinary user.
@@ -159,22 +159,22 @@ TEST_CASE("samba ad: find, reset, must-change, policy, unlock, protection, failu
         CHECK(LdapDirectory(cfg)
                   .SetPassword(*frank, Secret("Hijack-Passw0rd!"), false)
                   .error()
-                  .code == "protected");
+                  .code == wedesk::Errc::kProtected);
 
         wedesk::directory::Account admin;
         admin.account = "Administrator";
         admin.dn = "CN=Administrator,CN=Users,DC=test,DC=local";
         CHECK(directory.SetPassword(admin, Secret("Hijack-Passw0rd!"), false).error().code ==
-              "not_found");
+              wedesk::Errc::kNotFound);
     }
 
     SECTION("TLS and network failures are 'unavailable'; plain LDAP is never used") {
         auto cfg = AdConfig();
         cfg.ca_file = wedesk::testing::MakeOtherCa(SharedSambaAd().dir());
-        CHECK(LdapDirectory(cfg).Find("alice").error().code == "unavailable");
+        CHECK(LdapDirectory(cfg).Find("alice").error().code == wedesk::Errc::kUnavailable);
         cfg.uri = SharedSambaAd().Get("LDAP_URI");
         cfg.starttls = true;
-        CHECK(LdapDirectory(cfg).Find("alice").error().code == "unavailable");
+        CHECK(LdapDirectory(cfg).Find("alice").error().code == wedesk::Errc::kUnavailable);
 
         // StartTLS with the right CA works.
         auto starttls = AdConfig();
@@ -184,11 +184,11 @@ TEST_CASE("samba ad: find, reset, must-change, policy, unlock, protection, failu
 
         auto down = AdConfig();
         down.uri = "ldaps://127.0.0.1:" + std::to_string(wedesk::testing::FreePort());
-        CHECK(LdapDirectory(down).Ping().error().code == "unavailable");
+        CHECK(LdapDirectory(down).Ping().error().code == wedesk::Errc::kUnavailable);
         wedesk::directory::Account a;
         a.account = "alice";
         a.dn = "CN=Alice Test,OU=Staff,DC=test,DC=local";
         CHECK(LdapDirectory(down).SetPassword(a, Secret("New-Passw0rd!"), false).error().code ==
-              "unavailable");
+              wedesk::Errc::kUnavailable);
     }
 }

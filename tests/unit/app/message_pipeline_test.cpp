@@ -178,7 +178,7 @@ TEST_CASE("a delivery that fails is undone alone — the rest of its batch commi
         {Text("m-a", "before"), Text("m-boom", "boom"), Text("m-b", "after")});
     CHECK(results[1].value().text == "echo before");
     REQUIRE_FALSE(results[2].ok());
-    CHECK(results[2].error().code == "internal");
+    CHECK(results[2].error().code == wedesk::Errc::kInternal);
     CHECK(results[3].value().text == "echo after");
     // The failed delivery left nothing: no effect, no log row, so WeCom's retry is new.
     CHECK(Count(*f.db, "SELECT count(*) FROM effects WHERE content = 'boom'") == 0);
@@ -248,7 +248,7 @@ TEST_CASE("a delivery queued past the limit is refused at once, nothing stored",
                        [&](Result<wecom::PassiveReply> r) { refused = std::move(r); });
     REQUIRE(refused.has_value());  // answered synchronously, before the writer moved
     REQUIRE_FALSE(refused->ok());
-    CHECK(refused->error().code == "overloaded");
+    CHECK(refused->error().code == wedesk::Errc::kOverloaded);
     f.release.set_value();
     first.join();
     f.pipeline.reset();  // drains the queue

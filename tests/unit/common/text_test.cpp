@@ -65,7 +65,7 @@ TEST_CASE("sealed values open only with the same key and unaltered", "[unit]") {
     CHECK_FALSE(b.Open(blob).ok());
     auto tampered = blob;
     tampered[14] = static_cast<char>(tampered[14] ^ 1);
-    CHECK(a.Open(tampered).error().code == "sealed");
+    CHECK(a.Open(tampered).error().code == wedesk::Errc::kSealed);
     CHECK_FALSE(a.Open("short").ok());
 }
 

@@ -26,7 +26,7 @@ std::string Minimal(const std::string& extra = "", const std::string& wecom_extr
 std::string ErrorOf(const std::string& text, const std::vector<std::string>& env = {}) {
     auto r = config::Parse(text, env);
     REQUIRE_FALSE(r.ok());
-    CHECK(r.error().code == "config");
+    CHECK(r.error().code == wedesk::Errc::kConfig);
     return r.error().message;
 }
 

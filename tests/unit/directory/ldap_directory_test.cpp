@@ -61,7 +61,7 @@ TEST_CASE("LdapDirectory: an unreadable CA file is 'unavailable', never a plain 
     LdapDirectory d(Good());
     auto r = d.Ping();
     REQUIRE_FALSE(r.ok());
-    CHECK(r.error().code == "unavailable");
+    CHECK(r.error().code == wedesk::Errc::kUnavailable);
 }
 
 TEST_CASE("LdapDirectory: an empty new password is refused before any connection", "[unit]") {
@@ -71,5 +71,5 @@ TEST_CASE("LdapDirectory: an empty new password is refused before any connection
     a.dn = "CN=Alice,OU=Staff,DC=test,DC=local";
     auto r = d.SetPassword(a, wedesk::Secret(""), false);
     REQUIRE_FALSE(r.ok());
-    CHECK(r.error().code == "policy");
+    CHECK(r.error().code == wedesk::Errc::kPolicy);
 }

@@ -73,7 +73,7 @@ TEST_CASE("AD unicodePwd value is the quoted password in UTF-16LE", "[unit]") {
 TEST_CASE("AD unicodePwd refuses input that is not UTF-8", "[unit]") {
     CHECK_FALSE(AdPasswordValue("\xC3").ok());
     CHECK_FALSE(AdPasswordValue("\xFF\xFE").ok());
-    CHECK(AdPasswordValue("\xC3").error().code == "policy");
+    CHECK(AdPasswordValue("\xC3").error().code == wedesk::Errc::kPolicy);
     CHECK_FALSE(AdPasswordValue(std::string("a\0b", 3)).ok());
 }
 

@@ -47,8 +47,8 @@ TEST_CASE("local directory finds accounts", "[unit]") {
     CHECK(r->is_protected);
     CHECK_FALSE(r->mobile.has_value());
 
-    CHECK(f.directory.Find("nobody").error().code == "not_found");
-    CHECK(f.directory.Find("' OR 1=1 --").error().code == "not_found");
+    CHECK(f.directory.Find("nobody").error().code == wedesk::Errc::kNotFound);
+    CHECK(f.directory.Find("' OR 1=1 --").error().code == wedesk::Errc::kNotFound);
     CHECK(f.directory.Ping().ok());
 }
 
@@ -92,12 +92,12 @@ TEST_CASE("local directory policy refuses weak passwords and says why", "[unit]"
     REQUIRE(a.ok());
     auto r = f.directory.SetPassword(*a, Secret("short"), false);
     REQUIRE_FALSE(r.ok());
-    CHECK(r.error().code == "policy");
+    CHECK(r.error().code == wedesk::Errc::kPolicy);
     CHECK_THAT(r.error().message, Catch::Contains("too short"));
 
     r = f.directory.SetPassword(*a, Secret("Old-Passw0rd"), false);
     REQUIRE_FALSE(r.ok());
-    CHECK(r.error().code == "policy");
+    CHECK(r.error().code == wedesk::Errc::kPolicy);
     CHECK_THAT(r.error().message, Catch::Contains("current"));
     CHECK(f.directory.CheckPassword("alice", Secret("Old-Passw0rd")));
 }
@@ -115,7 +115,7 @@ TEST_CASE("local directory lock, unlock, and reset clears the lock", "[unit]") {
     REQUIRE(f.directory.Lock("alice").ok());
     REQUIRE(f.directory.SetPassword(*a, Secret("New-Passw0rd"), false).ok());
     CHECK_FALSE(f.directory.Find("alice")->locked);
-    CHECK(f.directory.Lock("nobody").error().code == "not_found");
+    CHECK(f.directory.Lock("nobody").error().code == wedesk::Errc::kNotFound);
 }
 
 TEST_CASE("local directory refuses protected and unknown accounts", "[unit]") {
@@ -124,14 +124,14 @@ TEST_CASE("local directory refuses protected and unknown accounts", "[unit]") {
     REQUIRE(root.ok());
     auto r = f.directory.SetPassword(*root, Secret("New-Passw0rd"), false);
     REQUIRE_FALSE(r.ok());
-    CHECK(r.error().code == "protected");
+    CHECK(r.error().code == wedesk::Errc::kProtected);
     CHECK(f.directory.CheckPassword("root", Secret("Root-Passw0rd")));
-    CHECK(f.directory.Unlock(*root).error().code == "protected");
+    CHECK(f.directory.Unlock(*root).error().code == wedesk::Errc::kProtected);
 
     wedesk::directory::Account ghost;
     ghost.account = "ghost";
     CHECK(f.directory.SetPassword(ghost, Secret("New-Passw0rd"), false).error().code ==
-          "not_found");
+          wedesk::Errc::kNotFound);
 }
 
 TEST_CASE("local directory works from several threads", "[unit]") {

@@ -146,7 +146,7 @@ TEST_CASE("malformed input is an error and nothing is applied", "[unit]") {
         INFO(what);
         auto r = f.kb.ImportJson(text);
         REQUIRE_FALSE(r.ok());
-        CHECK(r.error().code == "bad_input");
+        CHECK(r.error().code == wedesk::Errc::kBadInput);
     }
     // A good article before a bad one is not applied either; the error names the line.
     auto r = f.kb.ImportMarkdown("## 已有文章\n新答案\n\n## 新文章\n答案\n\n## 空文章\n\n");
@@ -157,8 +157,9 @@ TEST_CASE("malformed input is an error and nothing is applied", "[unit]") {
     CHECK(dup.error().message.find("line 3") != std::string::npos);
     CHECK_FALSE(f.kb.ImportMarkdown("没有任何二级标题").ok());
     CHECK_FALSE(f.kb.ImportMarkdown("## 标题\n\xC0\xAF\n").ok());
-    CHECK(f.kb.ImportFile(f.WriteFile("kb.txt", "## a\nb\n")).error().code == "bad_format");
-    CHECK(f.kb.ImportFile(f.dir.File("missing.md")).error().code == "io");
+    CHECK(f.kb.ImportFile(f.WriteFile("kb.txt", "## a\nb\n")).error().code ==
+          wedesk::Errc::kBadFormat);
+    CHECK(f.kb.ImportFile(f.dir.File("missing.md")).error().code == wedesk::Errc::kIo);
 
     const auto list = f.kb.List();
     REQUIRE(list.size() == 1);
@@ -247,7 +248,7 @@ TEST_CASE("synonym groups: built-in expansion and admin-added groups", "[unit]")
     CHECK_FALSE(f.kb.AddSynonyms({"只有一个"}).ok());
     CHECK_FALSE(f.kb.AddSynonyms({"甲", "甲"}).ok());
     REQUIRE(f.kb.DeleteSynonyms(*id).ok());
-    CHECK(f.kb.DeleteSynonyms(*id).error().code == "not_found");
+    CHECK(f.kb.DeleteSynonyms(*id).error().code == wedesk::Errc::kNotFound);
     CHECK(f.kb.Suggest("工牌").empty());
 }
 
@@ -260,7 +261,7 @@ TEST_CASE("delete removes an article from list and search", "[unit]") {
     for (const auto& s : f.kb.Suggest("蓝屏")) {
         CHECK(s.id != id);
     }
-    CHECK(f.kb.Delete(id).error().code == "not_found");
+    CHECK(f.kb.Delete(id).error().code == wedesk::Errc::kNotFound);
 }
 
 TEST_CASE("counters and the deflection rate", "[unit]") {

@@ -263,10 +263,10 @@ TEST_CASE("outbox: too many retryable failures park — Retry un-parks", "[unit]
 
     auto again = outbox.Retry(rows[0].id);
     REQUIRE_FALSE(again.ok());
-    CHECK(again.error().code == "not_parked");
+    CHECK(again.error().code == wedesk::Errc::kNotParked);
     auto missing = outbox.Retry(9999);
     REQUIRE_FALSE(missing.ok());
-    CHECK(missing.error().code == "not_found");
+    CHECK(missing.error().code == wedesk::Errc::kNotFound);
 }
 
 TEST_CASE("outbox: a card keeps its response_code and a queued update uses it once", "[unit]") {

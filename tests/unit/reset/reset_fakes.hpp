@@ -75,7 +75,7 @@ public:
         }
         auto it = accounts.find(account);
         if (it == accounts.end()) {
-            return Fail("not_found", "no such account");
+            return Fail(wedesk::Errc::kNotFound, "no such account");
         }
         return it->second;
     }

@@ -265,7 +265,7 @@ TEST_CASE("reset: unknown user — no mobile — protected and unknown accounts 
 
 TEST_CASE("reset: directory unavailable is a clear answer and changes nothing", "[unit]") {
     ResetEnv env("temp_password");
-    env.directory.find_error = Fail("unavailable", "ldap://dc1: timeout");
+    env.directory.find_error = Fail(wedesk::Errc::kUnavailable, "ldap://dc1: timeout");
     auto r = env.svc->Start("alice", Purpose::kResetPassword);
     CHECK(r.flow_done);
     CHECK(r.text == "目录服务暂时不可用，请稍后再试，IT已收到提醒。");
@@ -273,7 +273,7 @@ TEST_CASE("reset: directory unavailable is a clear answer and changes nothing", 
 
     env.directory.find_error.reset();
     (void)env.svc->Start("alice", Purpose::kResetPassword);
-    env.directory.write_error = Fail("unavailable", "connection reset");
+    env.directory.write_error = Fail(wedesk::Errc::kUnavailable, "connection reset");
     auto w = env.svc->Input("alice", env.sms.LastCode());
     CHECK(w.flow_done);
     CHECK_FALSE(w.sensitive);
@@ -288,7 +288,7 @@ TEST_CASE("reset: SMS provider down - told by message, and every attempt counts 
     // The SMS goes out after the step committed (outside the write lock), so the chat reply
     // cannot know the outcome: a failure is reported by app message and ends the session.
     ResetEnv env;
-    env.sms.fail = Fail("unavailable", "timeout");
+    env.sms.fail = Fail(wedesk::Errc::kUnavailable, "timeout");
     auto r = env.svc->Start("alice", Purpose::kResetPassword);
     CHECK(Contains(r.text, "验证码已发送"));
     CHECK_FALSE(env.svc->InFlow("alice"));
@@ -388,7 +388,7 @@ TEST_CASE("reset: a resend that cannot be sent leaves the previous code valid", 
     REQUIRE_FALSE(env.svc->Start("alice", Purpose::kResetPassword).flow_done);
     const std::string first = env.sms.LastCode();
     env.Advance(61);
-    env.sms.fail = Fail("unavailable", "timeout");
+    env.sms.fail = Fail(wedesk::Errc::kUnavailable, "timeout");
     CHECK(Contains(env.svc->Input("alice", "重发").text, "新的验证码已发送"));
     REQUIRE(env.notifier.texts.size() == 1);
     CHECK(Contains(env.notifier.texts[0].second, "之前收到的验证码在有效期内仍可使用"));

@@ -116,11 +116,11 @@ TEST_CASE("link: weak or mismatched passwords get a 4xx page naming the rule", "
 TEST_CASE("link: the directory's own refusals — the token survives a temporary failure", "[unit]") {
     ResetEnv env;
     const std::string token = LinkFor(env);
-    env.directory.write_error = Fail("unavailable", "timeout");
+    env.directory.write_error = Fail(wedesk::Errc::kUnavailable, "timeout");
     auto down = env.Submit(token, kGood, kGood);
     CHECK(down.status == 503);
     CHECK(Contains(down.html, "目录服务暂时不可用，请稍后再试，IT已收到提醒"));
-    env.directory.write_error = Fail("policy", "密码不能与最近使用过的密码相同");
+    env.directory.write_error = Fail(wedesk::Errc::kPolicy, "密码不能与最近使用过的密码相同");
     auto history = env.Submit(token, kGood, kGood);
     CHECK(history.status == 422);
     CHECK(Contains(history.html, "最近使用过的密码"));

@@ -73,5 +73,5 @@ TEST_CASE("a bad endpoint URL is a refusal — not a crash", "[unit]") {
     m.code = Secret("123456");
     auto r = (*sender)->Send(m);
     REQUIRE_FALSE(r.ok());
-    CHECK(r.error().code == "rejected");
+    CHECK(r.error().code == wedesk::Errc::kRejected);
 }

@@ -27,7 +27,7 @@ TEST_CASE("NormalizePhone keeps other countries and refuses junk", "[unit]") {
         INFO(raw);
         auto r = NormalizePhone(raw);
         REQUIRE_FALSE(r.ok());
-        CHECK(r.error().code == "invalid_phone");
+        CHECK(r.error().code == wedesk::Errc::kInvalidPhone);
     }
 }
 

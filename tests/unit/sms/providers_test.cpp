@@ -118,7 +118,7 @@ TEST_CASE("webhook: rate-limit — bad number — config and server errors", "[u
         INFO(c.status << " " << c.answer);
         auto r = sender.Send(Msg());
         REQUIRE_FALSE(r.ok());
-        CHECK(r.error().code == c.code);
+        CHECK(r.error().CodeText() == c.code);
         CHECK(r.error().message.find("482913") == std::string::npos);
     }
 }
@@ -135,7 +135,7 @@ TEST_CASE("webhook: connection refused and timeout are unavailable", "[unit]") {
     c.secret = Secret("s");
     auto r = WebhookSmsSender(c, 5).Send(Msg());
     REQUIRE_FALSE(r.ok());
-    CHECK(r.error().code == "unavailable");
+    CHECK(r.error().code == wedesk::Errc::kUnavailable);
 
     // A gateway that never answers within the 1 s timeout.
     LocalServer slow;
@@ -156,7 +156,7 @@ TEST_CASE("webhook: connection refused and timeout are unavailable", "[unit]") {
     }
     cv.notify_all();
     REQUIRE_FALSE(t.ok());
-    CHECK(t.error().code == "unavailable");
+    CHECK(t.error().code == wedesk::Errc::kUnavailable);
 }
 
 // ---------------------------------------------------------------- tencent
@@ -286,7 +286,7 @@ TEST_CASE("tencent: rate-limit and error answers map to our codes", "[unit]") {
         INFO(answer);
         auto r = sender.Send(Msg());
         REQUIRE_FALSE(r.ok());
-        CHECK(r.error().code == code);
+        CHECK(r.error().CodeText() == code);
         std::lock_guard lock(emu.mu);
         CHECK(emu.signature_ok);
     }
@@ -305,7 +305,7 @@ TEST_CASE("tencent: a wrong key is refused by the emulator as SignatureFailure",
     TencentSmsSender sender(c, 5, clock);
     auto r = sender.Send(Msg());
     REQUIRE_FALSE(r.ok());
-    CHECK(r.error().code == "rejected");
+    CHECK(r.error().code == wedesk::Errc::kRejected);
     CHECK(r.error().message.find("SignatureFailure") != std::string::npos);
 }
 
@@ -437,7 +437,7 @@ TEST_CASE("aliyun: flow control and error answers map to our codes", "[unit]") {
         INFO(c.status << " " << c.answer);
         auto r = sender.Send(Msg());
         REQUIRE_FALSE(r.ok());
-        CHECK(r.error().code == c.code);
+        CHECK(r.error().CodeText() == c.code);
     }
 }
 
@@ -449,6 +449,6 @@ TEST_CASE("aliyun: a wrong secret gets SignatureDoesNotMatch (4xx) → rejected"
     auto sender = emu.Sender(clock, random, "wrong");
     auto r = sender.Send(Msg());
     REQUIRE_FALSE(r.ok());
-    CHECK(r.error().code == "rejected");
+    CHECK(r.error().code == wedesk::Errc::kRejected);
     CHECK(r.error().message.find("SignatureDoesNotMatch") != std::string::npos);
 }

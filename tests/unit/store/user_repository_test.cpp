@@ -25,7 +25,7 @@ struct Fixture {
 std::string ImportError(store::UserRepository& users, const std::string& csv) {
     auto r = users.ImportCsv(csv, 100);
     REQUIRE_FALSE(r.ok());
-    CHECK(r.error().code == "invalid");
+    CHECK(r.error().code == wedesk::Errc::kInvalid);
     return r.error().message;
 }
 
@@ -198,7 +198,7 @@ TEST_CASE("duty and group queries serve dispatch", "[unit]") {
     REQUIRE(f.users.SetDuty("e3", true, 10).ok());
     auto missing = f.users.SetDuty("ghost", true, 10);
     REQUIRE_FALSE(missing.ok());
-    CHECK(missing.error().code == "not_found");
+    CHECK(missing.error().code == wedesk::Errc::kNotFound);
 
     auto desk = f.users.OnDutyInGroup("desktop");
     REQUIRE(desk.size() == 2);

@@ -89,7 +89,7 @@ TEST_CASE("the group lead may take an unaccepted ticket — group engineers may 
     env.Exec("UPDATE users SET role = 'employee' WHERE userid IN ('lead_d', 'admin1')");
     Ticket n = env.Create();
     REQUIRE(n.status == Status::kNew);
-    CHECK(env.svc->Accept(n.no, "eng_n").error().code == "not_found");  // other group
+    CHECK(env.svc->Accept(n.no, "eng_n").error().code == wedesk::Errc::kNotFound);  // other group
     auto own = env.svc->Accept(n.no, "eng_b");
     REQUIRE(own.ok());
     CHECK(own->assignee == "eng_b");
@@ -136,7 +136,7 @@ TEST_CASE("accept timeout re-dispatches to the next engineer and tells the lead"
     // The old card no longer works for eng_a.
     auto stale = env.svc->Accept(t.no, "eng_a");
     REQUIRE_FALSE(stale.ok());
-    CHECK(stale.error().code == "forbidden");
+    CHECK(stale.error().code == wedesk::Errc::kForbidden);
     CHECK(env.svc->Accept(t.no, "eng_b").ok());
 }
 

@@ -56,11 +56,13 @@ TEST_CASE("create numbers the ticket, dispatches it and sends the engineer a car
 
 TEST_CASE("create refuses bad input", "[unit]") {
     Env env;
-    CHECK(env.svc->Create("emp1", "coffee", "咖啡机坏了", "P3").error().code == "invalid");
-    CHECK(env.svc->Create("emp1", "printer", "   ", "P3").error().code == "invalid");
-    CHECK(env.svc->Create("emp1", "printer", "卡纸", "P4").error().code == "invalid");
-    CHECK(env.svc->Create("", "printer", "卡纸", "P3").error().code == "invalid");
-    CHECK(env.svc->Create("emp1", "printer", "\xC0\xAF", "P3").error().code == "invalid");
+    CHECK(env.svc->Create("emp1", "coffee", "咖啡机坏了", "P3").error().code ==
+          wedesk::Errc::kInvalid);
+    CHECK(env.svc->Create("emp1", "printer", "   ", "P3").error().code == wedesk::Errc::kInvalid);
+    CHECK(env.svc->Create("emp1", "printer", "卡纸", "P4").error().code == wedesk::Errc::kInvalid);
+    CHECK(env.svc->Create("", "printer", "卡纸", "P3").error().code == wedesk::Errc::kInvalid);
+    CHECK(env.svc->Create("emp1", "printer", "\xC0\xAF", "P3").error().code ==
+          wedesk::Errc::kInvalid);
     CHECK(env.Int("SELECT COUNT(*) FROM tickets") == 0);
     CHECK(env.notifier.All().empty());
 }
@@ -143,23 +145,23 @@ TEST_CASE("accept locks the ticket — a second accept is refused politely", "[u
     // While assigned to someone else, another engineer of the group cannot grab it.
     auto grab = env.svc->Accept(t.no, other);
     REQUIRE_FALSE(grab.ok());
-    CHECK(grab.error().code == "forbidden");
+    CHECK(grab.error().code == wedesk::Errc::kForbidden);
 
     REQUIRE(env.svc->Accept(t.no, first).ok());
     auto again = env.svc->Accept(t.no, first);
     REQUIRE_FALSE(again.ok());
-    CHECK(again.error().code == "already_accepted");
+    CHECK(again.error().code == wedesk::Errc::kAlreadyAccepted);
     CHECK_THAT(again.error().message, Catch::Contains("您已接过"));
 
     auto late = env.svc->Accept(t.no, "lead_d");
     REQUIRE_FALSE(late.ok());
-    CHECK(late.error().code == "already_accepted");
+    CHECK(late.error().code == wedesk::Errc::kAlreadyAccepted);
     CHECK_THAT(late.error().message, Catch::Contains("无需重复接单"));
 
     // Only the holder may act on it.
-    CHECK(env.svc->Wait(t.no, other, "x").error().code == "not_found");
-    CHECK(env.svc->Resolve(t.no, other, "x").error().code == "not_found");
-    CHECK(env.svc->Wait(t.no, "lead_d", "x").error().code == "forbidden");
+    CHECK(env.svc->Wait(t.no, other, "x").error().code == wedesk::Errc::kNotFound);
+    CHECK(env.svc->Resolve(t.no, other, "x").error().code == wedesk::Errc::kNotFound);
+    CHECK(env.svc->Wait(t.no, "lead_d", "x").error().code == wedesk::Errc::kForbidden);
     CHECK(env.svc->Get(t.no, first)->ticket.assignee == first);
 }
 
@@ -170,22 +172,23 @@ TEST_CASE("refused transitions leave no trace", "[unit]") {
     const auto events_before = env.Int("SELECT COUNT(*) FROM ticket_events");
     const auto sent_before = env.notifier.All().size();
 
-    CHECK(env.svc->Wait(t.no, eng, "x").error().code == "bad_state");     // not accepted
-    CHECK(env.svc->Resolve(t.no, eng, "x").error().code == "bad_state");  // not accepted
-    CHECK(env.svc->Rate(t.no, "emp1", 5).error().code == "bad_state");    // not resolved
-    CHECK(env.svc->Reopen(t.no, "emp1").error().code == "bad_state");     // not resolved
-    CHECK(env.svc->EmployeeReplied("emp1", t.no, "hi").error().code == "bad_state");
-    CHECK(env.svc->EmployeeReplied("emp1", "", "hi").error().code == "not_found");
+    CHECK(env.svc->Wait(t.no, eng, "x").error().code == wedesk::Errc::kBadState);  // not accepted
+    CHECK(env.svc->Resolve(t.no, eng, "x").error().code ==
+          wedesk::Errc::kBadState);                                                 // not accepted
+    CHECK(env.svc->Rate(t.no, "emp1", 5).error().code == wedesk::Errc::kBadState);  // not resolved
+    CHECK(env.svc->Reopen(t.no, "emp1").error().code == wedesk::Errc::kBadState);   // not resolved
+    CHECK(env.svc->EmployeeReplied("emp1", t.no, "hi").error().code == wedesk::Errc::kBadState);
+    CHECK(env.svc->EmployeeReplied("emp1", "", "hi").error().code == wedesk::Errc::kNotFound);
     REQUIRE(env.svc->Accept(t.no, eng).ok());
-    CHECK(env.svc->Wait(t.no, eng, "  ").error().code == "invalid");
-    CHECK(env.svc->Note(t.no, eng, "").error().code == "invalid");
+    CHECK(env.svc->Wait(t.no, eng, "  ").error().code == wedesk::Errc::kInvalid);
+    CHECK(env.svc->Note(t.no, eng, "").error().code == wedesk::Errc::kInvalid);
     REQUIRE(env.svc->Wait(t.no, eng, "型号？").ok());
-    CHECK(env.svc->Wait(t.no, eng, "again").error().code == "bad_state");
+    CHECK(env.svc->Wait(t.no, eng, "again").error().code == wedesk::Errc::kBadState);
     REQUIRE(env.svc->Resolve(t.no, eng, "").ok());  // from waiting
-    CHECK(env.svc->Resolve(t.no, eng, "").error().code == "bad_state");
-    CHECK(env.svc->Cancel(t.no, "emp1").error().code == "bad_state");
-    CHECK(env.svc->Transfer(t.no, eng, "eng_n").error().code == "bad_state");
-    CHECK(env.svc->Accept(t.no, eng).error().code == "bad_state");
+    CHECK(env.svc->Resolve(t.no, eng, "").error().code == wedesk::Errc::kBadState);
+    CHECK(env.svc->Cancel(t.no, "emp1").error().code == wedesk::Errc::kBadState);
+    CHECK(env.svc->Transfer(t.no, eng, "eng_n").error().code == wedesk::Errc::kBadState);
+    CHECK(env.svc->Accept(t.no, eng).error().code == wedesk::Errc::kBadState);
 
     // Exactly the successful steps wrote events: accepted, waiting, resolved.
     CHECK(env.Int("SELECT COUNT(*) FROM ticket_events") == events_before + 3);
@@ -195,14 +198,14 @@ TEST_CASE("refused transitions leave no trace", "[unit]") {
 TEST_CASE("cancel: own, not yet resolved — the assignee is told", "[unit]") {
     Env env;
     Ticket t = env.CreateAccepted();
-    CHECK(env.svc->Cancel(t.no, "emp2").error().code == "not_found");
+    CHECK(env.svc->Cancel(t.no, "emp2").error().code == wedesk::Errc::kNotFound);
     auto c = env.svc->Cancel(t.no, "emp1");
     REQUIRE(c.ok());
     CHECK(c->status == Status::kCancelled);
     CHECK_THAT(env.notifier.To(t.assignee, "text").back().body, Catch::Contains("取消"));
-    CHECK(env.svc->Cancel(t.no, "emp1").error().code == "bad_state");
-    CHECK(env.svc->Accept(t.no, t.assignee).error().code == "bad_state");
-    CHECK(env.svc->Urge(t.no, "emp1").error().code == "bad_state");
+    CHECK(env.svc->Cancel(t.no, "emp1").error().code == wedesk::Errc::kBadState);
+    CHECK(env.svc->Accept(t.no, t.assignee).error().code == wedesk::Errc::kBadState);
+    CHECK(env.svc->Urge(t.no, "emp1").error().code == wedesk::Errc::kBadState);
 
     // Cancelling a new (undispatched) ticket works too.
     env.Exec("UPDATE users SET on_duty = 0");
@@ -235,24 +238,24 @@ TEST_CASE("nobody can see or change another employee's ticket", "[unit]") {
     auto foreign = env.svc->Get(t.no, "emp2");
     REQUIRE_FALSE(unknown.ok());
     REQUIRE_FALSE(foreign.ok());
-    CHECK(foreign.error().code == "not_found");
+    CHECK(foreign.error().code == wedesk::Errc::kNotFound);
     // Same answer shape as an unknown number: nothing reveals that it exists.
     CHECK(foreign.error().message == "没有找到工单 " + t.no + "，请检查编号。");
 
-    CHECK(env.svc->Urge(t.no, "emp2").error().code == "not_found");
-    CHECK(env.svc->Cancel(t.no, "emp2").error().code == "not_found");
-    CHECK(env.svc->Reopen(t.no, "emp2").error().code == "not_found");
-    CHECK(env.svc->Rate(t.no, "emp2", 5).error().code == "not_found");
-    CHECK(env.svc->EmployeeReplied("emp2", t.no, "x").error().code == "not_found");
-    CHECK(env.svc->AddAttachment(t.no, "emp2", "m1").error().code == "not_found");
-    CHECK(env.svc->Accept(t.no, "emp2").error().code == "not_found");
-    CHECK(env.svc->Note(t.no, "emp2", "x").error().code == "not_found");
-    CHECK(env.svc->Transfer(t.no, "emp2", "eng_n").error().code == "not_found");
+    CHECK(env.svc->Urge(t.no, "emp2").error().code == wedesk::Errc::kNotFound);
+    CHECK(env.svc->Cancel(t.no, "emp2").error().code == wedesk::Errc::kNotFound);
+    CHECK(env.svc->Reopen(t.no, "emp2").error().code == wedesk::Errc::kNotFound);
+    CHECK(env.svc->Rate(t.no, "emp2", 5).error().code == wedesk::Errc::kNotFound);
+    CHECK(env.svc->EmployeeReplied("emp2", t.no, "x").error().code == wedesk::Errc::kNotFound);
+    CHECK(env.svc->AddAttachment(t.no, "emp2", "m1").error().code == wedesk::Errc::kNotFound);
+    CHECK(env.svc->Accept(t.no, "emp2").error().code == wedesk::Errc::kNotFound);
+    CHECK(env.svc->Note(t.no, "emp2", "x").error().code == wedesk::Errc::kNotFound);
+    CHECK(env.svc->Transfer(t.no, "emp2", "eng_n").error().code == wedesk::Errc::kNotFound);
 
     // Engineers of another group and unrelated engineers of the same group see nothing.
-    CHECK(env.svc->Get(t.no, "eng_n").error().code == "not_found");
-    CHECK(env.svc->Get(t.no, "lead_n").error().code == "not_found");
-    CHECK(env.svc->Get(t.no, other_eng).error().code == "not_found");
+    CHECK(env.svc->Get(t.no, "eng_n").error().code == wedesk::Errc::kNotFound);
+    CHECK(env.svc->Get(t.no, "lead_n").error().code == wedesk::Errc::kNotFound);
+    CHECK(env.svc->Get(t.no, other_eng).error().code == wedesk::Errc::kNotFound);
 
     // Requester, assignee, the group's lead and admins do.
     for (const char* who : {"emp1", eng.c_str(), "lead_d", "admin1"}) {
@@ -312,7 +315,7 @@ TEST_CASE("urge is limited to once per 30 minutes and notifies the assignee", "[
     env.Advance(std::chrono::minutes(29));
     auto again = env.svc->Urge(t.no, "emp1");
     REQUIRE_FALSE(again.ok());
-    CHECK(again.error().code == "too_soon");
+    CHECK(again.error().code == wedesk::Errc::kTooSoon);
     CHECK_THAT(again.error().message, Catch::Contains("1 分钟后"));
     CHECK(env.notifier.To(t.assignee, "text").size() == 1);
 
@@ -349,13 +352,13 @@ TEST_CASE("reopen: own ticket, resolved within auto_close_days", "[unit]") {
     env.Advance(std::chrono::hours(24 * 7) + std::chrono::seconds(1));
     auto late = env.svc->Reopen(t.no, "emp1");
     REQUIRE_FALSE(late.ok());
-    CHECK(late.error().code == "expired");
+    CHECK(late.error().code == wedesk::Errc::kExpired);
 
     // Rated (closed) tickets cannot be reopened either.
     Ticket u = env.CreateAccepted();
     REQUIRE(env.svc->Resolve(u.no, u.assignee, "").ok());
     REQUIRE(env.svc->Rate(u.no, "emp1", 2).ok());
-    CHECK(env.svc->Reopen(u.no, "emp1").error().code == "expired");
+    CHECK(env.svc->Reopen(u.no, "emp1").error().code == wedesk::Errc::kExpired);
 }
 
 TEST_CASE("rating: 1..5, own, once, after resolution", "[unit]") {
@@ -365,13 +368,13 @@ TEST_CASE("rating: 1..5, own, once, after resolution", "[unit]") {
     for (int bad : {0, 6, -1, 100}) {
         auto r = env.svc->Rate(t.no, "emp1", bad);
         REQUIRE_FALSE(r.ok());
-        CHECK(r.error().code == "invalid");
+        CHECK(r.error().code == wedesk::Errc::kInvalid);
     }
     CHECK(env.svc->Get(t.no, "emp1")->ticket.status == Status::kResolved);
     auto one = env.svc->Rate(t.no, "emp1", 1, "太慢");
     REQUIRE(one.ok());
     CHECK(one->rating == 1);
-    CHECK(env.svc->Rate(t.no, "emp1", 5).error().code == "already_rated");
+    CHECK(env.svc->Rate(t.no, "emp1", 5).error().code == wedesk::Errc::kAlreadyRated);
 
     Ticket u = env.CreateAccepted();
     REQUIRE(env.svc->Resolve(u.no, u.assignee, "").ok());
@@ -382,9 +385,9 @@ TEST_CASE("transfer hands the ticket to another engineer who must accept", "[uni
     Env env;
     Ticket t = env.CreateAccepted();
     const std::string eng = t.assignee;
-    CHECK(env.svc->Transfer(t.no, eng, "nobody").error().code == "invalid");
-    CHECK(env.svc->Transfer(t.no, eng, "emp2").error().code == "invalid");
-    CHECK(env.svc->Transfer(t.no, eng, eng).error().code == "invalid");
+    CHECK(env.svc->Transfer(t.no, eng, "nobody").error().code == wedesk::Errc::kInvalid);
+    CHECK(env.svc->Transfer(t.no, eng, "emp2").error().code == wedesk::Errc::kInvalid);
+    CHECK(env.svc->Transfer(t.no, eng, eng).error().code == wedesk::Errc::kInvalid);
     env.notifier.Clear();
 
     auto tr = env.svc->Transfer(t.no, eng, "ENG_N");
@@ -398,7 +401,7 @@ TEST_CASE("transfer hands the ticket to another engineer who must accept", "[uni
     CHECK(env.notifier.To("t-" + t.no + "-1", "retire").size() == 1);
 
     // The previous engineer lost it.
-    CHECK(env.svc->Resolve(t.no, eng, "").error().code == "not_found");
+    CHECK(env.svc->Resolve(t.no, eng, "").error().code == wedesk::Errc::kNotFound);
     CHECK(env.svc->Accept(t.no, "eng_n")->status == Status::kInProgress);
     // First-accept time is kept for the response SLA.
     CHECK(env.svc->Get(t.no, "eng_n")->ticket.accepted_at == t.accepted_at);
@@ -415,7 +418,7 @@ TEST_CASE("attachments can be added by the requester and the assignee", "[unit]"
     CHECK(r->attachments[0].type == "image");
     CHECK(env.notifier.To(t.assignee, "text").size() == 1);
     CHECK(env.svc->AddAttachment(t.no, t.assignee, "log-1", "file")->attachments.size() == 2);
-    CHECK(env.svc->AddAttachment(t.no, "emp1", " ").error().code == "invalid");
+    CHECK(env.svc->AddAttachment(t.no, "emp1", " ").error().code == wedesk::Errc::kInvalid);
     CHECK(r->status == Status::kInProgress);  // not waiting: the status is left alone
 
     // On a ticket that waits for the requester, their attachment is the answer.
@@ -433,8 +436,8 @@ TEST_CASE("attachments can be added by the requester and the assignee", "[unit]"
 
 TEST_CASE("duty: only staff can go on and off duty", "[unit]") {
     Env env;
-    CHECK(env.svc->SetDuty("emp1", true).error().code == "forbidden");
-    CHECK(env.svc->SetDuty("ghost", true).error().code == "forbidden");
+    CHECK(env.svc->SetDuty("emp1", true).error().code == wedesk::Errc::kForbidden);
+    CHECK(env.svc->SetDuty("ghost", true).error().code == wedesk::Errc::kForbidden);
     REQUIRE(env.svc->SetDuty("eng_a", false).ok());
     CHECK(env.Int("SELECT on_duty FROM users WHERE userid = 'eng_a'") == 0);
     REQUIRE(env.svc->SetDuty("lead_d", true).ok());
@@ -463,7 +466,7 @@ TEST_CASE("a step joins the caller's open transaction and rolls back with it", "
         auto r = env.svc->Create("emp1", "printer", "卡纸", "P3");
         REQUIRE(r.ok());
         // A refused step inside the caller's transaction leaves the caller's work intact.
-        CHECK(env.svc->Rate(r->no, "emp1", 9).error().code == "invalid");
+        CHECK(env.svc->Rate(r->no, "emp1", 9).error().code == wedesk::Errc::kInvalid);
         CHECK(env.Int("SELECT COUNT(*) FROM tickets") == 1);
         // No commit: the caller gives up.
     }

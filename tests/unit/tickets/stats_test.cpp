@@ -84,5 +84,5 @@ TEST_CASE("admin list and show", "[unit]") {
     CHECK(j["no"] == b.no);
     CHECK(j["status"] == "assigned");
     CHECK(j["events"].size() == 2);
-    CHECK(env.svc->AdminGet("IT00000000-0000").error().code == "not_found");
+    CHECK(env.svc->AdminGet("IT00000000-0000").error().code == wedesk::Errc::kNotFound);
 }

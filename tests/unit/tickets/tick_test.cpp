@@ -138,7 +138,7 @@ TEST_CASE("resolved tickets close after auto_close_days without a rating", "[uni
     CHECK(d->events.back().kind == "closed");
     CHECK(d->events.back().actor == "system");
     CHECK(env.notifier.To("emp1", "text").size() == 1);
-    CHECK(env.svc->Reopen(t.no, "emp1").error().code == "expired");
+    CHECK(env.svc->Reopen(t.no, "emp1").error().code == wedesk::Errc::kExpired);
     // A late rating is still welcome.
     CHECK(env.svc->Rate(t.no, "emp1", 4)->status == Status::kClosed);
 }

@@ -113,7 +113,7 @@ TEST_CASE("api: errcode -1 is a retryable error", "[unit]") {
     f.emu.FailNext(1, -1);
     auto r = f.api.SendText("zhangsan", "busy");
     REQUIRE_FALSE(r.ok());
-    CHECK(r.error().code == "wecom_-1");
+    CHECK(r.error().CodeText() == "wecom_-1");
     CHECK(WecomErrcode(r.error()) == -1);
     CHECK(IsRetryable(r.error()));
     CHECK(f.emu.Received().empty());
@@ -126,7 +126,7 @@ TEST_CASE("api: invalid recipients and bad payloads are permanent", "[unit]") {
     f.emu.AddInvalidUser("ghost");
     auto r = f.api.SendText("ghost", "hello");
     REQUIRE_FALSE(r.ok());
-    CHECK(r.error().code == "wecom_81013");
+    CHECK(r.error().CodeText() == "wecom_81013");
     CHECK_FALSE(IsRetryable(r.error()));
 
     auto partial = f.api.SendText("ghost|zhangsan", "hello");
@@ -135,12 +135,12 @@ TEST_CASE("api: invalid recipients and bad payloads are permanent", "[unit]") {
 
     auto empty = f.api.SendText("zhangsan", "");
     REQUIRE_FALSE(empty.ok());
-    CHECK(empty.error().code == "wecom_44004");
+    CHECK(empty.error().CodeText() == "wecom_44004");
     CHECK_FALSE(IsRetryable(empty.error()));
 
     auto bad_card = f.api.SendTemplateCard("zhangsan", {{"card_type", "button_interaction"}});
     REQUIRE_FALSE(bad_card.ok());
-    CHECK(bad_card.error().code == "wecom_40058");
+    CHECK(bad_card.error().CodeText() == "wecom_40058");
     CHECK_FALSE(IsRetryable(bad_card.error()));
 }
 
@@ -151,7 +151,7 @@ TEST_CASE("api: wrong secret is a permanent config error without leaking it", "[
     ApiClient api{emu.BaseUrl(), kCorp, Secret("wrong-secret-xyz"), kAgent, clock, 2};
     auto r = api.SendText("zhangsan", "hello");
     REQUIRE_FALSE(r.ok());
-    CHECK(r.error().code == "wecom_40001");
+    CHECK(r.error().CodeText() == "wecom_40001");
     CHECK_FALSE(IsRetryable(r.error()));
     CHECK(r.error().message.find("wrong-secret-xyz") == std::string::npos);
 }
@@ -184,13 +184,13 @@ TEST_CASE("api: emulator down or stopped is a retryable error", "[unit]") {
     f.emu.SetDown(true);
     auto down = f.api.SendText("zhangsan", "down");
     REQUIRE_FALSE(down.ok());
-    CHECK(down.error().code == "http_503");
+    CHECK(down.error().CodeText() == "http_503");
     CHECK(IsRetryable(down.error()));
     f.emu.SetDown(false);
     f.emu.Stop();
     auto gone = f.api.SendText("zhangsan", "gone");
     REQUIRE_FALSE(gone.ok());
-    CHECK(gone.error().code == "network");
+    CHECK(gone.error().code == wedesk::Errc::kNetwork);
     CHECK(IsRetryable(gone.error()));
 }
 
@@ -254,7 +254,7 @@ TEST_CASE("api: emulator faults can be injected over HTTP from another process",
     CHECK(res->status == 200);
     auto r = f.api.SendText("zhangsan", "throttled");
     REQUIRE_FALSE(r.ok());
-    CHECK(r.error().code == "wecom_45009");
+    CHECK(r.error().CodeText() == "wecom_45009");
     CHECK(IsRetryable(r.error()));
     auto bad = cli.Post("/sim/control?delay_ms=abc", "", "text/plain");
     REQUIRE(bad);

@@ -81,21 +81,23 @@ std::string RawEncryptB64(const std::string& plain) {
 
 const std::string kPrefix = "0123456789abcdef";
 
-std::string ErrorOf(const Result<std::string>& r) { return r.ok() ? "ok" : r.error().code; }
+std::string ErrorOf(const Result<std::string>& r) { return r.ok() ? "ok" : r.error().CodeText(); }
 
 }  // namespace
 
 TEST_CASE("Create rejects keys that are not 43 base64 characters", "[unit]") {
     const Secret token(kToken);
     std::string key = kKey;
-    CHECK(WecomCrypto::Create(token, Secret(key.substr(0, 42)), kCorpId).error().code == "aes_key");
-    CHECK(WecomCrypto::Create(token, Secret(key + "A"), kCorpId).error().code == "aes_key");
-    CHECK(WecomCrypto::Create(token, Secret(""), kCorpId).error().code == "aes_key");
+    CHECK(WecomCrypto::Create(token, Secret(key.substr(0, 42)), kCorpId).error().code ==
+          wedesk::Errc::kAesKey);
+    CHECK(WecomCrypto::Create(token, Secret(key + "A"), kCorpId).error().code ==
+          wedesk::Errc::kAesKey);
+    CHECK(WecomCrypto::Create(token, Secret(""), kCorpId).error().code == wedesk::Errc::kAesKey);
     key[5] = '*';
-    CHECK(WecomCrypto::Create(token, Secret(key), kCorpId).error().code == "aes_key");
+    CHECK(WecomCrypto::Create(token, Secret(key), kCorpId).error().code == wedesk::Errc::kAesKey);
     key = kKey;
     key[42] = '=';
-    CHECK(WecomCrypto::Create(token, Secret(key), kCorpId).error().code == "aes_key");
+    CHECK(WecomCrypto::Create(token, Secret(key), kCorpId).error().code == wedesk::Errc::kAesKey);
     CHECK(WecomCrypto::Create(token, Secret(kKey), kCorpId).ok());
 }
 
@@ -124,7 +126,7 @@ TEST_CASE("signature: sorted inputs, either hex case, constant-length compare", 
     CHECK_FALSE(crypto.VerifySignature("", "1718006400", "1372623149", "abc"));
     CHECK_FALSE(crypto.VerifySignature(sig, "1718006401", "1372623149", "abc"));
     // The signature check comes first: garbage ciphertext with a bad signature is "signature".
-    CHECK(crypto.VerifyAndDecrypt("00", "1", "2", "***").error().code == "signature");
+    CHECK(crypto.VerifyAndDecrypt("00", "1", "2", "***").error().code == wedesk::Errc::kSignature);
 }
 
 TEST_CASE("official error codes", "[unit]") {

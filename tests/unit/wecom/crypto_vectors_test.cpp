@@ -223,7 +223,7 @@ TEST_CASE("vectors: negative cases are rejected with the named error", "[unit]")
         if (c.contains("body")) {
             auto encrypt = ExtractEncrypt(Str(c, "body"));
             if (!encrypt.ok()) {
-                CHECK(encrypt.error().code == expected);
+                CHECK(encrypt.error().CodeText() == expected);
                 continue;
             }
             data = *encrypt;
@@ -236,7 +236,7 @@ TEST_CASE("vectors: negative cases are rejected with the named error", "[unit]")
         auto r = crypto.VerifyAndDecrypt(Str(c, "msg_signature"), Str(c, "timestamp"),
                                          Str(c, "nonce"), data);
         REQUIRE_FALSE(r.ok());
-        CHECK(r.error().code == expected);
+        CHECK(r.error().CodeText() == expected);
     }
 }
 

@@ -53,15 +53,15 @@ TEST_CASE("CreateMenu failures are permanent errors", "[unit]") {
     ApiClient wrong_agent(emu.BaseUrl(), kCorp, Secret(kSecret), 7, clock, 2);
     auto r = wrong_agent.CreateMenu(Menu());
     REQUIRE_FALSE(r.ok());
-    CHECK(r.error().code == "wecom_40056");
+    CHECK(r.error().CodeText() == "wecom_40056");
     CHECK_FALSE(IsRetryable(r.error()));
 
     ApiClient api(emu.BaseUrl(), kCorp, Secret(kSecret), kAgent, clock, 2);
     r = api.CreateMenu({{"button", json::array()}});
     REQUIRE_FALSE(r.ok());
-    CHECK(r.error().code == "wecom_40058");
+    CHECK(r.error().CodeText() == "wecom_40058");
     r = api.CreateMenu(json::array());
     REQUIRE_FALSE(r.ok());
-    CHECK(r.error().code == "bad_request");
+    CHECK(r.error().code == wedesk::Errc::kBadRequest);
     CHECK(emu.Menu().is_null());
 }

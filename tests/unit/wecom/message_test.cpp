@@ -27,7 +27,7 @@ InboundMessage MustParse(const std::string& xml) {
 
 std::string ParseError(const std::string& xml) {
     auto r = ParseInbound(xml);
-    return r.ok() ? "ok" : r.error().code;
+    return r.ok() ? "ok" : r.error().CodeText();
 }
 
 }  // namespace
@@ -266,10 +266,11 @@ TEST_CASE("outer envelope: Encrypt extraction", "[unit]") {
                          "</Encrypt><AgentID><![CDATA[1]]></AgentID></xml>")
               .value() == "QUJD");
     CHECK(ExtractEncrypt("<xml>\n  <Encrypt>\n    QUJD\n  </Encrypt>\n</xml>\n").value() == "QUJD");
-    CHECK(ExtractEncrypt("<xml><ToUserName>ww1</ToUserName></xml>").error().code == "parse_xml");
-    CHECK(ExtractEncrypt("<xml><Encrypt></Encrypt></xml>").error().code == "parse_xml");
-    CHECK(ExtractEncrypt("<xml><Encrypt>QUJD</Encrypt>").error().code == "parse_xml");
-    CHECK(ExtractEncrypt("").error().code == "parse_xml");
+    CHECK(ExtractEncrypt("<xml><ToUserName>ww1</ToUserName></xml>").error().code ==
+          wedesk::Errc::kParseXml);
+    CHECK(ExtractEncrypt("<xml><Encrypt></Encrypt></xml>").error().code == wedesk::Errc::kParseXml);
+    CHECK(ExtractEncrypt("<xml><Encrypt>QUJD</Encrypt>").error().code == wedesk::Errc::kParseXml);
+    CHECK(ExtractEncrypt("").error().code == wedesk::Errc::kParseXml);
 }
 
 TEST_CASE("BuildInboundXml round-trips through ParseInbound", "[unit]") {
