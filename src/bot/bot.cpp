@@ -48,9 +48,33 @@ void SetData(Turn& turn, const nlohmann::json& data) {
     turn.state.data = data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-void Enter(Turn& turn, const std::string& flow, const std::string& step,
-           const nlohmann::json& data) {
-    turn.state.flow = flow;
+namespace {
+constexpr std::pair<Flow, std::string_view> kFlowNames[] = {
+    {Flow::kNone, ""},       {Flow::kCreate, "create"}, {Flow::kKb, "kb"},
+    {Flow::kReset, "reset"}, {Flow::kOffer, "offer"},   {Flow::kTransfer, "transfer"},
+};
+}  // namespace
+
+std::string_view FlowName(Flow flow) {
+    for (const auto& [f, name] : kFlowNames) {
+        if (f == flow) {
+            return name;
+        }
+    }
+    return "";
+}
+
+std::optional<Flow> ParseFlow(std::string_view name) {
+    for (const auto& [f, n] : kFlowNames) {
+        if (n == name) {
+            return f;
+        }
+    }
+    return std::nullopt;
+}
+
+void Enter(Turn& turn, Flow flow, const std::string& step, const nlohmann::json& data) {
+    turn.flow = flow;
     turn.state.step = step;
     SetData(turn, data);
 }
@@ -59,16 +83,24 @@ BotReply Bot::Impl::Handle(const wecom::InboundMessage& m) {
     Turn turn;
     turn.user = m.from_user;
     turn.state = dialogs.Load(m.from_user).value_or(store::DialogState{});
+    if (auto flow = ParseFlow(turn.state.flow)) {
+        turn.flow = *flow;
+    } else {
+        log::Get("bot")->warn("dialog of {} in unknown flow '{}': starting fresh", turn.user,
+                              turn.state.flow);
+        turn.state = store::DialogState{};
+    }
     // An idle flow expires; the next message starts fresh.
     const auto timeout_s = static_cast<std::int64_t>(deps.config.tickets.dialog_timeout_min) * 60;
-    if (!turn.state.flow.empty() && deps.clock.NowSeconds() - turn.state.updated_at > timeout_s) {
-        log::Get("bot")->info("dialog of {} expired in flow {}", turn.user, turn.state.flow);
+    if (turn.flow != Flow::kNone && deps.clock.NowSeconds() - turn.state.updated_at > timeout_s) {
+        log::Get("bot")->info("dialog of {} expired in flow {}", turn.user, FlowName(turn.flow));
         turn.state = store::DialogState{};
+        turn.flow = Flow::kNone;
         turn.expired = true;
     }
     // A reset flow whose session ended outside the chat (its SMS could not be sent, the user
     // was told by message): the next message starts fresh rather than hitting a dead session.
-    if (turn.state.flow == "reset" && deps.reset != nullptr && !deps.reset->InFlow(turn.user)) {
+    if (turn.flow == Flow::kReset && deps.reset != nullptr && !deps.reset->InFlow(turn.user)) {
         LeaveFlow(turn);
     }
     std::string reply;
@@ -102,10 +134,11 @@ BotReply Bot::Impl::Handle(const wecom::InboundMessage& m) {
 }
 
 void Bot::Impl::Persist(Turn& turn) {
-    if (turn.state.flow.empty()) {
+    if (turn.flow == Flow::kNone) {
         dialogs.Clear(turn.user);
         return;
     }
+    turn.state.flow = std::string(FlowName(turn.flow));
     turn.state.updated_at = deps.clock.NowSeconds();
     dialogs.Save(turn.user, turn.state);
 }
@@ -116,16 +149,16 @@ std::string Bot::Impl::OnText(Turn& turn, const std::string& raw) {
     }
     const Command cmd = ParseCommand(raw);
     if (cmd.kind == CommandKind::kCancel) {
-        if (turn.state.flow.empty()) {
+        if (turn.flow == Flow::kNone) {
             return "当前没有进行中的操作。回复 帮助 查看我能做什么。";
         }
-        if (turn.state.flow == "reset" && deps.reset != nullptr) {
+        if (turn.flow == Flow::kReset && deps.reset != nullptr) {
             OnResetText(turn, raw, true);  // closes the reset session too
         }
         LeaveFlow(turn);
         return "已退出。回复 帮助 查看我能做什么。";
     }
-    if (!turn.state.flow.empty()) {
+    if (turn.flow != Flow::kNone) {
         // Inside a flow, free text and numbered choices belong to the flow; a recognised
         // command leaves it (except where the flow takes free text, e.g. a description).
         if (cmd.kind == CommandKind::kNone || FlowTakesText(turn)) {
@@ -195,12 +228,15 @@ std::string Bot::Impl::OnMenuClick(Turn& turn, const std::string& key) {
     } else {
         return "这个菜单项暂未开通。" + Hint(turn);
     }
-    if (!turn.state.flow.empty()) {
+    if (turn.flow != Flow::kNone) {
         LeaveFlow(turn);
     }
     return OnCommand(turn, ParseCommand(as_text), as_text);
 }
 
-void Bot::Impl::LeaveFlow(Turn& turn) { turn.state = store::DialogState{}; }
+void Bot::Impl::LeaveFlow(Turn& turn) {
+    turn.state = store::DialogState{};
+    turn.flow = Flow::kNone;
+}
 
 }  // namespace wedesk::bot

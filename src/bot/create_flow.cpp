@@ -32,7 +32,7 @@ std::string Bot::Impl::StartCreate(Turn& turn, const std::string& description) {
     if (!desc.empty()) {
         d["description"] = text::TruncateUtf8(desc, kMaxDescriptionBytes);
     }
-    Enter(turn, "create", "category", d);
+    Enter(turn, Flow::kCreate, "category", d);
     return AskCategory(turn, "好的，我们来提交一个IT工单。\n");
 }
 
@@ -91,7 +91,7 @@ std::string Bot::Impl::OnCreateText(Turn& turn, const std::string& raw) {
         d["description"] = text::TruncateUtf8(desc, kMaxDescriptionBytes);
         SetData(turn, d);
         // Before filing, offer articles that may solve it right away.
-        if (auto offer = OfferArticles(turn, desc, "create", "kb_pick"); !offer.empty()) {
+        if (auto offer = OfferArticles(turn, desc, Flow::kCreate, "kb_pick"); !offer.empty()) {
             return offer;
         }
         return AskUrgency(turn);
@@ -140,7 +140,7 @@ std::string Bot::Impl::Submit(Turn& turn) {
     return t + "\n回复 查询 " + r->no + " 查看进度。";
 }
 
-std::string Bot::Impl::OfferArticles(Turn& turn, const std::string& query, const std::string& flow,
+std::string Bot::Impl::OfferArticles(Turn& turn, const std::string& query, Flow flow,
                                      const std::string& step) {
     if (deps.kb == nullptr) {
         return "";
@@ -150,16 +150,16 @@ std::string Bot::Impl::OfferArticles(Turn& turn, const std::string& query, const
         return "";
     }
     std::vector<std::int64_t> ids;
-    std::string t = flow == "create" ? "提交前，这些文章也许能直接解决您的问题：\n"
-                                     : "我找到这些可能有用的解答：\n";
+    std::string t = flow == Flow::kCreate ? "提交前，这些文章也许能直接解决您的问题：\n"
+                                          : "我找到这些可能有用的解答：\n";
     for (std::size_t i = 0; i < hits.size(); ++i) {
         ids.push_back(hits[i].id);
         t += std::to_string(i + 1) + ". " + hits[i].title + "\n";
     }
     const auto other = std::to_string(hits.size() + 1);
-    t += other + (flow == "create" ? ". 都不是，继续提交工单" : ". 都不是，提交工单");
+    t += other + (flow == Flow::kCreate ? ". 都不是，继续提交工单" : ". 都不是，提交工单");
     deps.kb->RecordShown(ids);
-    if (flow == "create") {
+    if (flow == Flow::kCreate) {
         auto d = Data(turn);
         d["kb_ids"] = ids;
         SetData(turn, d);
@@ -180,14 +180,14 @@ std::string Bot::Impl::ShowArticle(Turn& turn, std::int64_t id) {
     auto d = Data(turn);
     d["kb_open"] = id;
     SetData(turn, d);
-    turn.state.step = turn.state.flow == "create" ? "kb_solved" : "solved";
+    turn.state.step = turn.flow == Flow::kCreate ? "kb_solved" : "solved";
     return "【" + a->title + "】\n" + text::TruncateUtf8(a->answer, kMaxAnswerBytes) +
            "\n\n这解决您的问题了吗？\n1. 解决了\n2. 没解决，提交工单";
 }
 
 std::string Bot::Impl::OnKbText(Turn& turn, const std::string& raw) {
     auto d = Data(turn);
-    const bool in_create = turn.state.flow == "create";
+    const bool in_create = turn.flow == Flow::kCreate;
     const auto choice = ParseChoice(raw);
     const std::string& step = turn.state.step;
     if (step == "pick" || step == "kb_pick") {

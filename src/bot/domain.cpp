@@ -78,13 +78,14 @@ bool Bot::Impl::IsEngineer(const std::string& user) {
 bool Bot::Impl::FlowTakesText(const Turn& turn) const {
     // Steps whose answer is free text: a command word inside it is part of the answer. (The
     // transfer flow wants a UserID, so a command there leaves it.)
-    return (turn.state.flow == "create" && turn.state.step == "description") ||
-           turn.state.flow == "reset";
+    return (turn.flow == Flow::kCreate && turn.state.step == "description") ||
+           turn.flow == Flow::kReset;
 }
 
 std::string Bot::Impl::OnFlowText(Turn& turn, const std::string& raw) {
-    const auto& flow = turn.state.flow;
-    if ((flow == "offer" || flow == "kb") && !ParseChoice(raw) && deps.tickets != nullptr) {
+    const Flow flow = turn.flow;
+    if ((flow == Flow::kOffer || flow == Flow::kKb) && !ParseChoice(raw) &&
+        deps.tickets != nullptr) {
         // An unanswered suggestion or offer must not swallow the answer to a ticket that
         // waits for this employee: anything but a numbered choice goes to that ticket.
         auto waiting = deps.tickets->FindWaiting(turn.user);
@@ -93,16 +94,16 @@ std::string Bot::Impl::OnFlowText(Turn& turn, const std::string& raw) {
             return OnFreeText(turn, raw);
         }
     }
-    if (flow == "create") {
+    if (flow == Flow::kCreate) {
         return OnCreateText(turn, raw);
     }
-    if (flow == "kb") {
+    if (flow == Flow::kKb) {
         return OnKbText(turn, raw);
     }
-    if (flow == "reset") {
+    if (flow == Flow::kReset) {
         return OnResetText(turn, raw, false);
     }
-    if (flow == "offer") {
+    if (flow == Flow::kOffer) {
         const auto choice = ParseChoice(raw);
         const std::string original = Data(turn).value("text", "");
         if (choice == 1) {
@@ -114,7 +115,7 @@ std::string Bot::Impl::OnFlowText(Turn& turn, const std::string& raw) {
         }
         return "请回复 1 提交工单，或回复 2 不用了。";
     }
-    if (flow == "transfer") {
+    if (flow == Flow::kTransfer) {
         const std::string no = Data(turn).value("no", "");
         const std::string target = text::AsciiLower(text::Trim(text::FoldFullWidth(raw)));
         if (!LooksLikeUserId(target)) {
@@ -161,7 +162,7 @@ std::string Bot::Impl::OnDomainCommand(Turn& turn, const Command& cmd, const std
                                                           ? reset::Purpose::kUnlock
                                                           : reset::Purpose::kResetPassword);
             if (!reply.flow_done) {
-                Enter(turn, "reset", "active");
+                Enter(turn, Flow::kReset, "active");
             }
             turn.sensitive = turn.sensitive || reply.sensitive;
             turn.follow_up = reply.follow_up;
@@ -290,7 +291,7 @@ std::string Bot::Impl::OnEngineerCommand(Turn& turn, const Command& cmd) {
             break;
         case CommandKind::kTransfer:
             if (cmd.arg.empty()) {
-                Enter(turn, "transfer", "userid", {{"no", no}});
+                Enter(turn, Flow::kTransfer, "userid", {{"no", no}});
                 return "请回复要转派给的同事的 UserID（回复 取消 放弃）。";
             }
             r = t->Transfer(no, turn.user, text::AsciiLower(cmd.arg));
@@ -332,7 +333,7 @@ std::string Bot::Impl::OnFreeText(Turn& turn, const std::string& raw) {
     if (deps.reset != nullptr && LooksLikeCode(query)) {
         return "当前没有进行中的验证。发送 重置密码 或 解锁账号 重新开始。";
     }
-    if (auto offer = OfferArticles(turn, query, "kb", "pick"); !offer.empty()) {
+    if (auto offer = OfferArticles(turn, query, Flow::kKb, "pick"); !offer.empty()) {
         return offer;
     }
     if (t == nullptr) {
@@ -342,13 +343,13 @@ std::string Bot::Impl::OnFreeText(Turn& turn, const std::string& raw) {
         // Only punctuation or emoji: nothing to search, nothing to file a ticket with.
         return "请用文字描述您遇到的问题，我会先帮您查找解答；也可以回复 报修 提交工单。";
     }
-    Enter(turn, "offer", "confirm", {{"text", text::TruncateUtf8(query, 2000)}});
+    Enter(turn, Flow::kOffer, "confirm", {{"text", text::TruncateUtf8(query, 2000)}});
     return "暂时没找到相关的解答。\n1. 用这段描述提交工单\n2. 不用了\n回复 帮助 查看我能做什么。";
 }
 
 std::string Bot::Impl::OnMedia(Turn& turn, const wecom::InboundMessage& m) {
     const std::string type = m.raw_type;
-    if (turn.state.flow == "create") {
+    if (turn.flow == Flow::kCreate) {
         auto d = Data(turn);
         d["attachments"].push_back({{"media_id", m.media_id}, {"type", type}});
         SetData(turn, d);
@@ -395,7 +396,7 @@ BotReply Bot::Impl::OnCardButton(Turn& turn, const wecom::InboundMessage& m) {
         return out;
     }
     if (action == "ticket_transfer") {
-        Enter(turn, "transfer", "userid", {{"no", rest}});
+        Enter(turn, Flow::kTransfer, "userid", {{"no", rest}});
         out.passive.text = "转派中";
         if (deps.notifier != nullptr) {
             deps.notifier->SendText(

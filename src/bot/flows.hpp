@@ -4,7 +4,9 @@
 //   domain.cpp         commands on tickets, reset, engineer actions, card buttons
 //   create_flow.cpp    报修: category → description → urgency → confirm, and KB suggestions
 
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -15,9 +17,18 @@
 
 namespace wedesk::bot {
 
-/// One message being handled: who, their dialog state (mutated in place), flags for the reply.
+/// The dialog a person is in. Stored by name in `dialogs.flow` (FlowName / ParseFlow, at
+/// load and save only); compared as an enum everywhere else.
+enum class Flow { kNone, kCreate, kKb, kReset, kOffer, kTransfer };
+std::string_view FlowName(Flow flow);
+/// nullopt for a name this version does not know (a dialog left by another version).
+std::optional<Flow> ParseFlow(std::string_view name);
+
+/// One message being handled: who, their dialog (mutated in place; `state.flow` is written
+/// from `flow` when saved), flags for the reply.
 struct Turn {
     std::string user;
+    Flow flow = Flow::kNone;
     store::DialogState state;
     bool expired = false;
     bool sensitive = false;
@@ -57,7 +68,7 @@ struct Bot::Impl {
     std::string Submit(Turn& turn);
     /// Suggests articles for `query`; on a hit moves to `step` of the current flow (or the kb
     /// flow when idle) and returns the numbered list, else "".
-    std::string OfferArticles(Turn& turn, const std::string& query, const std::string& flow,
+    std::string OfferArticles(Turn& turn, const std::string& query, Flow flow,
                               const std::string& step);
     std::string OnKbText(Turn& turn, const std::string& raw);
     std::string ShowArticle(Turn& turn, std::int64_t id);
@@ -74,7 +85,7 @@ namespace wedesk::bot {
 /// The flow's JSON data of a turn (parsed on demand, written back by SetData).
 nlohmann::json Data(const Turn& turn);
 void SetData(Turn& turn, const nlohmann::json& data);
-void Enter(Turn& turn, const std::string& flow, const std::string& step,
+void Enter(Turn& turn, Flow flow, const std::string& step,
            const nlohmann::json& data = nlohmann::json::object());
 
 }  // namespace wedesk::bot

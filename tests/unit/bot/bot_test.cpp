@@ -70,6 +70,18 @@ TEST_CASE("the create flow walks category, description, urgency, confirm", "[uni
     CHECK(d->ticket.description == "屏幕不亮");
 }
 
+TEST_CASE("a dialog stored by another version in a flow this one does not know starts fresh",
+          "[unit]") {
+    BotEnv env;
+    wedesk::store::DialogRepository dialogs(*env.db);
+    dialogs.Save("zhangsan", {"approval", "reason", "{}", env.clock.NowSeconds()});
+    const auto r = env.Say("zhangsan", "我的工单");
+    CHECK_THAT(r, !Catch::Contains("出错"));
+    CHECK(env.State("zhangsan").flow.empty());
+    env.Say("zhangsan", "报修");
+    CHECK(env.State("zhangsan").flow == "create");  // stored by name
+}
+
 TEST_CASE("an idle flow expires after dialog_timeout_min — the next message starts fresh",
           "[unit]") {
     BotEnv env;
