@@ -4,6 +4,7 @@
 
 #include "bot/flows.hpp"
 #include "wedesk/bot/command.hpp"
+#include "wedesk/common/enum_names.hpp"
 #include "wedesk/common/log.hpp"
 #include "wedesk/common/text.hpp"
 #include "wedesk/reset/reset_service.hpp"
@@ -49,29 +50,19 @@ void SetData(Turn& turn, const nlohmann::json& data) {
 }
 
 namespace {
-constexpr std::pair<Flow, std::string_view> kFlowNames[] = {
-    {Flow::kNone, ""},       {Flow::kCreate, "create"}, {Flow::kKb, "kb"},
-    {Flow::kReset, "reset"}, {Flow::kOffer, "offer"},   {Flow::kTransfer, "transfer"},
-};
+constexpr NameTable<Flow, 6> kFlowNames{{
+    {Flow::kNone, ""},
+    {Flow::kCreate, "create"},
+    {Flow::kKb, "kb"},
+    {Flow::kReset, "reset"},
+    {Flow::kOffer, "offer"},
+    {Flow::kTransfer, "transfer"},
+}};
 }  // namespace
 
-std::string_view FlowName(Flow flow) {
-    for (const auto& [f, name] : kFlowNames) {
-        if (f == flow) {
-            return name;
-        }
-    }
-    return "";
-}
+std::string_view FlowName(Flow flow) { return NameIn(kFlowNames, flow).value_or(""); }
 
-std::optional<Flow> ParseFlow(std::string_view name) {
-    for (const auto& [f, n] : kFlowNames) {
-        if (n == name) {
-            return f;
-        }
-    }
-    return std::nullopt;
-}
+std::optional<Flow> ParseFlow(std::string_view name) { return ValueIn(kFlowNames, name); }
 
 void Enter(Turn& turn, Flow flow, const std::string& step, const nlohmann::json& data) {
     turn.flow = flow;

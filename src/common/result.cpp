@@ -3,10 +3,12 @@
 #include <array>
 #include <utility>
 
+#include "wedesk/common/enum_names.hpp"
+
 namespace wedesk {
 
 namespace {
-constexpr std::pair<Errc, std::string_view> kNames[] = {
+constexpr auto kNames = std::to_array<std::pair<Errc, std::string_view>>({
     {Errc::kAesKey, "aes_key"},
     {Errc::kAlreadyAccepted, "already_accepted"},
     {Errc::kAlreadyRated, "already_rated"},
@@ -50,17 +52,10 @@ constexpr std::pair<Errc, std::string_view> kNames[] = {
     {Errc::kUnset, "unset"},
     {Errc::kHttp, "http"},
     {Errc::kWecom, "wecom"},
-};
+});
 }  // namespace
 
-std::string_view ErrcName(Errc code) {
-    for (const auto& [c, name] : kNames) {
-        if (c == code) {
-            return name;
-        }
-    }
-    return "internal";
-}
+std::string_view ErrcName(Errc code) { return NameIn(kNames, code).value_or("internal"); }
 
 std::string Error::CodeText() const {
     if (code == Errc::kHttp || code == Errc::kWecom) {

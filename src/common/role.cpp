@@ -1,14 +1,11 @@
 #include "wedesk/common/role.hpp"
 
-#include <array>
-#include <utility>
-
-#include "wedesk/common/text.hpp"
+#include "wedesk/common/enum_names.hpp"
 
 namespace wedesk {
 
 namespace {
-constexpr std::array<std::pair<Role, std::string_view>, 4> kNames{{
+constexpr NameTable<Role, 4> kNames{{
     {Role::kEmployee, "employee"},
     {Role::kEngineer, "engineer"},
     {Role::kLead, "lead"},
@@ -16,23 +13,8 @@ constexpr std::array<std::pair<Role, std::string_view>, 4> kNames{{
 }};
 }  // namespace
 
-std::string_view RoleName(Role role) {
-    for (const auto& [r, name] : kNames) {
-        if (r == role) {
-            return name;
-        }
-    }
-    return "employee";
-}
+std::string_view RoleName(Role role) { return NameIn(kNames, role).value_or("employee"); }
 
-std::optional<Role> ParseRole(std::string_view name) {
-    const std::string lower = text::AsciiLower(name);
-    for (const auto& [r, n] : kNames) {
-        if (lower == n) {
-            return r;
-        }
-    }
-    return std::nullopt;
-}
+std::optional<Role> ParseRole(std::string_view name) { return ValueInIgnoringCase(kNames, name); }
 
 }  // namespace wedesk

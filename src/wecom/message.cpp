@@ -7,6 +7,7 @@
 #include <charconv>
 #include <utility>
 
+#include "wedesk/common/enum_names.hpp"
 #include "wedesk/common/text.hpp"
 
 namespace wedesk::wecom {
@@ -18,7 +19,7 @@ namespace {
 // predefined entities and character references in plain text are decoded, CDATA is verbatim.
 constexpr unsigned kParseOptions = pugi::parse_default | pugi::parse_ws_pcdata_single;
 
-constexpr std::array<std::pair<MsgType, std::string_view>, 8> kMsgTypeNames{{
+constexpr NameTable<MsgType, 8> kMsgTypeNames{{
     {MsgType::kText, "text"},
     {MsgType::kImage, "image"},
     {MsgType::kVoice, "voice"},
@@ -29,7 +30,7 @@ constexpr std::array<std::pair<MsgType, std::string_view>, 8> kMsgTypeNames{{
     {MsgType::kEvent, "event"},
 }};
 
-constexpr std::array<std::pair<EventType, std::string_view>, 7> kEventNames{{
+constexpr NameTable<EventType, 7> kEventNames{{
     {EventType::kSubscribe, "subscribe"},
     {EventType::kUnsubscribe, "unsubscribe"},
     {EventType::kEnterAgent, "enter_agent"},
@@ -97,42 +98,20 @@ Result<pugi::xml_node> LoadRoot(pugi::xml_document& doc, std::string_view xml) {
 }  // namespace
 
 std::string_view MsgTypeName(MsgType t) {
-    for (const auto& [type, name] : kMsgTypeNames) {
-        if (type == t) {
-            return name;
-        }
-    }
-    return {};
+    return NameIn(kMsgTypeNames, t).value_or(std::string_view());
 }
 
 std::string_view EventName(EventType t) {
-    for (const auto& [type, name] : kEventNames) {
-        if (type == t) {
-            return name;
-        }
-    }
-    return {};
+    return NameIn(kEventNames, t).value_or(std::string_view());
 }
 
 // Current docs use lower-case names, old 企业号 docs show CLICK/VIEW: compare case-insensitively.
 MsgType ParseMsgType(std::string_view raw) {
-    const std::string lower = text::AsciiLower(raw);
-    for (const auto& [type, name] : kMsgTypeNames) {
-        if (lower == name) {
-            return type;
-        }
-    }
-    return MsgType::kUnknown;
+    return ValueInIgnoringCase(kMsgTypeNames, raw).value_or(MsgType::kUnknown);
 }
 
 EventType ParseEventType(std::string_view raw) {
-    const std::string lower = text::AsciiLower(raw);
-    for (const auto& [type, name] : kEventNames) {
-        if (lower == text::AsciiLower(name)) {
-            return type;
-        }
-    }
-    return EventType::kOther;
+    return ValueInIgnoringCase(kEventNames, raw).value_or(EventType::kOther);
 }
 
 void AppendCdataElement(std::string& out, std::string_view name, std::string_view value) {
