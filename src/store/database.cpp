@@ -383,17 +383,14 @@ void WriteTx::Release() {
     }
 }
 
-namespace {
-
-// The thread's open WriteTx to join, or a new one.
-std::unique_ptr<WriteTx> OwnTxUnlessJoined(Database& db) {
-    if (db.Conn().InTransaction()) {
+std::unique_ptr<WriteTx> StepTx::OwnTxUnlessJoined(Database& db) {
+    // Joins only the writer this thread holds, while SQLite still has its transaction open;
+    // asking Conn() here would open a read connection for a thread that only writes.
+    if (db.write_owner_.load() == std::this_thread::get_id() && db.WriterConn().InTransaction()) {
         return nullptr;
     }
     return std::make_unique<WriteTx>(db);
 }
-
-}  // namespace
 
 StepTx::StepTx(Database& db, const char* name)
     : db_(db),

@@ -159,6 +159,10 @@ public:
     bool joined() const { return !tx_; }
 
 private:
+    /// Null when the calling thread holds the writer in an open transaction (the step joins
+    /// it), else a WriteTx of the step's own.
+    static std::unique_ptr<WriteTx> OwnTxUnlessJoined(Database& db);
+
     Database& db_;
     std::unique_ptr<WriteTx> tx_;  // null when joined
     store::Conn& conn_;
