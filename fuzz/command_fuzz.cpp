@@ -1,6 +1,7 @@
-// libFuzzer target: chat command recognition (bot::ParseCommand, ParseChoice, LeadingTicketNo)
-// and the text helpers it is built on. The whole input is one chat line; its first byte also
-// picks the byte limit for TruncateUtf8. Checks invariants, not just absence of crashes.
+// libFuzzer target: chat command and intent recognition (bot::ParseCommand, Classify,
+// ParseChoice, ParseBareScore, LeadingTicketNo) and the text helpers they are built on. The whole
+// input is one chat line; its first byte also picks the byte limit for TruncateUtf8. Checks
+// invariants, not just absence of crashes.
 
 #include <algorithm>
 #include <cstddef>
@@ -11,6 +12,7 @@
 #include <string_view>
 
 #include "wedesk/bot/command.hpp"
+#include "wedesk/bot/intent.hpp"
 #include "wedesk/common/text.hpp"
 
 namespace {
@@ -39,9 +41,11 @@ bool IsTicketNo(std::string_view no) {
     return true;
 }
 
+// The same command, up to the folding of its argument (arguments are kept as typed).
 bool SameCommand(const Command& a, const Command& b) {
-    return a.kind == b.kind && a.ticket_no == b.ticket_no && a.arg == b.arg && a.score == b.score &&
-           a.missing_ticket == b.missing_ticket;
+    return a.kind == b.kind && a.ticket_no == b.ticket_no &&
+           wedesk::text::FoldFullWidth(a.arg) == wedesk::text::FoldFullWidth(b.arg) &&
+           a.score == b.score && a.bad_score == b.bad_score && a.missing_ticket == b.missing_ticket;
 }
 
 void CheckText(std::string_view s, std::size_t max_bytes) {
@@ -104,6 +108,25 @@ void CheckCommand(std::string_view s) {
     }
     if (wedesk::text::IsValidUtf8(s)) {
         Check(wedesk::text::IsValidUtf8(c.arg), "arg of valid UTF-8 input is valid UTF-8");
+        Check(s.find(c.arg) != std::string_view::npos, "arg is a part of the input, as typed");
+    }
+    Check(!(c.score != 0 && c.bad_score), "a score is either usable or refused");
+
+    namespace bot = wedesk::bot;
+    for (bool staff : {false, true}) {
+        bot::IntentContext ctx;
+        ctx.staff = staff;
+        const bot::Intent i = bot::Classify(s, ctx);
+        Check((i.kind == bot::IntentKind::kCommand) == (i.command.kind != CommandKind::kNone),
+              "a command intent carries a command, and only it");
+        if (!staff && i.kind == bot::IntentKind::kCommand) {
+            Check(!bot::IsEngineerCommand(i.command.kind) || !i.command.ticket_no.empty(),
+                  "engineer words without a ticket are no command for an employee");
+        }
+        Check(!bot::IntentLabel(i).empty(), "every intent has a label");
+    }
+    if (auto score = bot::ParseBareScore(s)) {
+        Check(*score >= 0 && *score <= 5, "ParseBareScore in 0..5");
     }
     // Folding is the parser's first step, so pre-folded input must parse the same.
     const Command again = wedesk::bot::ParseCommand(wedesk::text::FoldFullWidth(s));

@@ -135,10 +135,13 @@ void Bot::Impl::Persist(Turn& turn) {
 }
 
 std::string Bot::Impl::OnText(Turn& turn, const std::string& raw) {
-    if (text::Trim(raw).empty()) {
+    IntentContext ctx;
+    ctx.staff = IsEngineer(turn.user);
+    const Intent intent = Classify(raw, ctx);
+    if (intent.kind == IntentKind::kEmpty) {
         return "您发送的是空消息。" + Hint(turn);
     }
-    const Command cmd = ParseCommand(raw);
+    const Command& cmd = intent.command;
     if (cmd.kind == CommandKind::kCancel) {
         if (turn.flow == Flow::kNone) {
             return "当前没有进行中的操作。回复 帮助 查看我能做什么。";
@@ -149,15 +152,62 @@ std::string Bot::Impl::OnText(Turn& turn, const std::string& raw) {
         LeaveFlow(turn);
         return "已退出。回复 帮助 查看我能做什么。";
     }
-    if (turn.flow != Flow::kNone) {
-        // Inside a flow, free text and numbered choices belong to the flow; a recognised
-        // command leaves it (except where the flow takes free text, e.g. a description).
-        if (cmd.kind == CommandKind::kNone || FlowTakesText(turn)) {
-            return OnFlowText(turn, raw);
+    if (turn.flow == Flow::kNone) {
+        return OnIntent(turn, intent, raw);
+    }
+    // Inside a flow: help is shown without leaving it; any other command is a command wherever
+    // it is typed; an answer goes to the flow; anything else is a new question.
+    if (cmd.kind == CommandKind::kHelp) {
+        return HelpText(ctx.staff) +
+               "\n\n（您正在进行的操作还在，可以继续回答上面的问题，或回复 取消 退出。）";
+    }
+    if (turn.flow == Flow::kReset &&
+        (cmd.kind == CommandKind::kResetPassword || cmd.kind == CommandKind::kUnlock)) {
+        // The session in progress answers (its code stays valid; starting over would lose it
+        // to the cool-down).
+        return OnResetText(turn, raw, false);
+    }
+    const bool was_create = turn.flow == Flow::kCreate;
+    if (intent.kind == IntentKind::kCommand) {
+        const std::string so_far = FlowText(turn);
+        if (turn.flow == Flow::kReset && deps.reset != nullptr) {
+            OnResetText(turn, raw, true);
         }
         LeaveFlow(turn);
+        if (cmd.kind == CommandKind::kHuman) {
+            return OnHuman(turn, so_far);
+        }
+        return (was_create ? "（刚才的报修没有提交。）\n" : "") + OnCommand(turn, cmd, raw);
     }
-    return OnCommand(turn, cmd, raw);
+    if (auto answer = OnFlowText(turn, raw, intent)) {
+        return *answer;
+    }
+    LeaveFlow(turn);
+    return (was_create ? "（刚才的报修没有提交。）\n" : "") + OnIntent(turn, intent, raw);
+}
+
+std::string Bot::Impl::OnIntent(Turn& turn, const Intent& intent, const std::string& raw) {
+    switch (intent.kind) {
+        case IntentKind::kCommand:
+            if (intent.command.kind == CommandKind::kHuman) {
+                return OnHuman(turn, "");
+            }
+            return OnCommand(turn, intent.command, raw);
+        case IntentKind::kGreeting:
+        case IntentKind::kPresence:
+        case IntentKind::kThanks:
+        case IntentKind::kBye:
+        case IntentKind::kAck:
+            return OnSmallTalk(turn, intent.kind);
+        case IntentKind::kResetOffer:
+        case IntentKind::kUnlockOffer:
+        case IntentKind::kAccountAsk:
+            return OnAccountWords(turn, intent.kind);
+        case IntentKind::kEmpty:
+        case IntentKind::kProblem:
+            break;
+    }
+    return OnFreeText(turn, raw);
 }
 
 std::string Bot::Impl::Hint(const Turn& turn) const {

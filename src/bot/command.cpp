@@ -1,117 +1,424 @@
 #include "wedesk/bot/command.hpp"
 
 #include <array>
-#include <cctype>
+#include <vector>
 
+#include "wedesk/common/enum_names.hpp"
 #include "wedesk/common/text.hpp"
 
 namespace wedesk::bot {
 
 namespace {
 
-struct Keyword {
-    std::string_view word;  // normalised (ASCII lower-case)
-    CommandKind kind;
-    bool needs_ticket;
-};
+constexpr NameTable<CommandKind, 23> kCommandNames{{
+    {CommandKind::kNone, "none"},
+    {CommandKind::kHelp, "help"},
+    {CommandKind::kNewTicket, "new_ticket"},
+    {CommandKind::kMyTickets, "my_tickets"},
+    {CommandKind::kQuery, "query"},
+    {CommandKind::kUrge, "urge"},
+    {CommandKind::kCancelTicket, "cancel_ticket"},
+    {CommandKind::kReopen, "reopen"},
+    {CommandKind::kRate, "rate"},
+    {CommandKind::kAddInfo, "add_info"},
+    {CommandKind::kResetPassword, "reset_password"},
+    {CommandKind::kUnlock, "unlock"},
+    {CommandKind::kCancel, "cancel"},
+    {CommandKind::kHuman, "human"},
+    {CommandKind::kAccept, "accept"},
+    {CommandKind::kNote, "note"},
+    {CommandKind::kReply, "reply"},
+    {CommandKind::kTransfer, "transfer"},
+    {CommandKind::kWait, "wait"},
+    {CommandKind::kResolve, "resolve"},
+    {CommandKind::kMyTasks, "my_tasks"},
+    {CommandKind::kOnDuty, "on_duty"},
+    {CommandKind::kOffDuty, "off_duty"},
+}};
 
-// Longer keywords first where one is a prefix of another (取消工单 before 取消).
-constexpr std::array kKeywords = {
-    Keyword{"取消工单", CommandKind::kCancelTicket, true},
-    Keyword{"撤销工单", CommandKind::kCancelTicket, true},
-    Keyword{"cancel ticket", CommandKind::kCancelTicket, true},
-    Keyword{"我的工单", CommandKind::kMyTickets, false},
-    Keyword{"我的任务", CommandKind::kMyTasks, false},
-    Keyword{"新建工单", CommandKind::kNewTicket, false},
-    Keyword{"提交工单", CommandKind::kNewTicket, false},
-    Keyword{"报修", CommandKind::kNewTicket, false},
-    Keyword{"查询", CommandKind::kQuery, true},
-    Keyword{"催办", CommandKind::kUrge, true},
-    Keyword{"重开", CommandKind::kReopen, true},
-    Keyword{"评价", CommandKind::kRate, true},
-    Keyword{"重置密码", CommandKind::kResetPassword, false},
-    Keyword{"忘记密码", CommandKind::kResetPassword, false},
-    Keyword{"reset password", CommandKind::kResetPassword, false},
-    Keyword{"解锁账号", CommandKind::kUnlock, false},
-    Keyword{"账号解锁", CommandKind::kUnlock, false},
-    Keyword{"接单", CommandKind::kAccept, true},
-    Keyword{"备注", CommandKind::kNote, true},
-    Keyword{"转派", CommandKind::kTransfer, true},
-    Keyword{"挂起", CommandKind::kWait, true},
-    Keyword{"完成", CommandKind::kResolve, true},
-    Keyword{"上班", CommandKind::kOnDuty, false},
-    Keyword{"下班", CommandKind::kOffDuty, false},
-    Keyword{"帮助", CommandKind::kHelp, false},
-    Keyword{"菜单", CommandKind::kHelp, false},
-};
-
-// Whole-line aliases (English words must not match as prefixes of free text).
-struct Alias {
-    std::string_view word;
+// A verb that takes a ticket number: "查询 IT…", "评价IT… 5 很满意". Longer words first where one
+// is a prefix of another (取消工单 before 取消; 查询 before 查).
+struct TicketVerb {
+    std::string_view word;  // normalised (folded, ASCII lower-case)
     CommandKind kind;
 };
-constexpr std::array kAliases = {
-    Alias{"help", CommandKind::kHelp},        Alias{"menu", CommandKind::kHelp},
-    Alias{"?", CommandKind::kHelp},           Alias{"new", CommandKind::kNewTicket},
-    Alias{"my", CommandKind::kMyTickets},     Alias{"tickets", CommandKind::kMyTickets},
-    Alias{"tasks", CommandKind::kMyTasks},    Alias{"unlock", CommandKind::kUnlock},
-    Alias{"取消", CommandKind::kCancel},      Alias{"退出", CommandKind::kCancel},
-    Alias{"cancel", CommandKind::kCancel},    Alias{"quit", CommandKind::kCancel},
-    Alias{"exit", CommandKind::kCancel},      Alias{"on duty", CommandKind::kOnDuty},
-    Alias{"off duty", CommandKind::kOffDuty},
+constexpr std::array kTicketVerbs = {
+    TicketVerb{"取消工单", CommandKind::kCancelTicket},
+    TicketVerb{"撤销工单", CommandKind::kCancelTicket},
+    TicketVerb{"撤回工单", CommandKind::kCancelTicket},
+    TicketVerb{"查询工单", CommandKind::kQuery},
+    TicketVerb{"查询", CommandKind::kQuery},
+    TicketVerb{"查看", CommandKind::kQuery},
+    TicketVerb{"查", CommandKind::kQuery},
+    TicketVerb{"催办", CommandKind::kUrge},
+    TicketVerb{"催", CommandKind::kUrge},
+    TicketVerb{"重新打开", CommandKind::kReopen},
+    TicketVerb{"重开", CommandKind::kReopen},
+    TicketVerb{"评价", CommandKind::kRate},
+    TicketVerb{"评分", CommandKind::kRate},
+    TicketVerb{"补充", CommandKind::kAddInfo},
+    TicketVerb{"接单", CommandKind::kAccept},
+    TicketVerb{"备注", CommandKind::kNote},
+    TicketVerb{"回复", CommandKind::kReply},
+    TicketVerb{"转派", CommandKind::kTransfer},
+    TicketVerb{"挂起", CommandKind::kWait},
+    TicketVerb{"完成", CommandKind::kResolve},
+    // English: the verb must be followed by a space (checked below).
+    TicketVerb{"cancel ticket", CommandKind::kCancelTicket},
+    TicketVerb{"query", CommandKind::kQuery},
+    TicketVerb{"urge", CommandKind::kUrge},
+    TicketVerb{"reopen", CommandKind::kReopen},
+    TicketVerb{"rate", CommandKind::kRate},
+    TicketVerb{"add", CommandKind::kAddInfo},
+    TicketVerb{"accept", CommandKind::kAccept},
+    TicketVerb{"note", CommandKind::kNote},
+    TicketVerb{"reply", CommandKind::kReply},
+    TicketVerb{"transfer", CommandKind::kTransfer},
+    TicketVerb{"wait", CommandKind::kWait},
+    TicketVerb{"resolve", CommandKind::kResolve},
 };
 
-// English verbs taking a ticket number: "query IT..", "urge IT..", "rate IT.. 5".
-constexpr std::array kEnglishVerbs = {
-    Keyword{"query", CommandKind::kQuery, true},       Keyword{"urge", CommandKind::kUrge, true},
-    Keyword{"reopen", CommandKind::kReopen, true},     Keyword{"rate", CommandKind::kRate, true},
-    Keyword{"accept", CommandKind::kAccept, true},     Keyword{"note", CommandKind::kNote, true},
-    Keyword{"transfer", CommandKind::kTransfer, true}, Keyword{"wait", CommandKind::kWait, true},
-    Keyword{"resolve", CommandKind::kResolve, true},
+// Verbs that, typed with nothing else, ask for their number ("催办" → which ticket?). The
+// one-character forms (查, 催) and the English ones are too common in sentences for that.
+constexpr std::array kBareVerbs = {
+    std::string_view{"取消工单"}, std::string_view{"撤销工单"}, std::string_view{"撤回工单"},
+    std::string_view{"查询工单"}, std::string_view{"查询"},     std::string_view{"催办"},
+    std::string_view{"重新打开"}, std::string_view{"重开"},     std::string_view{"评价"},
+    std::string_view{"评分"},     std::string_view{"补充"},     std::string_view{"接单"},
+    std::string_view{"备注"},     std::string_view{"回复"},     std::string_view{"转派"},
+    std::string_view{"挂起"},     std::string_view{"完成"},
 };
+
+// Words that may follow a bare verb without making it a sentence: "催办一下", "查询工单吧".
+constexpr std::array kFiller = {
+    std::string_view{"一下我的工单"}, std::string_view{"一下工单"}, std::string_view{"我的工单"},
+    std::string_view{"一下"},         std::string_view{"工单"},     std::string_view{"下"},
+    std::string_view{"吧"},
+};
+
+// Whole messages (normalised, trailing punctuation removed) that are a command by themselves.
+struct Phrase {
+    std::string_view text;
+    CommandKind kind;
+};
+constexpr std::array kPhrases = {
+    Phrase{"帮助", CommandKind::kHelp},
+    Phrase{"菜单", CommandKind::kHelp},
+    Phrase{"help", CommandKind::kHelp},
+    Phrase{"menu", CommandKind::kHelp},
+    Phrase{"你能做什么", CommandKind::kHelp},
+    Phrase{"你会什么", CommandKind::kHelp},
+    Phrase{"能做什么", CommandKind::kHelp},
+    Phrase{"有什么功能", CommandKind::kHelp},
+    Phrase{"使用说明", CommandKind::kHelp},
+    Phrase{"new", CommandKind::kNewTicket},
+    Phrase{"提个工单", CommandKind::kNewTicket},
+    Phrase{"开个工单", CommandKind::kNewTicket},
+    Phrase{"开工单", CommandKind::kNewTicket},
+    Phrase{"提工单", CommandKind::kNewTicket},
+    Phrase{"建工单", CommandKind::kNewTicket},
+    Phrase{"我要提工单", CommandKind::kNewTicket},
+    Phrase{"我要提交工单", CommandKind::kNewTicket},
+    Phrase{"我想提交工单", CommandKind::kNewTicket},
+    Phrase{"my", CommandKind::kMyTickets},
+    Phrase{"tickets", CommandKind::kMyTickets},
+    Phrase{"我的工单", CommandKind::kMyTickets},
+    Phrase{"我的工单呢", CommandKind::kMyTickets},
+    Phrase{"查看我的工单", CommandKind::kMyTickets},
+    Phrase{"查我的工单", CommandKind::kMyTickets},
+    Phrase{"查询我的工单", CommandKind::kMyTickets},
+    Phrase{"我的报修", CommandKind::kMyTickets},
+    Phrase{"我提的工单", CommandKind::kMyTickets},
+    Phrase{"工单进度", CommandKind::kMyTickets},
+    Phrase{"查进度", CommandKind::kMyTickets},
+    Phrase{"查看进度", CommandKind::kMyTickets},
+    Phrase{"tasks", CommandKind::kMyTasks},
+    Phrase{"我的任务", CommandKind::kMyTasks},
+    Phrase{"我的待办", CommandKind::kMyTasks},
+    Phrase{"重置密码", CommandKind::kResetPassword},
+    Phrase{"忘记密码", CommandKind::kResetPassword},
+    Phrase{"密码重置", CommandKind::kResetPassword},
+    Phrase{"重设密码", CommandKind::kResetPassword},
+    Phrase{"找回密码", CommandKind::kResetPassword},
+    Phrase{"我要重置密码", CommandKind::kResetPassword},
+    Phrase{"帮我重置密码", CommandKind::kResetPassword},
+    Phrase{"reset password", CommandKind::kResetPassword},
+    Phrase{"解锁账号", CommandKind::kUnlock},
+    Phrase{"账号解锁", CommandKind::kUnlock},
+    Phrase{"解锁帐号", CommandKind::kUnlock},
+    Phrase{"帐号解锁", CommandKind::kUnlock},
+    Phrase{"解锁账户", CommandKind::kUnlock},
+    Phrase{"账户解锁", CommandKind::kUnlock},
+    Phrase{"解锁", CommandKind::kUnlock},
+    Phrase{"帮我解锁账号", CommandKind::kUnlock},
+    Phrase{"我要解锁账号", CommandKind::kUnlock},
+    Phrase{"unlock", CommandKind::kUnlock},
+    Phrase{"取消", CommandKind::kCancel},
+    Phrase{"退出", CommandKind::kCancel},
+    Phrase{"算了", CommandKind::kCancel},
+    Phrase{"cancel", CommandKind::kCancel},
+    Phrase{"quit", CommandKind::kCancel},
+    Phrase{"exit", CommandKind::kCancel},
+    Phrase{"转人工", CommandKind::kHuman},
+    Phrase{"人工", CommandKind::kHuman},
+    Phrase{"人工服务", CommandKind::kHuman},
+    Phrase{"人工客服", CommandKind::kHuman},
+    Phrase{"人工坐席", CommandKind::kHuman},
+    Phrase{"找人工", CommandKind::kHuman},
+    Phrase{"要人工", CommandKind::kHuman},
+    Phrase{"我要人工", CommandKind::kHuman},
+    Phrase{"转接人工", CommandKind::kHuman},
+    Phrase{"有没有人工", CommandKind::kHuman},
+    Phrase{"人工呢", CommandKind::kHuman},
+    Phrase{"找工程师", CommandKind::kHuman},
+    Phrase{"联系工程师", CommandKind::kHuman},
+    Phrase{"我要找工程师", CommandKind::kHuman},
+    Phrase{"找真人", CommandKind::kHuman},
+    Phrase{"真人", CommandKind::kHuman},
+    Phrase{"找个人", CommandKind::kHuman},
+    Phrase{"客服", CommandKind::kHuman},
+    Phrase{"human", CommandKind::kHuman},
+    Phrase{"上班", CommandKind::kOnDuty},
+    Phrase{"上班了", CommandKind::kOnDuty},
+    Phrase{"我上班了", CommandKind::kOnDuty},
+    Phrase{"开始上班", CommandKind::kOnDuty},
+    Phrase{"on duty", CommandKind::kOnDuty},
+    Phrase{"下班", CommandKind::kOffDuty},
+    Phrase{"下班了", CommandKind::kOffDuty},
+    Phrase{"我下班了", CommandKind::kOffDuty},
+    Phrase{"off duty", CommandKind::kOffDuty},
+};
+
+// Start a ticket, with or without the description after them ("报修 打印机卡纸了").
+constexpr std::array kNewTicketPrefixes = {
+    std::string_view{"我要报修"}, std::string_view{"我想报修"}, std::string_view{"帮我报修"},
+    std::string_view{"报修"},     std::string_view{"新建工单"}, std::string_view{"提交工单"},
+};
+
+// Words that make "报修…" a noun phrase ("报修电话", "报修流程") rather than the command.
+bool StartsWithNoun(std::string_view rest) {
+    for (auto w : {"电话", "流程", "系统", "单", "入口", "怎么", "在哪", "邮箱"}) {
+        if (rest.starts_with(w)) {
+            return true;
+        }
+    }
+    return false;
+}
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
-// Strips leading separators users put between a keyword and its argument.
-std::string_view SkipSeparators(std::string_view s) {
-    for (;;) {
-        if (!s.empty() && (s.front() == ' ' || s.front() == ':' || s.front() == '#' ||
-                           s.front() == '\t' || s.front() == ',')) {
-            s.remove_prefix(1);
-        } else {
-            return s;
+bool IsSeparator(char c) { return c == ' ' || c == ':' || c == '#' || c == '\t' || c == ','; }
+
+// Punctuation people end a line with (after folding): 。！？… are not folded by FoldFullWidth.
+constexpr std::array kTrailing = {
+    std::string_view{"。"}, std::string_view{"…"},  std::string_view{"～"}, std::string_view{"!"},
+    std::string_view{"?"},  std::string_view{"."},  std::string_view{"~"},  std::string_view{","},
+    std::string_view{" "},  std::string_view{"、"},
+};
+
+std::string_view StripTrailing(std::string_view s) {
+    for (bool again = true; again;) {
+        again = false;
+        for (auto p : kTrailing) {
+            if (s.size() > p.size() && s.ends_with(p)) {
+                s.remove_suffix(p.size());
+                again = true;
+            }
         }
     }
+    return s;
 }
 
-Command WithTicket(CommandKind kind, std::string_view rest) {
-    Command c;
-    c.kind = kind;
-    rest = SkipSeparators(rest);
-    auto no = LeadingTicketNo(rest);
-    if (!no) {
-        c.missing_ticket = true;
-        c.arg = text::Trim(rest);
-        return c;
+// The message folded for parsing, with where each folded byte came from in the raw text, so an
+// argument is handed back exactly as typed.
+struct Folded {
+    std::string lower;                // folded, ASCII lower-case, trimmed
+    std::vector<std::size_t> raw_at;  // raw offset of each byte of `lower`, plus the end
+    std::string_view raw;
+
+    // The raw text from folded offset `pos` to the end, trimmed.
+    std::string RawFrom(std::size_t pos) const {
+        const std::size_t from = raw_at[pos];
+        const std::size_t to = raw_at[lower.size()];
+        return text::Trim(raw.substr(from, to - from));
     }
-    c.ticket_no = *no;
-    c.arg = text::Trim(SkipSeparators(rest.substr(no->size())));
-    if (kind == CommandKind::kRate) {
-        // "5", "5 很快", "5分"
-        if (!c.arg.empty() && IsDigit(c.arg[0]) && (c.arg.size() == 1 || !IsDigit(c.arg[1]))) {
-            const int v = c.arg[0] - '0';
-            c.score = (v >= 1 && v <= 5) ? v : 0;
-            std::string_view after = std::string_view(c.arg).substr(1);
-            if (after.starts_with("分")) {
-                after.remove_prefix(3);
-            }
-            c.arg = text::Trim(after);
+};
+
+Folded Fold(std::string_view raw) {
+    Folded f;
+    f.raw = raw;
+    std::string all;
+    std::vector<std::size_t> at;
+    std::size_t i = 0;
+    while (i < raw.size()) {
+        char32_t cp = 0;
+        std::size_t n = text::DecodeUtf8At(raw, i, cp);
+        if (n == 0) {
+            n = 1;
+        }
+        const std::string piece = text::AsciiLower(text::FoldFullWidth(raw.substr(i, n)));
+        for (std::size_t k = 0; k < piece.size(); ++k) {
+            at.push_back(i);
+        }
+        all += piece;
+        i += n;
+    }
+    at.push_back(raw.size());
+    // Trim ASCII white space (U+3000 was folded to a space).
+    std::size_t b = 0;
+    std::size_t e = all.size();
+    auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+    while (b < e && space(all[b])) {
+        ++b;
+    }
+    while (e > b && space(all[e - 1])) {
+        --e;
+    }
+    f.lower = all.substr(b, e - b);
+    f.raw_at.assign(at.begin() + static_cast<std::ptrdiff_t>(b),
+                    at.begin() + static_cast<std::ptrdiff_t>(e) + 1);
+    return f;
+}
+
+std::size_t SkipSeparators(std::string_view s, std::size_t pos) {
+    while (pos < s.size() && IsSeparator(s[pos])) {
+        ++pos;
+    }
+    return pos;
+}
+
+bool IsFiller(std::string_view rest) {
+    rest = StripTrailing(rest);
+    if (rest.empty()) {
+        return true;
+    }
+    for (auto w : kFiller) {
+        if (rest == w) {
+            return true;
         }
     }
+    return false;
+}
+
+constexpr std::array kChineseDigits = {
+    std::string_view{"一"}, std::string_view{"二"}, std::string_view{"三"},
+    std::string_view{"四"}, std::string_view{"五"},
+};
+
+// A score at the start of `s` (folded): "5", "5分", "4星", "五星", "4.5". Returns the bytes it
+// used (0 when `s` does not start with one) and sets score (0 when out of range or decimal).
+std::size_t LeadingScore(std::string_view s, int& score, bool& bad) {
+    std::size_t n = 0;
+    score = 0;
+    bad = false;
+    if (!s.empty() && IsDigit(s[0])) {
+        int v = 0;
+        while (n < s.size() && IsDigit(s[n])) {
+            v = n < 3 ? v * 10 + (s[n] - '0') : 99;
+            ++n;
+        }
+        if (n + 1 < s.size() && s[n] == '.' && IsDigit(s[n + 1])) {
+            bad = true;  // "4.5": whole stars only
+            ++n;
+            while (n < s.size() && IsDigit(s[n])) {
+                ++n;
+            }
+        } else if (v >= 1 && v <= 5) {
+            score = v;
+        } else {
+            bad = true;
+        }
+    } else {
+        for (std::size_t d = 0; d < kChineseDigits.size(); ++d) {
+            const auto w = kChineseDigits[d];
+            if (s.starts_with(w) &&
+                (s.substr(w.size()).starts_with("分") || s.substr(w.size()).starts_with("星"))) {
+                score = static_cast<int>(d) + 1;
+                n = w.size();
+                break;
+            }
+        }
+        if (n == 0) {
+            return 0;
+        }
+    }
+    std::string_view after = s.substr(n);
+    for (auto unit : {std::string_view{" 分"}, std::string_view{"分"}, std::string_view{" 星"},
+                      std::string_view{"星"}}) {
+        if (after.starts_with(unit)) {
+            n += unit.size();
+            break;
+        }
+    }
+    return n;
+}
+
+// The part of a command after its verb: a ticket number and its arguments.
+Command WithTicket(CommandKind kind, const Folded& f, std::size_t pos, bool bare_ok) {
+    Command c;
+    c.kind = kind;
+    const std::string_view s = f.lower;
+    pos = SkipSeparators(s, pos);
+    auto no = LeadingTicketNo(s.substr(pos));
+    if (!no) {
+        const std::string_view rest = s.substr(pos);
+        if (kind == CommandKind::kRate) {
+            // "评价 5 很快": the score of the ticket waiting for a rating.
+            int score = 0;
+            bool bad = false;
+            const std::size_t used = LeadingScore(rest, score, bad);
+            if (used > 0 && (used == rest.size() || !IsDigit(rest[used]))) {
+                c.missing_ticket = true;
+                c.score = score;
+                c.bad_score = bad;
+                c.arg = f.RawFrom(SkipSeparators(s, pos + used));
+                return c;
+            }
+        }
+        if (bare_ok && IsFiller(rest)) {
+            c.missing_ticket = true;
+            return c;
+        }
+        return Command{};  // a sentence that starts with the verb: not a command
+    }
+    c.ticket_no = *no;
+    pos = SkipSeparators(s, pos + no->size());
+    if (kind == CommandKind::kRate) {
+        int score = 0;
+        bool bad = false;
+        const std::size_t used = LeadingScore(s.substr(pos), score, bad);
+        if (used > 0) {
+            c.score = score;
+            c.bad_score = bad;
+            pos = SkipSeparators(s, pos + used);
+        }
+    }
+    c.arg = f.RawFrom(pos);
     return c;
 }
 
 }  // namespace
+
+std::string_view CommandName(CommandKind kind) {
+    return NameIn(kCommandNames, kind).value_or("none");
+}
+
+bool IsEngineerCommand(CommandKind kind) {
+    switch (kind) {
+        case CommandKind::kAccept:
+        case CommandKind::kNote:
+        case CommandKind::kReply:
+        case CommandKind::kTransfer:
+        case CommandKind::kWait:
+        case CommandKind::kResolve:
+        case CommandKind::kMyTasks:
+        case CommandKind::kOnDuty:
+        case CommandKind::kOffDuty:
+            return true;
+        default:
+            return false;
+    }
+}
 
 std::optional<std::string> LeadingTicketNo(std::string_view s) {
     // IT + 8 digits + '-' + 4 digits, case-insensitive.
@@ -144,57 +451,93 @@ std::optional<std::string> LeadingTicketNo(std::string_view s) {
 }
 
 Command ParseCommand(std::string_view raw) {
-    // Fold full-width forms but keep the case of arguments (userids, comments) until needed.
-    const std::string folded = text::Trim(text::FoldFullWidth(raw));
-    const std::string lower = text::AsciiLower(folded);
-    Command none;
-    if (lower.empty()) {
-        return none;
+    const Folded f = Fold(raw);
+    const std::string_view s = f.lower;
+    if (s.empty()) {
+        return {};
     }
-    for (const auto& a : kAliases) {
-        if (lower == a.word) {
+    if (s == "?") {
+        Command c;
+        c.kind = CommandKind::kHelp;
+        return c;
+    }
+    const std::string_view whole = StripTrailing(s);
+    for (const auto& p : kPhrases) {
+        if (whole == p.text) {
             Command c;
-            c.kind = a.kind;
+            c.kind = p.kind;
             return c;
         }
     }
-    for (const auto& k : kKeywords) {
-        if (lower.starts_with(k.word)) {
-            const std::string_view rest = std::string_view(folded).substr(k.word.size());
-            if (k.needs_ticket) {
-                return WithTicket(k.kind, rest);
-            }
-            // A keyword without arguments must stand alone ("报修" or "报修 打印机坏了").
+    for (auto prefix : kNewTicketPrefixes) {
+        if (s.starts_with(prefix)) {
             Command c;
-            c.kind = k.kind;
-            c.arg = text::Trim(rest);
+            c.kind = CommandKind::kNewTicket;
+            std::size_t pos = SkipSeparators(s, prefix.size());
+            if (prefix == "报修" && pos == prefix.size() && StartsWithNoun(s.substr(pos))) {
+                break;  // "报修电话是多少": a question about reporting, not a report
+            }
+            if (s.substr(pos).starts_with("一下")) {
+                pos = SkipSeparators(s, pos + std::string_view("一下").size());
+            }
+            c.arg = f.RawFrom(pos);
             return c;
         }
     }
-    for (const auto& k : kEnglishVerbs) {
-        if (lower.starts_with(k.word) && lower.size() > k.word.size() &&
-            lower[k.word.size()] == ' ') {
-            Command c = WithTicket(k.kind, std::string_view(folded).substr(k.word.size()));
-            if (!c.missing_ticket) {
-                return c;
-            }
+    for (const auto& v : kTicketVerbs) {
+        if (!s.starts_with(v.word)) {
+            continue;
+        }
+        const bool english = static_cast<unsigned char>(v.word[0]) < 0x80;
+        if (english && (s.size() == v.word.size() || s[v.word.size()] != ' ')) {
+            continue;  // "accept", "news about": an English verb needs its number after a space
+        }
+        bool bare_ok = false;
+        for (auto b : kBareVerbs) {
+            bare_ok = bare_ok || b == v.word;
+        }
+        Command c = WithTicket(v.kind, f, v.word.size(), bare_ok);
+        if (c.kind != CommandKind::kNone) {
+            return c;
         }
     }
-    if (auto no = LeadingTicketNo(lower); no && text::Trim(lower.substr(15)).empty()) {
+    if (auto no = LeadingTicketNo(s); no && StripTrailing("x" + std::string(s.substr(15))) == "x") {
         Command c;
         c.kind = CommandKind::kQuery;
         c.ticket_no = *no;
         return c;
     }
-    return none;
+    return {};
 }
 
 std::optional<int> ParseChoice(std::string_view raw) {
     const std::string t = text::Trim(text::FoldFullWidth(raw));
-    if (t.size() == 1 && IsDigit(t[0]) && t[0] != '0') {
-        return t[0] - '0';
+    const std::string_view s = StripTrailing(t);
+    if (s.size() == 1 && IsDigit(s[0]) && s[0] != '0') {
+        return s[0] - '0';
     }
     return std::nullopt;
+}
+
+std::optional<int> ParseBareScore(std::string_view raw) {
+    const std::string t = text::NormalizeCommand(raw);
+    std::string_view s = StripTrailing(t);
+    int score = 0;
+    bool bad = false;
+    const std::size_t used = LeadingScore(s, score, bad);
+    if (used == 0) {
+        return std::nullopt;
+    }
+    std::string_view rest = s.substr(used);
+    for (auto tail : {std::string_view{"好评"}, std::string_view{"满意"}}) {
+        if (rest == tail) {
+            rest = {};
+        }
+    }
+    if (!rest.empty()) {
+        return std::nullopt;
+    }
+    return bad ? 0 : score;
 }
 
 }  // namespace wedesk::bot

@@ -1,5 +1,7 @@
 // 报修: category → description → urgency → summary → 确认, with knowledge-base suggestions
 // offered for free text while idle and at the description step.
+#include <algorithm>
+
 #include "bot/flows.hpp"
 #include "wedesk/common/text.hpp"
 #include "wedesk/kb/knowledge_base.hpp"
@@ -9,7 +11,6 @@ namespace wedesk::bot {
 
 namespace {
 
-constexpr std::size_t kMaxDescriptionBytes = 4000;
 constexpr std::size_t kMaxAnswerBytes = 1500;  // leaves room for the question under it
 
 struct Urgency {
@@ -18,27 +19,138 @@ struct Urgency {
 };
 constexpr Urgency kUrgencies[] = {{"一般", "P3"}, {"紧急", "P2"}, {"非常紧急", "P1"}};
 
+bool Contains(const std::string& s, std::initializer_list<const char*> words) {
+    for (const char* w : words) {
+        if (s.find(w) != std::string::npos) {
+            return true;
+        }
+    }
+    return false;
+}
+
 bool IsYes(const std::string& raw) {
     const std::string t = text::NormalizeCommand(raw);
-    return t == "确认" || t == "确定" || t == "是" || t == "1" || t == "ok" || t == "yes" ||
-           t == "y" || t == "confirm" || t == "提交";
+    if (t == "确认" || t == "确定" || t == "是" || t == "1" || t == "ok" || t == "yes" ||
+        t == "y" || t == "confirm" || t == "提交" || t == "好" || t == "好的" || t == "对" ||
+        t == "没问题") {
+        return true;
+    }
+    return t.size() <= 18 && Contains(t, {"确认", "提交", "没问题"}) &&
+           !Contains(t, {"不", "没提交"});
 }
+
+// 1 一般, 2 紧急, 3 非常紧急 from words ("不急", "挺急的", "完全没法工作"); 0 when none.
+int MatchUrgency(const std::string& raw) {
+    const std::string t = text::NormalizeCommand(raw);
+    if (t == "高") {
+        return 3;
+    }
+    if (t == "中") {
+        return 2;
+    }
+    if (t == "低") {
+        return 1;
+    }
+    if (Contains(t, {"非常紧急", "特别紧急", "特别急", "非常急", "十万火急", "特急", "超级急",
+                     "很紧急", "完全无法工作", "完全没法工作", "没法工作", "无法工作", "急死"})) {
+        return 3;
+    }
+    if (Contains(t, {"不急", "不紧急", "不着急", "不太急", "不是很急", "一般", "普通", "不影响"})) {
+        return 1;
+    }
+    if (Contains(t, {"紧急", "急", "影响工作", "尽快"})) {
+        return 2;
+    }
+    return 0;
+}
+
+// Which field a "修改…" at the confirm step names: 1 category, 2 description, 3 urgency.
+int EditField(const std::string& t) {
+    if (Contains(t, {"类别", "分类", "类型"})) {
+        return 1;
+    }
+    if (Contains(t, {"描述", "内容", "问题"})) {
+        return 2;
+    }
+    if (Contains(t, {"紧急", "急", "优先级"})) {
+        return 3;
+    }
+    return 0;
+}
+
+// Words for the default categories beyond their names (configured categories match by name).
+struct Hint {
+    const char* key;
+    std::initializer_list<const char*> words;
+};
+const Hint kCategoryHints[] = {
+    {"pc",
+     {"电脑", "笔记本", "电恼", "蓝屏", "开不了机", "开机", "死机", "黑屏", "键盘", "鼠标",
+      "显示器", "主机", "卡顿", "风扇"}},
+    {"network",
+     {"网络", "vpn", "wifi", "无线", "上网", "网速", "内网", "断网", "网线", "连不上网"}},
+    {"email", {"邮箱", "邮件", "outlook", "foxmail"}},
+    {"printer", {"打印", "扫描", "复印", "硒鼓", "墨盒", "卡纸"}},
+    {"account", {"账号", "帐号", "密码", "权限", "登录", "登不上"}},
+    {"software",
+     {"软件", "安装", "装个", "wps", "office", "excel", "word", "photoshop", "visio", "license",
+      "激活"}},
+};
 
 }  // namespace
 
+std::optional<std::size_t> Bot::Impl::MatchCategory(const std::string& raw) const {
+    const std::string t = text::NormalizeCommand(raw);
+    if (t.empty()) {
+        return std::nullopt;
+    }
+    // A category's name or a part of it ("打印机", "网络" of "网络/VPN").
+    for (std::size_t i = 0; i < categories.size(); ++i) {
+        const std::string name = text::NormalizeCommand(categories[i].name);
+        if (t == name || t == text::AsciiLower(categories[i].key)) {
+            return i;
+        }
+        std::size_t from = 0;
+        while (from <= name.size()) {
+            const auto slash = name.find('/', from);
+            const std::string part =
+                name.substr(from, slash == std::string::npos ? std::string::npos : slash - from);
+            if (part.size() >= 2 && t.find(part) != std::string::npos) {
+                return i;
+            }
+            if (slash == std::string::npos) {
+                break;
+            }
+            from = slash + 1;
+        }
+    }
+    for (const auto& h : kCategoryHints) {
+        if (!Contains(t, h.words)) {
+            continue;
+        }
+        for (std::size_t i = 0; i < categories.size(); ++i) {
+            if (categories[i].key == h.key) {
+                return i;
+            }
+        }
+    }
+    return std::nullopt;
+}
+
 std::string Bot::Impl::StartCreate(Turn& turn, const std::string& description) {
     nlohmann::json d = {{"attachments", nlohmann::json::array()}};
-    const std::string desc = text::Trim(description);
+    std::string note;
+    const std::string desc = KeepAtMost(description, tickets::kMaxDescriptionBytes, note);
     if (!desc.empty()) {
-        d["description"] = text::TruncateUtf8(desc, kMaxDescriptionBytes);
+        d["description"] = desc;
     }
     Enter(turn, Flow::kCreate, "category", d);
-    return AskCategory(turn, "好的，我们来提交一个IT工单。\n");
+    return AskCategory(turn, note + "好的，我们来提交一个IT工单。\n");
 }
 
 std::string Bot::Impl::AskCategory(Turn& turn, const std::string& prefix) {
     turn.state.step = "category";
-    std::string t = prefix + "请选择问题类别（回复序号）：";
+    std::string t = prefix + "请选择问题类别（回复序号或名称）：";
     for (std::size_t i = 0; i < categories.size(); ++i) {
         t += "\n" + std::to_string(i + 1) + ". " + categories[i].name;
     }
@@ -47,75 +159,157 @@ std::string Bot::Impl::AskCategory(Turn& turn, const std::string& prefix) {
 
 std::string Bot::Impl::AskUrgency(Turn& turn, const std::string& prefix) {
     turn.state.step = "urgency";
-    return prefix + "请选择紧急程度：\n1. 一般\n2. 紧急（影响工作）\n3. 非常紧急（完全无法工作）";
+    return prefix +
+           "请选择紧急程度（回复序号或名称）：\n1. 一般\n2. 紧急（影响工作）\n3. "
+           "非常紧急（完全无法工作）";
 }
 
 std::string Bot::Impl::AskConfirm(Turn& turn, const std::string& prefix) {
     turn.state.step = "confirm";
     const auto d = Data(turn);
-    const int u = d.value("urgency", 1);
+    const int u = std::clamp(d.value("urgency", 1), 1, 3);
     std::string t = prefix + "请确认工单信息：\n类别：" + d.value("category_name", "") +
                     "\n描述：" + text::TruncateUtf8(d.value("description", ""), 600) +
-                    "\n紧急程度：" + kUrgencies[u - 1].words;
+                    (d.value("description", "").size() > 600 ? "…" : "") + "\n紧急程度：" +
+                    kUrgencies[u - 1].words;
     const auto n = d.contains("attachments") ? d["attachments"].size() : 0;
     if (n > 0) {
         t += "\n附件：" + std::to_string(n) + " 个";
     }
-    return t + "\n回复 确认 提交，回复 取消 放弃。";
+    return t + "\n回复 确认 提交，回复 修改 更改内容，回复 取消 放弃。";
 }
 
-std::string Bot::Impl::OnCreateText(Turn& turn, const std::string& raw) {
+std::optional<std::string> Bot::Impl::OnCreateText(Turn& turn, const std::string& raw,
+                                                   const Intent& intent) {
     auto d = Data(turn);
-    const std::string& step = turn.state.step;
+    const std::string step = turn.state.step;  // a copy: the flow may be left below
+    const bool editing = d.value("editing", false);
     if (step == "category") {
         const auto choice = ParseChoice(raw);
-        if (!choice || static_cast<std::size_t>(*choice) > categories.size()) {
-            return AskCategory(
-                turn, "请回复类别前的序号（1-" + std::to_string(categories.size()) + "）。\n");
+        std::optional<std::size_t> picked;
+        std::string note;
+        if (choice && static_cast<std::size_t>(*choice) <= categories.size()) {
+            picked = static_cast<std::size_t>(*choice - 1);
+        } else if (!choice) {
+            picked = MatchCategory(raw);
+            if (intent.kind == IntentKind::kProblem && LooksLikeQuestion(intent, raw) &&
+                !d.contains("description") && !editing &&
+                (!picked ||
+                 text::NormalizeCommand(raw) != text::NormalizeCommand(categories[*picked].name))) {
+                // A description typed instead of a category: kept, and it may name the category.
+                d["description"] = KeepAtMost(raw, tickets::kMaxDescriptionBytes, note);
+                SetData(turn, d);
+                if (!picked) {
+                    return AskCategory(turn, note + "已记下您的描述。\n");
+                }
+            }
         }
-        const auto& c = categories[static_cast<std::size_t>(*choice - 1)];
+        if (!picked) {
+            if (LooksLikeQuestion(intent, raw) && d.contains("description")) {
+                return std::nullopt;
+            }
+            return AskCategory(turn, "请回复类别前的序号（1-" + std::to_string(categories.size()) +
+                                         "）或名称。\n");
+        }
+        const auto& c = categories[*picked];
         d["category"] = c.key;
         d["category_name"] = c.name;
         SetData(turn, d);
+        if (editing) {
+            return AskConfirm(turn);
+        }
         if (d.contains("description")) {
-            return AskUrgency(turn);
+            return AskUrgency(turn, note);
         }
         turn.state.step = "description";
         return "请描述您遇到的问题（可附图片、截图）：";
     }
     if (step == "description") {
-        const std::string desc = text::Trim(raw);
-        if (desc.empty()) {
-            return "描述不能为空，请用文字说明问题。";
+        if (text::Trim(raw).empty()) {
+            return std::string("描述不能为空，请用文字说明问题。");
         }
-        d["description"] = text::TruncateUtf8(desc, kMaxDescriptionBytes);
+        std::string note;
+        const std::string desc = KeepAtMost(raw, tickets::kMaxDescriptionBytes, note);
+        d["description"] = desc;
         SetData(turn, d);
+        if (editing) {
+            return AskConfirm(turn, note);
+        }
         // Before filing, offer articles that may solve it right away.
         if (auto offer = OfferArticles(turn, desc, Flow::kCreate, "kb_pick"); !offer.empty()) {
-            return offer;
+            return note + offer;
         }
-        return AskUrgency(turn);
+        return AskUrgency(turn, note);
     }
     if (step == "kb_pick" || step == "kb_solved") {
         return OnKbText(turn, raw);
     }
     if (step == "urgency") {
         const auto choice = ParseChoice(raw);
-        if (!choice || *choice > 3) {
-            return AskUrgency(turn, "请回复 1、2 或 3。\n");
+        int u = choice && *choice <= 3 ? *choice : 0;
+        if (u == 0 && !choice) {
+            u = MatchUrgency(raw);
         }
-        d["urgency"] = *choice;
+        if (u == 0) {
+            if (!choice && LooksLikeQuestion(intent, raw)) {
+                return std::nullopt;
+            }
+            return AskUrgency(turn, "请回复 1、2、3，或 一般 / 紧急 / 非常紧急。\n");
+        }
+        d["urgency"] = u;
         SetData(turn, d);
         return AskConfirm(turn);
     }
     if (step == "confirm") {
+        const std::string t = text::NormalizeCommand(raw);
+        if (t.starts_with("修改") || t.starts_with("改") || t == "编辑") {
+            d["editing"] = true;
+            SetData(turn, d);
+            switch (EditField(t)) {
+                case 1:
+                    return AskCategory(turn);
+                case 2:
+                    turn.state.step = "description";
+                    return std::string("请重新描述您遇到的问题：");
+                case 3:
+                    return AskUrgency(turn);
+                default:
+                    turn.state.step = "edit";
+                    return std::string("要修改哪一项？\n1. 类别\n2. 描述\n3. 紧急程度\n回复序号。");
+            }
+        }
         if (IsYes(raw)) {
             return Submit(turn);
         }
+        if (LooksLikeQuestion(intent, raw) && text::Utf8Length(text::Trim(raw)) > 6) {
+            // More about the problem: added to the description, then confirmed again.
+            std::string note;
+            const std::string more = text::Trim(raw);
+            d["description"] = KeepAtMost(d.value("description", "") + "\n" + more,
+                                          tickets::kMaxDescriptionBytes, note);
+            SetData(turn, d);
+            return AskConfirm(turn, note + "已补充到描述里。\n");
+        }
         return AskConfirm(turn, "没有提交。");
     }
+    if (step == "edit") {
+        const auto choice = ParseChoice(raw);
+        const int field = choice && *choice <= 3 ? *choice : EditField(text::NormalizeCommand(raw));
+        switch (field) {
+            case 1:
+                return AskCategory(turn);
+            case 2:
+                turn.state.step = "description";
+                return std::string("请重新描述您遇到的问题：");
+            case 3:
+                return AskUrgency(turn);
+            default:
+                return std::string(
+                    "请回复 1（类别）、2（描述）或 3（紧急程度），或回复 取消 放弃。");
+        }
+    }
     LeaveFlow(turn);
-    return "抱歉，流程出错了，请重新回复 报修。";
+    return std::string("抱歉，流程出错了，请重新回复 报修。");
 }
 
 std::string Bot::Impl::Submit(Turn& turn) {
@@ -165,8 +359,9 @@ std::string Bot::Impl::OfferArticles(Turn& turn, const std::string& query, Flow 
         SetData(turn, d);
         turn.state.step = step;
     } else {
-        Enter(turn, flow, step,
-              {{"query", text::TruncateUtf8(query, kMaxDescriptionBytes)}, {"kb_ids", ids}});
+        Enter(
+            turn, flow, step,
+            {{"query", text::TruncateUtf8(query, tickets::kMaxDescriptionBytes)}, {"kb_ids", ids}});
     }
     return t + "\n回复序号查看。";
 }
@@ -185,11 +380,12 @@ std::string Bot::Impl::ShowArticle(Turn& turn, std::int64_t id) {
            "\n\n这解决您的问题了吗？\n1. 解决了\n2. 没解决，提交工单";
 }
 
-std::string Bot::Impl::OnKbText(Turn& turn, const std::string& raw) {
+std::optional<std::string> Bot::Impl::OnKbText(Turn& turn, const std::string& raw) {
     auto d = Data(turn);
     const bool in_create = turn.flow == Flow::kCreate;
     const auto choice = ParseChoice(raw);
-    const std::string& step = turn.state.step;
+    const std::string step = turn.state.step;  // a copy: the flow may be left below
+    const std::string t = text::NormalizeCommand(raw);
     if (step == "pick" || step == "kb_pick") {
         const auto ids = d.value("kb_ids", std::vector<std::int64_t>{});
         if (choice && static_cast<std::size_t>(*choice) <= ids.size()) {
@@ -198,29 +394,39 @@ std::string Bot::Impl::OnKbText(Turn& turn, const std::string& raw) {
                 return shown;
             }
         }
-        if (choice && static_cast<std::size_t>(*choice) == ids.size() + 1) {
+        if ((choice && static_cast<std::size_t>(*choice) == ids.size() + 1) || t == "都不是" ||
+            t == "提交工单") {
             if (in_create) {
                 return AskUrgency(turn);
             }
             return StartCreate(turn, d.value("query", ""));
         }
+        if (!choice && HasWords(raw)) {
+            return std::nullopt;  // a new question
+        }
         return "请回复 1-" + std::to_string(ids.size() + 1) + " 之间的序号，或回复 取消 退出。";
     }
     // step solved / kb_solved
     const std::int64_t id = d.value("kb_open", std::int64_t{0});
-    if (choice == 1) {
-        deps.kb->RecordOutcome(id, true);
-        LeaveFlow(turn);
-        return "太好了！问题已解决。如还有其他问题，直接告诉我即可。";
-    }
-    if (choice == 2) {
+    const bool solved = choice == 1 || Contains(t, {"解决了", "好了", "可以了", "搞定", "行了"}) ||
+                        t == "谢谢" || t == "ok" || t == "好的";
+    const bool unsolved = choice == 2 || Contains(t, {"没解决", "不行", "没用", "不可以", "还是"});
+    if (unsolved) {
         deps.kb->RecordOutcome(id, false);
         if (in_create) {
             return AskUrgency(turn, "好的，继续提交工单。\n");
         }
         return StartCreate(turn, d.value("query", ""));
     }
-    return "请回复 1（解决了）或 2（没解决，提交工单）。";
+    if (solved) {
+        deps.kb->RecordOutcome(id, true);
+        LeaveFlow(turn);
+        return std::string("太好了！问题已解决。如还有其他问题，直接告诉我即可。");
+    }
+    if (!choice && HasWords(raw)) {
+        return std::nullopt;
+    }
+    return std::string("请回复 1（解决了）或 2（没解决，提交工单）。");
 }
 
 }  // namespace wedesk::bot

@@ -1,4 +1,6 @@
-// Commands on tickets (employee and engineer), the reset flow bridge and card buttons.
+// Commands on tickets (employee and engineer), the reset flow bridge, card buttons, and the
+// answers to the bot's own questions outside 报修 (which ticket, which colleague, submit or not).
+#include <algorithm>
 #include <optional>
 
 #include "bot/flows.hpp"
@@ -13,12 +15,8 @@ namespace wedesk::bot {
 
 namespace {
 
-constexpr const char* kNoTickets = "工单功能暂未开通，请直接联系IT。";
-constexpr const char* kExampleNo = "IT20261127-0001";
-
-std::string NeedNo(const std::string& verb, const std::string& example_tail = "") {
-    return "请带上工单号，例如：" + verb + " " + kExampleNo + example_tail;
-}
+constexpr const char* kNoTickets = "本服务台暂未开通工单功能。";
+constexpr std::size_t kMaxListed = 5;  // tickets or colleagues offered in one numbered list
 
 // Six digits (spaces allowed), the shape of an SMS verification code.
 bool LooksLikeCode(const std::string& s) {
@@ -48,8 +46,86 @@ bool LooksLikeUserId(const std::string& s) {
     return true;
 }
 
-// Whether the text has anything to search for or to describe a problem with: a letter or digit
-// (ASCII, Latin/Greek/Cyrillic, kana, CJK, Hangul), not only punctuation, symbols or emoji.
+// How a ticket command is typed, for examples ("催办 IT…").
+std::string VerbOf(CommandKind k) {
+    switch (k) {
+        case CommandKind::kQuery:
+            return "查询";
+        case CommandKind::kUrge:
+            return "催办";
+        case CommandKind::kCancelTicket:
+            return "取消工单";
+        case CommandKind::kReopen:
+            return "重开";
+        case CommandKind::kRate:
+            return "评价";
+        case CommandKind::kAddInfo:
+            return "补充";
+        case CommandKind::kAccept:
+            return "接单";
+        case CommandKind::kNote:
+            return "备注";
+        case CommandKind::kReply:
+            return "回复";
+        case CommandKind::kTransfer:
+            return "转派";
+        case CommandKind::kWait:
+            return "挂起";
+        case CommandKind::kResolve:
+            return "完成";
+        default:
+            return "查询";
+    }
+}
+
+std::string ExampleTail(CommandKind k) {
+    switch (k) {
+        case CommandKind::kRate:
+            return " 5";
+        case CommandKind::kAddInfo:
+            return " 补充的内容";
+        case CommandKind::kNote:
+        case CommandKind::kReply:
+        case CommandKind::kWait:
+            return " 内容";
+        case CommandKind::kTransfer:
+            return " 同事姓名";
+        default:
+            return "";
+    }
+}
+
+bool SaysYes(const std::string& raw) {
+    const std::string t = text::NormalizeCommand(raw);
+    for (const char* w : {"是", "是的", "好", "好的", "要", "提交", "确认", "确定", "可以", "ok",
+                          "yes", "y", "嗯"}) {
+        if (t == w) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool SaysNo(const std::string& raw) {
+    const std::string t = text::NormalizeCommand(raw);
+    for (const char* w : {"不用", "不用了", "不", "否", "不要", "不需要", "no", "n"}) {
+        if (t == w) {
+            return true;
+        }
+    }
+    return false;
+}
+
+std::string RatedText(int score) {
+    if (score <= 2) {
+        return "非常抱歉这次没能让您满意（" + std::to_string(score) +
+               " 星）。您的评价已转告IT负责人，会有人跟进您的意见。";
+    }
+    return "感谢您的评价（" + std::to_string(score) + " 星）！";
+}
+
+}  // namespace
+
 bool HasWords(const std::string& raw) {
     const std::string s = text::FoldFullWidth(raw);
     for (std::size_t i = 0; i < s.size(); ++i) {
@@ -67,7 +143,26 @@ bool HasWords(const std::string& raw) {
     return false;
 }
 
-}  // namespace
+bool LooksLikeQuestion(const Intent& intent, const std::string& raw) {
+    if (intent.kind != IntentKind::kProblem) {
+        return intent.kind != IntentKind::kEmpty;
+    }
+    // A number ("10", "０") is a mistyped choice, not a question.
+    const std::string t = text::Trim(text::FoldFullWidth(raw));
+    const bool number = !t.empty() && t.find_first_not_of("0123456789 .") == std::string::npos;
+    return HasWords(raw) && !number;
+}
+
+std::string KeepAtMost(const std::string& raw, std::size_t max_bytes, std::string& note) {
+    const std::string t = text::Trim(raw);
+    if (t.size() <= max_bytes) {
+        return t;
+    }
+    std::string kept = text::TruncateUtf8(t, max_bytes);
+    note = "（您的内容较长，共 " + std::to_string(text::Utf8Length(t)) + " 字，保留了前 " +
+           std::to_string(text::Utf8Length(kept)) + " 字；其余可以作为文件发送给我。）\n";
+    return kept;
+}
 
 bool Bot::Impl::IsEngineer(const std::string& user) {
     store::UserRepository users(deps.db);
@@ -75,27 +170,11 @@ bool Bot::Impl::IsEngineer(const std::string& user) {
     return u && IsStaff(u->role);
 }
 
-bool Bot::Impl::FlowTakesText(const Turn& turn) const {
-    // Steps whose answer is free text: a command word inside it is part of the answer. (The
-    // transfer flow wants a UserID, so a command there leaves it.)
-    return (turn.flow == Flow::kCreate && turn.state.step == "description") ||
-           turn.flow == Flow::kReset;
-}
-
-std::string Bot::Impl::OnFlowText(Turn& turn, const std::string& raw) {
+std::optional<std::string> Bot::Impl::OnFlowText(Turn& turn, const std::string& raw,
+                                                 const Intent& intent) {
     const Flow flow = turn.flow;
-    if ((flow == Flow::kOffer || flow == Flow::kKb) && !ParseChoice(raw) &&
-        deps.tickets != nullptr) {
-        // An unanswered suggestion or offer must not swallow the answer to a ticket that
-        // waits for this employee: anything but a numbered choice goes to that ticket.
-        auto waiting = deps.tickets->FindWaiting(turn.user);
-        if (waiting.ok() && waiting->has_value()) {
-            LeaveFlow(turn);
-            return OnFreeText(turn, raw);
-        }
-    }
     if (flow == Flow::kCreate) {
-        return OnCreateText(turn, raw);
+        return OnCreateText(turn, raw, intent);
     }
     if (flow == Flow::kKb) {
         return OnKbText(turn, raw);
@@ -103,36 +182,103 @@ std::string Bot::Impl::OnFlowText(Turn& turn, const std::string& raw) {
     if (flow == Flow::kReset) {
         return OnResetText(turn, raw, false);
     }
-    if (flow == Flow::kOffer) {
-        const auto choice = ParseChoice(raw);
-        const std::string original = Data(turn).value("text", "");
-        if (choice == 1) {
-            return StartCreate(turn, original);
+    const auto choice = ParseChoice(raw);
+    auto d = Data(turn);
+    const std::string step = turn.state.step;  // a copy: the flow may be left below
+    if (flow == Flow::kOffer && step == "confirm") {
+        const std::string original = d.value("text", "");
+        if (choice == 1 || SaysYes(raw)) {
+            return d.value("human", false) ? FileForHuman(turn, original)
+                                           : StartCreate(turn, original);
         }
-        if (choice == 2) {
+        if (choice == 2 || SaysNo(raw)) {
             LeaveFlow(turn);
-            return "好的。" + Hint(turn);
+            return "好的。还有问题可以随时告诉我。";
+        }
+        if (LooksLikeQuestion(intent, raw)) {
+            return std::nullopt;
         }
         return "请回复 1 提交工单，或回复 2 不用了。";
     }
-    if (flow == Flow::kTransfer) {
-        const std::string no = Data(turn).value("no", "");
-        const std::string target = text::AsciiLower(text::Trim(text::FoldFullWidth(raw)));
-        if (!LooksLikeUserId(target)) {
-            return "请回复要转派给的同事的 UserID（字母、数字等，例如 lisi），或回复 取消 放弃。";
+    if (flow == Flow::kOffer && step == "describe") {
+        if (!HasWords(raw)) {
+            return "请用文字描述一下您的问题，我会提交给工程师（回复 取消 放弃）。";
         }
-        if (!IsEngineer(target)) {
-            return "找不到工程师 " + target + "，请检查后重新回复 UserID，或回复 取消 放弃。";
+        return FileForHuman(turn, raw);
+    }
+    if (flow == Flow::kOffer && step == "add") {
+        // 补充 NO without text: the next message is what to add.
+        const std::string no = d.value("no", "");
+        if (!HasWords(raw)) {
+            return "请发送要补充的文字、图片或文件（回复 取消 放弃）。";
+        }
+        std::string note;
+        const std::string kept = KeepAtMost(raw, tickets::kMaxMessageBytes, note);
+        LeaveFlow(turn);
+        auto r = deps.tickets->AddInfo(no, turn.user, kept);
+        return r.ok() ? note + "已补充到工单 " + no + "，并通知了工程师。" : r.error().message;
+    }
+    if (flow == Flow::kOffer && (step == "which" || step == "attach")) {
+        // Which ticket a message (which) or an attachment (attach) is for.
+        const auto nos = d.value("nos", std::vector<std::string>{});
+        std::string no;
+        if (choice && static_cast<std::size_t>(*choice) <= nos.size()) {
+            no = nos[static_cast<std::size_t>(*choice - 1)];
+        } else if (auto typed = LeadingTicketNo(text::Trim(text::FoldFullWidth(raw)))) {
+            no = *typed;
+        }
+        if (step == "attach" && choice && static_cast<std::size_t>(*choice) == nos.size() + 1) {
+            nlohmann::json att = nlohmann::json::array();
+            att.push_back({{"media_id", d.value("media_id", "")}, {"type", d.value("type", "")}});
+            Enter(turn, Flow::kCreate, "category", {{"attachments", att}});
+            return AskCategory(turn, "好的，用这个附件提交新工单。\n");
+        }
+        if (no.empty()) {
+            if (LooksLikeQuestion(intent, raw)) {
+                return std::nullopt;
+            }
+            return "请回复序号（1-" + std::to_string(nos.size() + (step == "attach" ? 1 : 0)) +
+                   "），或回复 取消 放弃。";
         }
         LeaveFlow(turn);
+        if (step == "attach") {
+            auto r = deps.tickets->AddAttachment(no, turn.user, d.value("media_id", ""),
+                                                 d.value("type", "image"));
+            return r.ok() ? "已将附件添加到工单 " + no + "，并通知了工程师。" : r.error().message;
+        }
+        const std::string answer = d.value("text", "");
+        auto r = deps.tickets->EmployeeReplied(turn.user, no, answer);
+        if (!r.ok()) {
+            // No longer waiting (answered meanwhile): add it to the ticket all the same.
+            r = deps.tickets->AddInfo(no, turn.user, answer);
+        }
+        return r.ok() ? "已将您的回复转给工程师（工单 " + no + "），请耐心等待处理。"
+                      : r.error().message;
+    }
+    if (flow == Flow::kTransfer) {
+        const std::string no = d.value("no", "");
+        const auto ids = d.value("ids", std::vector<std::string>{});
+        std::string target;
+        if (choice && static_cast<std::size_t>(*choice) <= ids.size()) {
+            target = ids[static_cast<std::size_t>(*choice - 1)];
+        } else {
+            target = text::Trim(raw);
+        }
         Command c;
         c.kind = CommandKind::kTransfer;
         c.ticket_no = no;
         c.arg = target;
-        return OnEngineerCommand(turn, c);
+        LeaveFlow(turn);
+        std::string r = OnEngineerCommand(turn, c);
+        if (turn.flow == Flow::kNone && r.starts_with("找不到")) {
+            // Keep asking: a mistyped name is not a reason to start over.
+            Enter(turn, Flow::kTransfer, "userid", d);
+            return r + "\n请重新回复同事的姓名、UserID 或序号，或回复 取消 放弃。";
+        }
+        return r;
     }
     LeaveFlow(turn);
-    return "抱歉，我没听懂。" + Hint(turn);
+    return std::nullopt;
 }
 
 std::string Bot::Impl::OnResetText(Turn& turn, const std::string& raw, bool cancel) {
@@ -143,6 +289,54 @@ std::string Bot::Impl::OnResetText(Turn& turn, const std::string& raw, bool canc
     turn.sensitive = turn.sensitive || reply.sensitive;
     turn.follow_up = reply.follow_up;
     return reply.text;
+}
+
+std::string Bot::Impl::OnMissingTicket(Turn& turn, const Command& cmd) {
+    auto* t = deps.tickets;
+    const std::string verb = VerbOf(cmd.kind);
+    std::vector<tickets::Ticket> fits;
+    const bool engineer = IsEngineerCommand(cmd.kind);
+    if (engineer) {
+        if (auto mine = t->MyTasks(turn.user); mine.ok()) {
+            fits = *mine;
+        }
+    } else if (cmd.kind == CommandKind::kRate) {
+        if (auto v = t->ListMineIn(turn.user, tickets::Status::kResolved); v.ok()) {
+            for (auto& tk : *v) {
+                if (!tk.rating) {
+                    fits.push_back(tk);
+                }
+            }
+        }
+    } else if (auto mine = t->ListMine(turn.user); mine.ok()) {
+        for (auto& tk : *mine) {
+            const bool done =
+                tk.status == tickets::Status::kResolved || tk.status == tickets::Status::kClosed;
+            if (cmd.kind == CommandKind::kReopen ? done : tickets::IsOpen(tk.status)) {
+                fits.push_back(tk);
+            }
+        }
+    }
+    const bool act_on_only = cmd.kind == CommandKind::kQuery || cmd.kind == CommandKind::kUrge ||
+                             (cmd.kind == CommandKind::kRate && cmd.score > 0);
+    if (fits.size() == 1 && act_on_only) {
+        Command c = cmd;
+        c.ticket_no = fits.front().no;
+        c.missing_ticket = false;
+        return OnDomainCommand(turn, c, "");
+    }
+    if (fits.empty()) {
+        if (engineer) {
+            return "您手上没有未完成的工单。";
+        }
+        return "您目前没有可以" + verb + "的工单。回复 我的工单 查看您的全部工单。";
+    }
+    if (fits.size() > kMaxListed) {
+        fits.resize(kMaxListed);
+    }
+    return "请带上工单号，例如：" + verb + " " + fits.front().no + ExampleTail(cmd.kind) + "\n" +
+           tickets::FormatList(fits,
+                               engineer ? tickets::Audience::kStaff : tickets::Audience::kEmployee);
 }
 
 std::string Bot::Impl::OnDomainCommand(Turn& turn, const Command& cmd, const std::string&) {
@@ -156,7 +350,7 @@ std::string Bot::Impl::OnDomainCommand(Turn& turn, const Command& cmd, const std
         case CommandKind::kResetPassword:
         case CommandKind::kUnlock: {
             if (deps.reset == nullptr) {
-                return "本系统未开通自助重置，请联系IT。";
+                return "本服务台暂未开通自助重置。回复 报修，由工程师为您处理。";
             }
             auto reply = deps.reset->Start(turn.user, cmd.kind == CommandKind::kUnlock
                                                           ? reset::Purpose::kUnlock
@@ -168,17 +362,11 @@ std::string Bot::Impl::OnDomainCommand(Turn& turn, const Command& cmd, const std
             turn.follow_up = reply.follow_up;
             return reply.text;
         }
-        case CommandKind::kAccept:
-        case CommandKind::kNote:
-        case CommandKind::kTransfer:
-        case CommandKind::kWait:
-        case CommandKind::kResolve:
-        case CommandKind::kMyTasks:
-        case CommandKind::kOnDuty:
-        case CommandKind::kOffDuty:
-            return OnEngineerCommand(turn, cmd);
         default:
             break;
+    }
+    if (IsEngineerCommand(cmd.kind)) {
+        return OnEngineerCommand(turn, cmd);
     }
     if (t == nullptr) {
         return kNoTickets;
@@ -191,24 +379,15 @@ std::string Bot::Impl::OnDomainCommand(Turn& turn, const Command& cmd, const std
         if (list->empty()) {
             return "您还没有工单。回复 报修 提交新工单。";
         }
-        return "您的工单（最新在前）：\n" + tickets::FormatList(*list) +
-               "\n回复 查询 工单号 查看详情。";
+        return "您的工单（最新在前）：\n" +
+               tickets::FormatList(*list, tickets::Audience::kEmployee) + "\n回复 查询 " +
+               list->front().no + " 查看详情。";
     }
     if (cmd.missing_ticket) {
-        switch (cmd.kind) {
-            case CommandKind::kQuery:
-                return NeedNo("查询");
-            case CommandKind::kUrge:
-                return NeedNo("催办");
-            case CommandKind::kCancelTicket:
-                return NeedNo("取消工单");
-            case CommandKind::kReopen:
-                return NeedNo("重开");
-            case CommandKind::kRate:
-                return NeedNo("评价", " 5 很满意");
-            default:
-                return "抱歉，我没听懂。" + Hint(turn);
+        if (cmd.kind == CommandKind::kRate && cmd.bad_score) {
+            return "评分请用 1-5 的整数星级（5 最满意），例如：评价 5";
         }
+        return OnMissingTicket(turn, cmd);
     }
     const std::string& no = cmd.ticket_no;
     switch (cmd.kind) {
@@ -217,7 +396,10 @@ std::string Bot::Impl::OnDomainCommand(Turn& turn, const Command& cmd, const std
             if (!d.ok()) {
                 return d.error().message;
             }
-            return tickets::FormatDetail(*d, t->utc_offset_s());
+            const bool staff = d->ticket.requester != text::AsciiLower(turn.user);
+            return tickets::FormatDetail(
+                *d, t->utc_offset_s(),
+                staff ? tickets::Audience::kStaff : tickets::Audience::kEmployee);
         }
         case CommandKind::kUrge: {
             auto r = t->Urge(no, turn.user);
@@ -232,12 +414,21 @@ std::string Bot::Impl::OnDomainCommand(Turn& turn, const Command& cmd, const std
             return r.ok() ? "工单 " + no + " 已重新打开，工程师会继续处理。" : r.error().message;
         }
         case CommandKind::kRate: {
-            if (cmd.score == 0) {
-                return "请给出1-5分，例如：评价 " + no + " 5 很满意";
+            if (cmd.bad_score || cmd.score == 0) {
+                return "评分请用 1-5 的整数星级（5 最满意），例如：评价 " + no + " 5";
             }
             auto r = t->Rate(no, turn.user, cmd.score, cmd.arg);
-            return r.ok() ? "感谢您的评价（" + std::to_string(cmd.score) + "分）！"
-                          : r.error().message;
+            return r.ok() ? RatedText(cmd.score) : r.error().message;
+        }
+        case CommandKind::kAddInfo: {
+            if (text::Trim(cmd.arg).empty()) {
+                Enter(turn, Flow::kOffer, "add", {{"no", no}});
+                return "请发送要补充到工单 " + no + " 的文字、图片或文件（回复 取消 放弃）。";
+            }
+            std::string note;
+            const std::string kept = KeepAtMost(cmd.arg, tickets::kMaxMessageBytes, note);
+            auto r = t->AddInfo(no, turn.user, kept);
+            return r.ok() ? note + "已补充到工单 " + no + "，并通知了工程师。" : r.error().message;
         }
         default:
             break;
@@ -272,7 +463,7 @@ std::string Bot::Impl::OnEngineerCommand(Turn& turn, const Command& cmd) {
         return on ? "已上班，新工单会分派给您。" : "已下班，不再给您分派新工单。";
     }
     if (cmd.missing_ticket) {
-        return "请带上工单号，例如：接单 IT20261127-0001";
+        return OnMissingTicket(turn, cmd);
     }
     const std::string& no = cmd.ticket_no;
     Result<tickets::Ticket> r = Fail(Errc::kInvalid, "");
@@ -287,16 +478,30 @@ std::string Bot::Impl::OnEngineerCommand(Turn& turn, const Command& cmd) {
                 return "请写上备注内容，例如：备注 " + no + " 已远程检查";
             }
             r = t->Note(no, turn.user, cmd.arg);
-            done = "备注已记录。";
+            done = "备注已记录（仅IT可见）。";
             break;
-        case CommandKind::kTransfer:
+        case CommandKind::kReply:
             if (cmd.arg.empty()) {
-                Enter(turn, Flow::kTransfer, "userid", {{"no", no}});
-                return "请回复要转派给的同事的 UserID（回复 取消 放弃）。";
+                return "请写上要发给报修人的内容，例如：回复 " + no + " 我十分钟后到";
             }
-            r = t->Transfer(no, turn.user, text::AsciiLower(cmd.arg));
-            done = "工单 " + no + " 已转派给 " + text::AsciiLower(cmd.arg) + "。";
+            r = t->ReplyToRequester(no, turn.user, cmd.arg);
+            done = "已发送给报修人（工单 " + no + "）。";
             break;
+        case CommandKind::kTransfer: {
+            if (cmd.arg.empty()) {
+                return AskTransferTarget(turn, no);
+            }
+            std::string why;
+            auto target = ResolveColleague(cmd.arg, why);
+            if (!target) {
+                return why;
+            }
+            r = t->Transfer(no, turn.user, target->first, target->second);
+            if (r.ok()) {
+                done = "工单 " + no + " 已转派给 " + r->assignee_name + "。";
+            }
+            break;
+        }
         case CommandKind::kWait:
             if (cmd.arg.empty()) {
                 return "请写上需要员工补充的内容，例如：挂起 " + no + " 请提供电脑资产编号";
@@ -314,17 +519,140 @@ std::string Bot::Impl::OnEngineerCommand(Turn& turn, const Command& cmd) {
     return r.ok() ? done : r.error().message;
 }
 
+std::string Bot::Impl::AskTransferTarget(Turn& turn, const std::string& no) {
+    auto d = deps.tickets->Get(no, turn.user);
+    if (!d.ok()) {
+        return d.error().message;
+    }
+    if (!tickets::IsOpen(d->ticket.status)) {
+        return "工单 " + no + " 当前" + std::string(tickets::StatusWords(d->ticket.status)) +
+               "，不能转派。";
+    }
+    std::vector<std::string> ids;
+    std::string list;
+    if (!d->ticket.group.empty()) {
+        store::UserRepository users(deps.db);
+        for (const auto& u : users.OnDutyInGroup(d->ticket.group)) {
+            if (u.userid == d->ticket.assignee || u.userid == text::AsciiLower(turn.user) ||
+                ids.size() >= 9) {
+                continue;
+            }
+            ids.push_back(u.userid);
+            list += "\n" + std::to_string(ids.size()) + ". " +
+                    (u.name.empty() ? u.userid : u.name) + "（" + u.userid + "）";
+        }
+    }
+    Enter(turn, Flow::kTransfer, "userid", {{"no", no}, {"ids", ids}});
+    if (ids.empty()) {
+        return "本组现在没有其他在班的同事。请回复要转派给的同事的姓名或 "
+               "UserID（组长可转派给任何人），或回复 取消 放弃。";
+    }
+    return "要把工单 " + no + " 转派给谁？本组在班的同事：" + list +
+           "\n回复序号、姓名或 UserID（可在后面写原因），回复 取消 放弃。";
+}
+
+std::optional<std::pair<std::string, std::string>> Bot::Impl::ResolveColleague(
+    const std::string& arg, std::string& why) {
+    // "李四 他负责打印机" / "lisi": the first word names the colleague, the rest is the reason.
+    const std::string a = text::Trim(text::FoldFullWidth(arg));
+    const auto space = a.find(' ');
+    const std::string who = a.substr(0, space);
+    const std::string reason = space == std::string::npos ? "" : text::Trim(a.substr(space + 1));
+    store::UserRepository users(deps.db);
+    if (LooksLikeUserId(who)) {
+        if (auto u = users.Find(text::AsciiLower(who)); u && IsStaff(u->role)) {
+            return std::make_pair(u->userid, reason);
+        }
+    }
+    std::vector<store::User> staff;
+    for (auto& u : users.FindByName(who)) {
+        if (IsStaff(u.role)) {
+            staff.push_back(u);
+        }
+    }
+    if (staff.size() == 1) {
+        return std::make_pair(staff.front().userid, reason);
+    }
+    if (staff.size() > 1) {
+        why = "有 " + std::to_string(staff.size()) + " 位同事叫" + who + "，请用 UserID 转派：";
+        for (const auto& u : staff) {
+            why += " " + u.userid;
+        }
+        return std::nullopt;
+    }
+    why = "找不到工程师 " + text::TruncateUtf8(who, 64) + "。";
+    return std::nullopt;
+}
+
+std::optional<std::string> Bot::Impl::AnswerWaiting(Turn& turn, const std::string& raw) {
+    auto waiting = deps.tickets->ListMineIn(turn.user, tickets::Status::kWaiting);
+    if (!waiting.ok() || waiting->empty()) {
+        return std::nullopt;
+    }
+    std::string note;
+    const std::string kept = KeepAtMost(raw, tickets::kMaxMessageBytes, note);
+    if (waiting->size() == 1) {
+        const auto& tk = waiting->front();
+        auto r = deps.tickets->EmployeeReplied(turn.user, tk.no, kept);
+        if (!r.ok()) {
+            return std::nullopt;
+        }
+        return note + "已将您的回复转给工程师（工单 " + tk.no + "），请耐心等待处理。";
+    }
+    // More than one ticket waits for this employee: never guess which one an answer is for.
+    std::vector<std::string> nos;
+    std::string list;
+    for (const auto& tk : *waiting) {
+        if (nos.size() >= kMaxListed) {
+            break;
+        }
+        nos.push_back(tk.no);
+        list += "\n" + std::to_string(nos.size()) + ". " + tk.no + " " +
+                text::TruncateUtf8(tk.description, 90);
+    }
+    Enter(turn, Flow::kOffer, "which", {{"text", kept}, {"nos", nos}});
+    return note + "您有 " + std::to_string(waiting->size()) +
+           " 个工单在等您回复，这条消息是回复哪一个的？" + list + "\n回复序号。";
+}
+
+std::optional<std::string> Bot::Impl::RateBare(Turn& turn, const std::string& raw) {
+    const auto score = ParseBareScore(raw);
+    if (!score) {
+        return std::nullopt;
+    }
+    auto resolved = deps.tickets->ListMineIn(turn.user, tickets::Status::kResolved);
+    std::vector<tickets::Ticket> unrated;
+    if (resolved.ok()) {
+        for (auto& tk : *resolved) {
+            if (!tk.rating) {
+                unrated.push_back(tk);
+            }
+        }
+    }
+    if (unrated.empty()) {
+        return std::nullopt;
+    }
+    if (*score == 0) {
+        return "评分请用 1-5 的整数星级（5 最满意），例如：5";
+    }
+    if (unrated.size() > 1) {
+        return "您有 " + std::to_string(unrated.size()) +
+               " 个工单待评价，请写明工单号，例如：评价 " + unrated.front().no + " " +
+               std::to_string(*score);
+    }
+    auto r = deps.tickets->Rate(unrated.front().no, turn.user, *score, "");
+    return r.ok() ? RatedText(*score) : r.error().message;
+}
+
 std::string Bot::Impl::OnFreeText(Turn& turn, const std::string& raw) {
     auto* t = deps.tickets;
-    // A ticket waiting for this employee: their next message is the answer.
     if (t != nullptr) {
-        auto waiting = t->FindWaiting(turn.user);
-        if (waiting.ok() && waiting->has_value()) {
-            const auto& tk = **waiting;
-            auto r = t->EmployeeReplied(turn.user, tk.no, text::Trim(raw));
-            if (r.ok()) {
-                return "已将您的回复转给工程师（工单 " + tk.no + "），请耐心等待处理。";
-            }
+        // A ticket waiting for this employee: their next message is the answer.
+        if (auto answered = AnswerWaiting(turn, raw)) {
+            return *answered;
+        }
+        if (auto rated = RateBare(turn, raw)) {
+            return *rated;
         }
     }
     const std::string query = text::Trim(raw);
@@ -337,14 +665,17 @@ std::string Bot::Impl::OnFreeText(Turn& turn, const std::string& raw) {
         return offer;
     }
     if (t == nullptr) {
-        return "抱歉，我没听懂。" + Hint(turn);
+        return "抱歉，我没有找到相关的解答。" + Hint(turn);
     }
     if (!HasWords(query)) {
         // Only punctuation or emoji: nothing to search, nothing to file a ticket with.
         return "请用文字描述您遇到的问题，我会先帮您查找解答；也可以回复 报修 提交工单。";
     }
-    Enter(turn, Flow::kOffer, "confirm", {{"text", text::TruncateUtf8(query, 2000)}});
-    return "暂时没找到相关的解答。\n1. 用这段描述提交工单\n2. 不用了\n回复 帮助 查看我能做什么。";
+    std::string note;
+    const std::string kept = KeepAtMost(query, tickets::kMaxDescriptionBytes, note);
+    Enter(turn, Flow::kOffer, "confirm", {{"text", kept}});
+    return note +
+           "暂时没找到相关的解答。\n1. 用这段描述提交工单\n2. 不用了\n也可以回复 转人工 找工程师。";
 }
 
 std::string Bot::Impl::OnMedia(Turn& turn, const wecom::InboundMessage& m) {
@@ -360,17 +691,54 @@ std::string Bot::Impl::OnMedia(Turn& turn, const wecom::InboundMessage& m) {
         }
         return reply;
     }
-    if (deps.tickets != nullptr) {
-        // Attach to the employee's ticket waiting for them, if there is one.
-        auto waiting = deps.tickets->FindWaiting(turn.user);
-        if (waiting.ok() && waiting->has_value()) {
-            auto r = deps.tickets->AddAttachment((*waiting)->no, turn.user, m.media_id, type);
-            if (r.ok()) {
-                return "已将附件添加到工单 " + (*waiting)->no + " 并转给工程师，请耐心等待处理。";
+    if (deps.tickets == nullptr) {
+        return "收到。这类内容我暂时处理不了，请用文字描述您的问题。";
+    }
+    if (turn.flow == Flow::kOffer && turn.state.step == "add") {
+        const std::string no = Data(turn).value("no", "");
+        LeaveFlow(turn);
+        auto r = deps.tickets->AddAttachment(no, turn.user, m.media_id, type);
+        return r.ok() ? "已将附件添加到工单 " + no + "，并通知了工程师。" : r.error().message;
+    }
+    LeaveFlow(turn);
+    // Offered to the employee's open tickets (a waiting one first), or a new ticket.
+    std::vector<tickets::Ticket> open;
+    if (auto mine = deps.tickets->ListMine(turn.user); mine.ok()) {
+        for (auto& tk : *mine) {
+            if (tickets::IsOpen(tk.status)) {
+                open.push_back(tk);
             }
         }
     }
-    return "收到。如需报修，请回复 报修，再按提示描述问题并发送图片。";
+    std::stable_partition(open.begin(), open.end(), [](const tickets::Ticket& tk) {
+        return tk.status == tickets::Status::kWaiting;
+    });
+    if (open.size() == 1 && open.front().status == tickets::Status::kWaiting) {
+        const std::string no = open.front().no;
+        auto r = deps.tickets->AddAttachment(no, turn.user, m.media_id, type);
+        if (r.ok()) {
+            return "已将附件添加到工单 " + no + " 并转给工程师，请耐心等待处理。";
+        }
+    }
+    if (open.empty()) {
+        nlohmann::json att = nlohmann::json::array();
+        att.push_back({{"media_id", m.media_id}, {"type", type}});
+        Enter(turn, Flow::kCreate, "category", {{"attachments", att}});
+        return AskCategory(turn, "收到附件，我们用它提交一个IT工单。\n");
+    }
+    std::vector<std::string> nos;
+    std::string list;
+    for (const auto& tk : open) {
+        if (nos.size() >= kMaxListed) {
+            break;
+        }
+        nos.push_back(tk.no);
+        list += "\n" + std::to_string(nos.size()) + ". " + tk.no + " " +
+                text::TruncateUtf8(tk.description, 90);
+    }
+    Enter(turn, Flow::kOffer, "attach", {{"media_id", m.media_id}, {"type", type}, {"nos", nos}});
+    return "收到附件。要添加到哪个工单？" + list + "\n" + std::to_string(nos.size() + 1) +
+           ". 用它提交新工单\n回复序号。";
 }
 
 BotReply Bot::Impl::OnCardButton(Turn& turn, const wecom::InboundMessage& m) {
@@ -396,11 +764,11 @@ BotReply Bot::Impl::OnCardButton(Turn& turn, const wecom::InboundMessage& m) {
         return out;
     }
     if (action == "ticket_transfer") {
-        Enter(turn, Flow::kTransfer, "userid", {{"no", rest}});
-        out.passive.text = "转派中";
+        const std::string prompt = AskTransferTarget(turn, rest);
+        const bool started = turn.flow == Flow::kTransfer;
+        out.passive.text = started ? "转派中" : "已失效";
         if (deps.notifier != nullptr) {
-            deps.notifier->SendText(
-                turn.user, "请回复要把工单 " + rest + " 转派给的同事的 UserID（回复 取消 放弃）。");
+            deps.notifier->SendText(turn.user, prompt);
         }
         return out;
     }
@@ -410,7 +778,7 @@ BotReply Bot::Impl::OnCardButton(Turn& turn, const wecom::InboundMessage& m) {
         const std::string no = rest.substr(0, c2);
         const int score = c2 == std::string::npos ? 0 : std::atoi(rest.c_str() + c2 + 1);
         auto r = t->Rate(no, turn.user, score, "");
-        out.passive.text = r.ok() ? "已评价 " + std::to_string(score) + " 分" : "无法评价";
+        out.passive.text = r.ok() ? "已评价 " + std::to_string(score) + " 星" : "无法评价";
         return out;
     }
     log::Get("bot")->warn("unknown card button key from {}", turn.user);

@@ -1,18 +1,22 @@
 #pragma once
 // Private to bot/: the Bot's implementation, split across files by concern:
 //   bot.cpp            routing, state load/expiry/save, events, menu
-//   domain.cpp         commands on tickets, reset, engineer actions, card buttons
+//   domain.cpp         commands on tickets, reset, engineer actions, card buttons, the
+//                      answers to numbered choices outside 报修
 //   create_flow.cpp    报修: category → description → urgency → confirm, and KB suggestions
+//   talk.cpp           small talk, a path to a person (转人工), password words in sentences
 
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "wedesk/bot/bot.hpp"
 #include "wedesk/bot/command.hpp"
+#include "wedesk/bot/intent.hpp"
 #include "wedesk/store/dialog_repository.hpp"
 
 namespace wedesk::bot {
@@ -42,6 +46,8 @@ struct Bot::Impl {
     // bot.cpp
     void Persist(Turn& turn);
     std::string OnText(Turn& turn, const std::string& raw);
+    /// What an idle person's message means: a command, small talk or a problem.
+    std::string OnIntent(Turn& turn, const Intent& intent, const std::string& raw);
     std::string OnCommand(Turn& turn, const Command& cmd, const std::string& raw);
     BotReply OnEvent(Turn& turn, const wecom::InboundMessage& m);
     std::string OnMenuClick(Turn& turn, const std::string& key);
@@ -50,18 +56,46 @@ struct Bot::Impl {
 
     // domain.cpp
     bool IsEngineer(const std::string& user);
-    bool FlowTakesText(const Turn& turn) const;
-    std::string OnFlowText(Turn& turn, const std::string& raw);
+    /// The answer to the flow's current question, or nullopt when the message is not one (a
+    /// new question): the caller then leaves the flow and handles it afresh.
+    std::optional<std::string> OnFlowText(Turn& turn, const std::string& raw, const Intent& intent);
     std::string OnDomainCommand(Turn& turn, const Command& cmd, const std::string& raw);
+    /// A ticket command typed without its number: act on the only ticket it can mean, or
+    /// ask, with the person's own ticket numbers as examples.
+    std::string OnMissingTicket(Turn& turn, const Command& cmd);
+    /// Asks whom to hand `no` to, listing the on-duty colleagues of its group by name.
+    std::string AskTransferTarget(Turn& turn, const std::string& no);
+    /// "李四 他负责打印机" / "lisi": the colleague's userid and the reason, or why not (`why`).
+    std::optional<std::pair<std::string, std::string>> ResolveColleague(const std::string& arg,
+                                                                        std::string& why);
+    /// Free text while tickets wait for this employee's answer: to the one, or ask which.
+    std::optional<std::string> AnswerWaiting(Turn& turn, const std::string& raw);
+    /// "5" after a rating prompt rates the ticket that asked for it.
+    std::optional<std::string> RateBare(Turn& turn, const std::string& raw);
     std::string OnFreeText(Turn& turn, const std::string& raw);
     std::string OnMedia(Turn& turn, const wecom::InboundMessage& m);
     BotReply OnCardButton(Turn& turn, const wecom::InboundMessage& m);
     std::string OnEngineerCommand(Turn& turn, const Command& cmd);
     std::string OnResetText(Turn& turn, const std::string& raw, bool cancel);
 
+    // talk.cpp
+    std::string OnSmallTalk(Turn& turn, IntentKind kind);
+    std::string OnAccountWords(Turn& turn, IntentKind kind);
+    /// 转人工: offers to file `so_far` (what the person said in this dialog) for an engineer,
+    /// or asks for a sentence to file, and says who is on duty or when someone will be.
+    std::string OnHuman(Turn& turn, const std::string& so_far);
+    /// Files `description` at once (category guessed, normal urgency) for 转人工.
+    std::string FileForHuman(Turn& turn, const std::string& description);
+    std::string WhoCanHelp();
+    /// What the person has said so far in the current flow (description, question), or "".
+    std::string FlowText(const Turn& turn) const;
+
     // create_flow.cpp
     std::string StartCreate(Turn& turn, const std::string& description);
-    std::string OnCreateText(Turn& turn, const std::string& raw);
+    std::optional<std::string> OnCreateText(Turn& turn, const std::string& raw,
+                                            const Intent& intent);
+    /// The category whose name (or a word of it, or a known synonym) the text names, if any.
+    std::optional<std::size_t> MatchCategory(const std::string& raw) const;
     std::string AskCategory(Turn& turn, const std::string& prefix = "");
     std::string AskUrgency(Turn& turn, const std::string& prefix = "");
     std::string AskConfirm(Turn& turn, const std::string& prefix = "");
@@ -70,7 +104,7 @@ struct Bot::Impl {
     /// flow when idle) and returns the numbered list, else "".
     std::string OfferArticles(Turn& turn, const std::string& query, Flow flow,
                               const std::string& step);
-    std::string OnKbText(Turn& turn, const std::string& raw);
+    std::optional<std::string> OnKbText(Turn& turn, const std::string& raw);
     std::string ShowArticle(Turn& turn, std::int64_t id);
 
     BotDeps deps;
@@ -87,5 +121,12 @@ nlohmann::json Data(const Turn& turn);
 void SetData(Turn& turn, const nlohmann::json& data);
 void Enter(Turn& turn, Flow flow, const std::string& step,
            const nlohmann::json& data = nlohmann::json::object());
+/// Whether the text has anything to search for or describe a problem with (a letter or digit,
+/// not only punctuation or emoji).
+bool HasWords(const std::string& raw);
+/// A message long enough to be a new question rather than a stray answer to a menu.
+bool LooksLikeQuestion(const Intent& intent, const std::string& raw);
+/// `raw` cut to `max_bytes`, and a note for the person when something was cut.
+std::string KeepAtMost(const std::string& raw, std::size_t max_bytes, std::string& note);
 
 }  // namespace wedesk::bot

@@ -314,6 +314,14 @@ std::vector<User> UserRepository::OnDutyInGroup(const std::string& group) {
         {group}, "u.last_assigned_at, u.userid");
 }
 
+std::vector<User> UserRepository::OnDutyStaff() {
+    return Query("u.on_duty = 1 AND u.role IN ('engineer','lead')", {}, "u.name, u.userid");
+}
+
+std::vector<User> UserRepository::FindByName(const std::string& name) {
+    return Query("u.name = ?", {name}, "u.userid");
+}
+
 std::vector<User> UserRepository::InGroupWithRole(const std::string& group, Role role) {
     return Query(
         "u.role = ? AND EXISTS (SELECT 1 FROM user_groups g WHERE g.userid = u.userid AND "

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <string>
 
+#include "tickets/internal.hpp"
 #include "wedesk/common/text.hpp"
 #include "wedesk/tickets/sla.hpp"
 #include "wedesk/tickets/ticket_service.hpp"
@@ -17,12 +18,13 @@ std::string Short(const std::string& s, std::size_t bytes) {
 
 std::string EventWords(const std::string& kind) {
     static const std::pair<const char*, const char*> kWords[] = {
-        {"created", "提交工单"},     {"assigned", "分派"},       {"redispatched", "改派"},
-        {"accepted", "接单"},        {"transferred", "转派"},    {"note", "备注"},
-        {"waiting", "请您补充信息"}, {"replied", "回复"},        {"resolved", "已解决"},
-        {"reopened", "重开"},        {"cancelled", "取消"},      {"urged", "催办"},
-        {"rated", "评价"},           {"attachment", "补充附件"}, {"closed", "关闭"},
-        {"sla_warning", "时限预警"}, {"sla_breach", "超出时限"},
+        {"created", "提交工单"},     {"assigned", "分派"},    {"redispatched", "改派"},
+        {"accepted", "接单"},        {"transferred", "转派"}, {"note", "备注"},
+        {"waiting", "请您补充信息"}, {"replied", "回复"},     {"info", "报修人补充"},
+        {"message", "工程师留言"},   {"resolved", "已解决"},  {"reopened", "重开"},
+        {"cancelled", "取消"},       {"urged", "催办"},       {"rated", "评价"},
+        {"attachment", "补充附件"},  {"closed", "关闭"},      {"sla_warning", "时限预警"},
+        {"sla_breach", "超出时限"},
     };
     for (const auto& [k, w] : kWords) {
         if (kind == k) {
@@ -139,13 +141,16 @@ std::string FormatStats(const TicketStats& s) {
     return out;
 }
 
-std::string FormatDetail(const TicketDetail& d, std::int64_t utc_offset_s) {
+std::string FormatDetail(const TicketDetail& d, std::int64_t utc_offset_s, Audience audience) {
     const Ticket& t = d.ticket;
-    std::string out = "工单 " + t.no + "\n状态：" + std::string(StatusWords(t.status));
+    const bool staff = audience == Audience::kStaff;
+    std::string out = "工单 " + t.no + "\n状态：" +
+                      std::string(staff ? StatusWords(t.status) : EmployeeStatusWords(t.status));
     if (!t.assignee.empty()) {
         out += "（处理人：" + t.assignee_name + "）";
     }
-    out += "\n分类：" + t.category_name + "　优先级：" + t.priority;
+    out += "\n分类：" + t.category_name;
+    out += staff ? "　优先级：" + t.priority : "　紧急程度：" + detail::PriorityWords(t.priority);
     out += "\n提交：" + sla::LocalDateTime(utc_offset_s, t.created_at);
     out += "\n描述：" + Short(t.description, 600);
     if (!t.attachments.empty()) {
@@ -170,14 +175,19 @@ std::string FormatDetail(const TicketDetail& d, std::int64_t utc_offset_s) {
     return out;
 }
 
-std::string FormatList(const std::vector<Ticket>& tickets) {
+std::string FormatList(const std::vector<Ticket>& tickets, Audience audience) {
     std::string out;
     for (const auto& t : tickets) {
         if (!out.empty()) {
             out += "\n";
         }
-        out += t.no + " 【" + std::string(StatusWords(t.status)) + "】" + t.priority + " " +
-               Short(t.description, 45);
+        if (audience == Audience::kStaff) {
+            out += t.no + " 【" + std::string(StatusWords(t.status)) + "】" + t.priority + " " +
+                   Short(t.description, 45);
+        } else {
+            out += t.no + " 【" + std::string(EmployeeStatusWords(t.status)) + "】" +
+                   Short(t.description, 45);
+        }
     }
     return out;
 }

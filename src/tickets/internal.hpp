@@ -24,7 +24,7 @@ namespace wedesk::tickets::detail {
 
 inline constexpr std::int64_t kUrgeIntervalS = 30 * 60;
 inline constexpr std::int64_t kRecentS = 30 * 86400;
-inline constexpr std::size_t kMaxTextBytes = 2000;
+inline constexpr std::size_t kMaxTextBytes = kMaxMessageBytes;
 inline constexpr std::size_t kMaxIdBytes = 128;
 inline constexpr std::array<Status, 7> kAllStatuses = {
     Status::kNew,      Status::kAssigned, Status::kInProgress, Status::kWaiting,
@@ -84,7 +84,8 @@ std::string NormNo(const std::string& no);
 std::string NormUser(const std::string& userid);
 
 /// Trimmed user text, cut at kMaxTextBytes; invalid UTF-8 is dropped to "".
-std::string CleanText(const std::string& s);
+/// Trimmed and cut to `max_bytes`; "" for text that is not valid UTF-8.
+std::string CleanText(const std::string& s, std::size_t max_bytes = kMaxTextBytes);
 
 std::string Short(const std::string& s, std::size_t bytes = 60);
 

@@ -82,7 +82,7 @@ Result<Ticket> TicketService::Create(const std::string& requester, const std::st
     const Env env{cfg_, calendar_, modes_};
     const std::string who = NormUser(requester);
     const std::string category = text::Trim(category_key);
-    const std::string desc = CleanText(description);
+    const std::string desc = CleanText(description, kMaxDescriptionBytes);
     const std::string prio = Upper(text::Trim(priority));
     if (who.empty()) {
         return Fail(Errc::kInvalid, "无法识别报修人。");
@@ -358,6 +358,17 @@ Result<Ticket> TicketService::Rate(const std::string& no, const std::string& req
             }
             s.Text(t.assignee, "工单 " + n + " 收到 " + std::to_string(score) + " 星评价" +
                                    (words.empty() ? "。" : "：" + Short(words, 200)));
+            if (score <= 2) {
+                // A low rating reaches the team's lead, not only the engineer who earned it.
+                for (const auto& lead : dispatch::Escalation(s.conn, t.group)) {
+                    if (lead != t.assignee) {
+                        s.Text(lead, "【低分评价】工单 " + n + "（" + Short(t.description, 45) +
+                                         "）收到 " + std::to_string(score) + " 星" +
+                                         (words.empty() ? "" : "：" + Short(words, 200)) +
+                                         "。请跟进报修人的意见。");
+                    }
+                }
+            }
             return LoadById(s.conn, env, t.id);
         });
 }
@@ -442,6 +453,55 @@ Result<Ticket> TicketService::EmployeeReplied(const std::string& requester, cons
                                 (words.empty() ? "了。" : "：" + Short(words, 500)));
         return LoadById(s.conn, env, t->id);
     });
+}
+
+Result<Ticket> TicketService::AddInfo(const std::string& no, const std::string& requester,
+                                      const std::string& info) {
+    const Env env{cfg_, calendar_, modes_};
+    const std::string n = NormNo(no);
+    const std::string who = NormUser(requester);
+    const std::string words = CleanText(info);
+    if (words.empty()) {
+        return Fail(Errc::kInvalid, "请写上要补充的内容，例如：补充 " + n + " 在5楼东侧");
+    }
+    return OnTicket(db_, notifier_, clock_.NowSeconds(), env, n, who,
+                    [&](Step& s, const Ticket& t, const Relation& rel) -> Result<Ticket> {
+                        if (!rel.requester) {
+                            return Refuse(rel, n, "只有报修人可以补充信息。");
+                        }
+                        if (!IsOpen(t.status) && t.status != Status::kResolved) {
+                            return StateError(t,
+                                              "不能再补充了。如问题仍在，请回复 重开 " + n + "。");
+                        }
+                        if (t.status == Status::kWaiting) {
+                            ClosePause(s, env, t);
+                            SetStatus(s, t.id, Status::kInProgress);
+                        }
+                        Exec(s, "UPDATE tickets SET updated_at = ?1 WHERE id = ?2", t.id);
+                        AddEvent(s, t.id, who, "info", words);
+                        const std::string msg = "工单 " + n + " 报修人补充：" + Short(words, 500) +
+                                                "\n回复对方：回复 " + n + " 内容";
+                        if (!t.assignee.empty()) {
+                            s.Text(t.assignee, msg);
+                        } else {
+                            for (const auto& lead : dispatch::Escalation(s.conn, t.group)) {
+                                s.Text(lead, msg);
+                            }
+                        }
+                        return LoadById(s.conn, env, t.id);
+                    });
+}
+
+Result<std::vector<Ticket>> TicketService::ListMineIn(const std::string& requester, Status status) {
+    const Env env{cfg_, calendar_, modes_};
+    const std::string who = NormUser(requester);
+    return Query(db_.Conn(), env,
+                 "WHERE t.requester = ? AND t.status = ? ORDER BY t.updated_at DESC, t.id DESC "
+                 "LIMIT 20",
+                 [&](store::Query& q) {
+                     q.bind(1, who);
+                     q.bind(2, std::string(StatusKey(status)));
+                 });
 }
 
 Result<std::optional<Ticket>> TicketService::FindWaiting(const std::string& requester) {
@@ -531,8 +591,36 @@ Result<Ticket> TicketService::Note(const std::string& no, const std::string& eng
                     });
 }
 
+Result<Ticket> TicketService::ReplyToRequester(const std::string& no, const std::string& engineer,
+                                               const std::string& message) {
+    const Env env{cfg_, calendar_, modes_};
+    const std::string n = NormNo(no);
+    const std::string who = NormUser(engineer);
+    const std::string words = CleanText(message);
+    if (words.empty()) {
+        return Fail(Errc::kInvalid, "请写上回复内容，例如：回复 " + n + " 我十分钟后到");
+    }
+    return OnTicket(db_, notifier_, clock_.NowSeconds(), env, n, who,
+                    [&](Step& s, const Ticket& t, const Relation& rel) -> Result<Ticket> {
+                        if (!rel.staff || !rel.Supervises()) {
+                            return Refuse(rel, n, "只有处理人或组长可以回复报修人。");
+                        }
+                        if (t.status == Status::kCancelled || t.status == Status::kClosed) {
+                            return StateError(t, "不能再回复。");
+                        }
+                        Exec(s, "UPDATE tickets SET updated_at = ?1 WHERE id = ?2", t.id);
+                        AddEvent(s, t.id, who, "message", words);
+                        const auto me = dispatch::LoadPerson(s.conn, who);
+                        const std::string name = me && !me->name.empty() ? me->name : who;
+                        s.Text(t.requester, "工程师 " + name + " 回复您（工单 " + n + "）：\n" +
+                                                words + "\n\n如需回复，请发送：补充 " + n +
+                                                " 您的回复");
+                        return LoadById(s.conn, env, t.id);
+                    });
+}
+
 Result<Ticket> TicketService::Transfer(const std::string& no, const std::string& from,
-                                       const std::string& to_userid) {
+                                       const std::string& to_userid, const std::string& reason) {
     const Env env{cfg_, calendar_, modes_};
     const std::string n = NormNo(no);
     const std::string who = NormUser(from);
@@ -553,11 +641,33 @@ Result<Ticket> TicketService::Transfer(const std::string& no, const std::string&
             if (to == t.assignee) {
                 return Fail(Errc::kInvalid, "工单 " + n + " 已经由 " + t.assignee_name + " 负责。");
             }
+            const std::string to_name = target->name.empty() ? to : target->name;
+            if (!rel.lead && !rel.admin) {
+                // An engineer hands over only to a colleague who is on duty in the ticket's
+                // group; a lead or an admin may send it anywhere.
+                if (!target->on_duty) {
+                    return Fail(
+                        Errc::kInvalid,
+                        to_name + " 现在不在班，不能转派给他。请选择在班的同事，或请组长转派。");
+                }
+                if (!t.group.empty()) {
+                    bool member = false;
+                    for (const auto& u : store::UserRepository(s.db).OnDutyInGroup(t.group)) {
+                        member = member || u.userid == to;
+                    }
+                    if (!member) {
+                        return Fail(Errc::kInvalid, to_name +
+                                                        " 不在本工单的处理组，不能转派给他。请选择"
+                                                        "本组同事，或请组长转派。");
+                    }
+                }
+            }
             if (t.status == Status::kWaiting) {
                 ClosePause(s, env, t);
             }
-            const std::string to_name = target->name.empty() ? to : target->name;
-            Assign(s, t, to, who, "transferred", Names(s.conn, t.assignee) + " → " + to_name,
+            const std::string why = CleanText(reason);
+            Assign(s, t, to, who, "transferred",
+                   Names(s.conn, t.assignee) + " → " + to_name + (why.empty() ? "" : "：" + why),
                    "转派工单");
             s.Text(t.requester, "您的工单 " + n + " 已转交 " + to_name + " 处理。");
             return LoadById(s.conn, env, t.id);
@@ -650,6 +760,21 @@ Result<void> TicketService::SetDuty(const std::string& userid, bool on_duty) {
         }
         return store::UserRepository(s.db).SetDuty(who, on_duty, s.now);
     });
+}
+
+Result<TicketService::Availability> TicketService::WhoIsAvailable() {
+    Availability a;
+    for (const auto& u : store::UserRepository(db_).OnDutyStaff()) {
+        a.on_duty.push_back(u.name.empty() ? u.userid : u.name);
+    }
+    const std::int64_t now = clock_.NowSeconds();
+    if (sla::HasWorkingTime(calendar_)) {
+        // The first business second at or after now.
+        const std::int64_t next = sla::AddBusinessSeconds(calendar_, now, 1) - 1;
+        a.business_hours = next <= now;
+        a.next_open = a.business_hours ? now : next;
+    }
+    return a;
 }
 
 }  // namespace wedesk::tickets

@@ -29,11 +29,11 @@ std::string NormUser(const std::string& userid) {
     return text::AsciiLower(text::TruncateUtf8(text::Trim(userid), kMaxIdBytes));
 }
 
-std::string CleanText(const std::string& s) {
+std::string CleanText(const std::string& s, std::size_t max_bytes) {
     if (!text::IsValidUtf8(s)) {
         return "";
     }
-    return text::TruncateUtf8(text::Trim(s), kMaxTextBytes);
+    return text::TruncateUtf8(text::Trim(s), max_bytes);
 }
 
 std::string Short(const std::string& s, std::size_t bytes) {
@@ -133,6 +133,25 @@ std::optional<Status> ParseStatus(std::string_view key) {
         }
     }
     return std::nullopt;
+}
+
+std::string_view EmployeeStatusWords(Status s) {
+    switch (s) {
+        case Status::kNew:
+        case Status::kAssigned:
+            return "待处理";
+        case Status::kInProgress:
+            return "处理中";
+        case Status::kWaiting:
+            return "等待您回复";
+        case Status::kResolved:
+            return "已解决";
+        case Status::kClosed:
+            return "已关闭";
+        case Status::kCancelled:
+            return "已取消";
+    }
+    return "处理中";
 }
 
 bool IsOpen(Status s) {

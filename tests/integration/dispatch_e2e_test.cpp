@@ -110,11 +110,17 @@ TEST_CASE("transfer by command and by the 转派 button — a second accept is r
     Say(s, "eng1", "上班");
     const auto no = CreateTicket(s, "zhangsan", 3, "打印机卡纸");
     const auto first_card = WaitCard(s, "eng1", no);
+    // An engineer hands over only to a colleague on duty.
+    CHECK_THAT(Say(s, "eng1", "转派 " + no + " ENG2"), Catch::Contains("不在班"));
+    Say(s, "eng2", "上班");
 
-    SECTION("转派 NO userid") {
+    SECTION("转派 NO name-or-userid reason") {
         CHECK_THAT(Say(s, "eng1", "转派 " + no + " nobody"), Catch::Contains("找不到工程师"));
         CHECK_THAT(Say(s, "eng1", "转派 " + no + " zhangsan"), Catch::Contains("找不到工程师"));
-        CHECK_THAT(Say(s, "eng1", "转派 " + no + " ENG2"), Catch::Contains("已转派给 eng2"));
+        CHECK_THAT(Say(s, "eng1", "转派 " + no + " 赵工 他负责打印机"),
+                   Catch::Contains("已转派给 赵工"));
+        CHECK(s.Count("ticket_events", "kind = 'transferred' AND detail LIKE '%他负责打印机%'") ==
+              1);
     }
     SECTION("the 转派 button, then the userid typed") {
         const auto click = Click(s, "eng1", first_card, "ticket_transfer:" + no);
@@ -122,10 +128,10 @@ TEST_CASE("transfer by command and by the 转派 button — a second accept is r
         CHECK(click.content == "转派中");
         WaitText(s, "eng1", "UserID");
         // Words that are no UserID, or nobody's, are asked for again; a command leaves.
-        CHECK_THAT(Say(s, "eng1", "转给赵工"), Catch::Contains("请回复要转派给的同事的 UserID"));
+        CHECK_THAT(Say(s, "eng1", "转给赵工"), Catch::Contains("请重新回复同事的姓名"));
         CHECK_THAT(Say(s, "eng1", "zhaogong"), Catch::Contains("找不到工程师 zhaogong"));
         CHECK(TicketCol(s, no, "assignee") == "eng1");
-        CHECK_THAT(Say(s, "eng1", "eng2"), Catch::Contains("已转派给 eng2"));
+        CHECK_THAT(Say(s, "eng1", "eng2"), Catch::Contains("已转派给 赵工"));
         CHECK(s.Count("dialogs", "userid = 'eng1'") == 0);
     }
     CHECK(TicketCol(s, no, "assignee") == "eng2");
@@ -330,10 +336,13 @@ TEST_CASE("上班 and 下班 steer dispatch — 我的任务 lists the engineer'
     CHECK_THAT(Say(s, "eng2", "tasks"), Catch::Contains(no3));
     CHECK_THAT(Say(s, "neteng", "我的任务"), Catch::Contains("没有未完成的工单"));
 
-    // Employees are told these are engineer commands.
-    for (const char* cmd : {"上班", "下班", "我的任务", "接单 IT20261127-0001"}) {
-        INFO(cmd);
-        CHECK_THAT(Say(s, "zhangsan", cmd), Catch::Contains("工程师使用的命令"));
+    // An engineer command with its ticket is refused to employees; engineer words alone are
+    // not commands for them at all.
+    CHECK_THAT(Say(s, "zhangsan", "接单 IT20261127-0001"), Catch::Contains("工程师使用的命令"));
+    for (const char* words : {"上班", "下班", "我的任务"}) {
+        INFO(words);
+        CHECK_THAT(Say(s, "zhangsan", words), !Catch::Contains("已上班"));
+        Say(s, "zhangsan", "取消");
     }
     CHECK(Scalar(s, "SELECT on_duty FROM users WHERE userid = 'zhangsan'") == "0");
     CHECK(TicketCol(s, "IT20261127-0001", "status") == "assigned");

@@ -11,6 +11,7 @@
 
 #include "ticket_e2e_helpers.hpp"
 #include "wedesk/sim/inbound_xml.hpp"
+#include "wedesk/tickets/ticket_service.hpp"
 #include "wedesk/wecom/message.hpp"
 
 using wedesk::testing::TestServer;
@@ -123,11 +124,12 @@ TEST_CASE("every category and urgency files a ticket with what was chosen", "[in
     SECTION("English alias, full-width choices and wrong answers re-asked") {
         CHECK_THAT(Say(s, "lisi", "NEW"), Catch::Contains("请选择问题类别"));
         CHECK_THAT(Say(s, "lisi", "9"), Catch::Contains("请回复类别前的序号（1-4）"));
-        CHECK_THAT(Say(s, "lisi", "网络"), Catch::Contains("请回复类别前的序号"));
-        CHECK_THAT(Say(s, "lisi", "２"), Catch::Contains("请描述"));
+        CHECK_THAT(Say(s, "lisi", "😶"), Catch::Contains("请回复类别前的序号"));
+        // A category's name works as well as its number.
+        CHECK_THAT(Say(s, "lisi", "网络"), Catch::Contains("请描述"));
         CHECK_THAT(Say(s, "lisi", "   "), Catch::Contains("空消息"));
         CHECK_THAT(Say(s, "lisi", "Wi-Fi 连不上 😢"), Catch::Contains("紧急程度"));
-        CHECK_THAT(Say(s, "lisi", "5"), Catch::Contains("请回复 1、2 或 3"));
+        CHECK_THAT(Say(s, "lisi", "5"), Catch::Contains("请回复 1、2、3"));
         CHECK_THAT(Say(s, "lisi", "３"), Catch::Contains("非常紧急"));
         CHECK_THAT(Say(s, "lisi", "再想想"), Catch::Contains("没有提交"));
         CHECK(s.Count("tickets", "requester = 'lisi'") == 0);
@@ -146,20 +148,23 @@ TEST_CASE("every category and urgency files a ticket with what was chosen", "[in
         REQUIRE(!no.empty());
         CHECK(TicketCol(s, no, "description") == "我的电脑蓝屏了");
     }
-    SECTION("新建工单 and a 10 KB description (cut, still filed)") {
+    SECTION("新建工单 and a 20 KB description (cut with a note, still filed)") {
         CHECK_THAT(Say(s, "lisi", "新建工单"), Catch::Contains("请选择问题类别"));
         Say(s, "lisi", "1");
         std::string big;
-        while (big.size() < 10 * 1024) {
+        while (big.size() < 20 * 1024) {
             big += "很长的描述";
         }
-        CHECK_THAT(Say(s, "lisi", big), Catch::Contains("紧急程度"));
+        const auto reply = Say(s, "lisi", big);
+        CHECK_THAT(reply, Catch::Contains("紧急程度"));
+        CHECK_THAT(reply, Catch::Contains("保留了前"));
         Say(s, "lisi", "1");
         const auto no = TicketNoIn(Say(s, "lisi", "确认"));
         REQUIRE(!no.empty());
         const auto stored = TicketCol(s, no, "description");
         CHECK(!stored.empty());
-        CHECK(stored.size() <= 4000);
+        CHECK(stored.size() <= wedesk::tickets::kMaxDescriptionBytes);
+        CHECK(stored.size() > 10 * 1024);
         CHECK(big.rfind(stored, 0) == 0);
     }
 }
@@ -284,7 +289,7 @@ TEST_CASE("an idle flow expires and the next message starts fresh", "[integratio
     CHECK_THAT(Say(s, "zhangsan", "键盘坏了"), Catch::Contains("紧急程度"));
     // Just inside the timeout the flow goes on.
     s.clock().Advance(timeout - std::chrono::minutes(1));
-    CHECK_THAT(Say(s, "zhangsan", "5"), Catch::Contains("请回复 1、2 或 3"));
+    CHECK_THAT(Say(s, "zhangsan", "5"), Catch::Contains("请回复 1、2、3"));
     // Past it, the flow is gone: "报修" starts over and the old description is not reused.
     s.clock().Advance(timeout + std::chrono::minutes(1));
     const auto fresh = Say(s, "zhangsan", "报修");
@@ -357,7 +362,8 @@ TEST_CASE("a bare number, 查询 without a space and full-width digits all find 
         CHECK_THAT(reply, Catch::Contains("工单 " + no));
         CHECK_THAT(reply, Catch::Contains("投影仪没信号"));
     }
-    CHECK_THAT(Say(s, "zhangsan", "查询"), Catch::Contains("请带上工单号"));
+    // Without a number: the only ticket it can mean.
+    CHECK_THAT(Say(s, "zhangsan", "查询"), Catch::Contains("工单 " + no));
     CHECK_THAT(Say(s, "zhangsan", "查询 IT20991231-0001"), Catch::Contains("没有找到工单"));
 }
 
@@ -365,7 +371,12 @@ TEST_CASE("employee commands: query, urge, cancel, reopen and rate", "[integrati
     Fixture f;
     auto& s = f.s;
     const auto no = CreateTicket(s, "zhangsan", 1, "电脑开不了机");
-    CHECK_THAT(Say(s, "zhangsan", "查询 " + no), Catch::Contains("已分派"));
+    // The employee sees status words and urgency, not dispatch jargon or P1.
+    const auto shown = Say(s, "zhangsan", "查询 " + no);
+    CHECK_THAT(shown, Catch::Contains("待处理"));
+    CHECK_THAT(shown, Catch::Contains("紧急程度"));
+    CHECK_THAT(shown, !Catch::Contains("P1"));
+    CHECK_THAT(shown, !Catch::Contains("已分派"));
 
     CHECK_THAT(Say(s, "zhangsan", "催办 " + no), Catch::Contains("已催办"));
     REQUIRE(WaitForMessage(s.api(), [&](const auto& m) {
@@ -387,7 +398,7 @@ TEST_CASE("employee commands: query, urge, cancel, reopen and rate", "[integrati
             }).has_value());
     Say(s, "eng1", "完成 " + no + " 已更换主板");
 
-    CHECK_THAT(Say(s, "zhangsan", "评价 " + no + " ５ 很快"), Catch::Contains("5分"));
+    CHECK_THAT(Say(s, "zhangsan", "评价 " + no + " ５ 很快"), Catch::Contains("5 星"));
     CHECK(TicketCol(s, no, "rating") == "5");
     CHECK(TicketCol(s, no, "rating_comment") == "很快");
     CHECK(TicketCol(s, no, "status") == "closed");
@@ -410,9 +421,14 @@ TEST_CASE("employee commands: query, urge, cancel, reopen and rate", "[integrati
     CHECK_THAT(mine, Catch::Contains(no2));
     CHECK_THAT(Say(s, "zhangsan", "my"), Catch::Contains(no2));
     CHECK_THAT(Say(s, "lisi", "我的工单"), Catch::Contains("还没有工单"));
-    for (const char* verb : {"催办", "取消工单", "重开", "评价"}) {
-        CHECK_THAT(Say(s, "zhangsan", verb), Catch::Contains("请带上工单号"));
+    // A verb without its number: nothing it can apply to, or the person's own number as the
+    // example (never a made-up one).
+    for (const char* verb : {"催办", "取消工单", "评价"}) {
+        INFO(verb);
+        CHECK_THAT(Say(s, "zhangsan", verb), Catch::Contains("没有可以"));
     }
+    const auto reopen = Say(s, "zhangsan", "重开");
+    CHECK_THAT(reopen, Catch::Contains("请带上工单号，例如：重开 " + no));
 }
 
 TEST_CASE("another user's ticket is refused exactly like an unknown number", "[integration]") {

@@ -64,6 +64,10 @@ public:
     /// On-duty members of `group`, least recently assigned first (then by userid): the order
     /// round-robin dispatch wants.
     std::vector<User> OnDutyInGroup(const std::string& group);
+    /// Engineers and leads on duty, by name.
+    std::vector<User> OnDutyStaff();
+    /// People whose display name is `name` exactly (names are not unique).
+    std::vector<User> FindByName(const std::string& name);
     /// Members of `group` with `role` (e.g. the group's leads for escalation), by userid.
     std::vector<User> InGroupWithRole(const std::string& group, Role role);
 

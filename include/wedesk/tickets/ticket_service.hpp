@@ -34,6 +34,11 @@ enum class Status { kNew, kAssigned, kInProgress, kWaiting, kResolved, kClosed, 
 std::string_view StatusKey(Status s);
 /// Words for users: 待分派/已分派/处理中/等待您回复/已解决/已关闭/已取消.
 std::string_view StatusWords(Status s);
+/// The status as the employee who reported it sees it: 待处理, 处理中, 等待您回复, 已解决,
+/// 已关闭, 已取消 (no dispatch jargon).
+std::string_view EmployeeStatusWords(Status s);
+/// Who a ticket is shown to: an employee sees status words and urgency, not P1/P2 or 已分派.
+enum class Audience { kEmployee, kStaff };
 std::optional<Status> ParseStatus(std::string_view key);
 /// new, assigned, in_progress or waiting.
 bool IsOpen(Status s);
@@ -45,8 +50,14 @@ struct Attachment {
     std::int64_t added_at = 0;
 };
 
+/// Longest description kept (bytes of UTF-8, about 4,000 Chinese characters) and longest
+/// note, message or comment; longer text is cut at a character boundary (the bot says so).
+inline constexpr std::size_t kMaxDescriptionBytes = 12000;
+inline constexpr std::size_t kMaxMessageBytes = 2000;
+
 /// One timeline entry. kind: created, assigned, redispatched, accepted, transferred, note,
-/// waiting, replied, resolved, reopened, cancelled, urged, rated, attachment, closed,
+/// waiting, replied, info (the requester added to it), message (the engineer wrote to the
+/// requester), resolved, reopened, cancelled, urged, rated, attachment, closed,
 /// sla_warning, sla_breach.
 struct TicketEvent {
     std::int64_t at = 0;
@@ -134,9 +145,10 @@ nlohmann::json ToJson(const TicketStats& s);
 /// Plain-text rendering of TicketStats for `wedesk admin stats` without --json.
 std::string FormatStats(const TicketStats& s);
 /// Chinese multi-line rendering of a ticket and its timeline for `查询 NO`.
-std::string FormatDetail(const TicketDetail& d, std::int64_t utc_offset_s);
+std::string FormatDetail(const TicketDetail& d, std::int64_t utc_offset_s,
+                         Audience audience = Audience::kStaff);
 /// One line per ticket: "IT20261127-0001 处理中 打印机卡纸…", for 我的工单 / 我的任务.
-std::string FormatList(const std::vector<Ticket>& tickets);
+std::string FormatList(const std::vector<Ticket>& tickets, Audience audience = Audience::kStaff);
 
 class TicketService final {
 public:
@@ -166,6 +178,11 @@ public:
     /// Own resolved or closed ticket, once; 1..5. Rating a resolved ticket closes it.
     Result<Ticket> Rate(const std::string& no, const std::string& requester, int score,
                         const std::string& comment = "");
+    /// 补充: the requester adds text to an open ticket (a timeline entry everyone on the ticket
+    /// sees); the assignee (or, unassigned, the group's leads) is told. On a ticket waiting for
+    /// the requester it is their answer (as EmployeeReplied).
+    Result<Ticket> AddInfo(const std::string& no, const std::string& requester,
+                           const std::string& text);
     /// Attaches a media id (requester, assignee, lead or admin; ticket not closed/cancelled).
     /// From the requester on a ticket waiting for them, it is their answer: the ticket resumes
     /// as with EmployeeReplied.
@@ -175,6 +192,9 @@ public:
     /// forwards `text` to the assignee. `no` empty: their most recent waiting ticket.
     Result<Ticket> EmployeeReplied(const std::string& requester, const std::string& no,
                                    const std::string& text);
+    /// The requester's tickets in `status`, most recently updated first (≤ 20): which ticket
+    /// a bare answer or rating is for.
+    Result<std::vector<Ticket>> ListMineIn(const std::string& requester, Status status);
     /// The requester's most recent ticket waiting for their reply, if any (for the bot).
     Result<std::optional<Ticket>> FindWaiting(const std::string& requester);
 
@@ -185,9 +205,15 @@ public:
     /// Internal note on the timeline.
     Result<Ticket> Note(const std::string& no, const std::string& engineer,
                         const std::string& text);
-    /// Hands the ticket to `to_userid` (engineer, lead or admin), who must accept it.
+    /// 回复: a public message from the assignee (or the group's lead, or an admin) to the
+    /// requester, kept in the timeline; 备注 (Note) stays internal.
+    Result<Ticket> ReplyToRequester(const std::string& no, const std::string& engineer,
+                                    const std::string& text);
+    /// Hands the ticket to `to_userid` (engineer, lead or admin), who must accept it. An
+    /// engineer may hand it only to a colleague on duty in the ticket's group; a lead or an
+    /// admin to anyone on the IT staff. `reason` goes into the timeline.
     Result<Ticket> Transfer(const std::string& no, const std::string& from,
-                            const std::string& to_userid);
+                            const std::string& to_userid, const std::string& reason = "");
     /// Waits for the employee: resolution clock pauses; the employee is asked `text`.
     Result<Ticket> Wait(const std::string& no, const std::string& engineer,
                         const std::string& text);
@@ -198,6 +224,14 @@ public:
     Result<std::vector<Ticket>> MyTasks(const std::string& engineer);
     /// 上班 / 下班: engineers, leads and admins only.
     Result<void> SetDuty(const std::string& userid, bool on_duty);
+    /// Who can help now (for 转人工): names of the IT staff on duty; when nobody is, the next
+    /// business-hours opening (`next_open`, 0 when there is none in the calendar).
+    struct Availability {
+        std::vector<std::string> on_duty;
+        bool business_hours = false;
+        std::int64_t next_open = 0;
+    };
+    Result<Availability> WhoIsAvailable();
 
     // --- background and admin ---
     /// Dispatches waiting tickets, re-dispatches accept timeouts (telling the lead), sends SLA

@@ -121,7 +121,8 @@ TEST_CASE("commands without a ticket number", "[unit]") {
 }
 
 TEST_CASE("a verb without its number is recognised as missing one", "[unit]") {
-    for (const char* text : {"查询", "催办", "取消工单", "重开", "评价", "接单", "完成 马上"}) {
+    for (const char* text :
+         {"查询", "催办", "取消工单", "重开", "评价", "接单", "完成", "催办一下"}) {
         INFO(text);
         const auto c = ParseCommand(text);
         CHECK(c.kind != CommandKind::kNone);
@@ -156,6 +157,8 @@ TEST_CASE("free text is not a command", "[unit]") {
          {std::string(""), std::string("   "), std::string("打印机坏了"), std::string("hello"),
           std::string("news about the printer"), std::string("我的电脑蓝屏了"), std::string("😀😀"),
           std::string("IT20261127-0001 还没人处理"), std::string("accept"),
+          std::string("完成 马上"), std::string("重开机以后蓝屏"), std::string("查询系统打不开"),
+          std::string("上班的时候电脑开不了机"), std::string("报修电话是多少"),
           std::string("query tomorrow"), std::string(10 * 1024, 'x'),
           std::string("\xff\xfe\xfd")}) {
         INFO(text.substr(0, 40));
@@ -176,7 +179,8 @@ TEST_CASE("LeadingTicketNo and ParseChoice", "[unit]") {
     CHECK(ParseChoice(" 3 ") == std::optional<int>(3));
     CHECK(ParseChoice("１") == std::optional<int>(1));
     CHECK(ParseChoice("　９　") == std::optional<int>(9));
-    for (const char* bad : {"0", "10", "１０", "a", "", "一", "1.", "-1"}) {
+    CHECK(ParseChoice("1。") == std::optional<int>(1));
+    for (const char* bad : {"0", "10", "１０", "a", "", "一", "1.5", "-1"}) {
         INFO(bad);
         CHECK_FALSE(ParseChoice(bad).has_value());
     }

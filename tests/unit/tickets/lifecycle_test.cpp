@@ -388,9 +388,19 @@ TEST_CASE("transfer hands the ticket to another engineer who must accept", "[uni
     CHECK(env.svc->Transfer(t.no, eng, "nobody").error().code == wedesk::Errc::kInvalid);
     CHECK(env.svc->Transfer(t.no, eng, "emp2").error().code == wedesk::Errc::kInvalid);
     CHECK(env.svc->Transfer(t.no, eng, eng).error().code == wedesk::Errc::kInvalid);
+    // An engineer hands over only to a colleague on duty in the ticket's group.
+    const std::string other = eng == "eng_a" ? "eng_b" : "eng_a";
+    auto out_of_group = env.svc->Transfer(t.no, eng, "eng_n");
+    CHECK(out_of_group.error().code == wedesk::Errc::kInvalid);
+    CHECK_THAT(out_of_group.error().message, Catch::Contains("不在本工单的处理组"));
+    REQUIRE(env.svc->SetDuty(other, false).ok());
+    CHECK_THAT(env.svc->Transfer(t.no, eng, other).error().message, Catch::Contains("不在班"));
+    REQUIRE(env.svc->SetDuty(other, true).ok());
+    CHECK(env.svc->AdminGet(t.no)->ticket.assignee == eng);
     env.notifier.Clear();
 
-    auto tr = env.svc->Transfer(t.no, eng, "ENG_N");
+    // The group's lead may send it anywhere, with a reason for the timeline.
+    auto tr = env.svc->Transfer(t.no, "lead_d", "ENG_N", "网络问题，不是电脑");
     REQUIRE(tr.ok());
     CHECK(tr->assignee == "eng_n");
     CHECK(tr->status == Status::kAssigned);
@@ -405,6 +415,55 @@ TEST_CASE("transfer hands the ticket to another engineer who must accept", "[uni
     CHECK(env.svc->Accept(t.no, "eng_n")->status == Status::kInProgress);
     // First-accept time is kept for the response SLA.
     CHECK(env.svc->Get(t.no, "eng_n")->ticket.accepted_at == t.accepted_at);
+    bool reason_kept = false;
+    const auto detail = env.svc->AdminGet(t.no);
+    REQUIRE(detail.ok());
+    for (const auto& e : detail->events) {
+        reason_kept = reason_kept || (e.kind == "transferred" &&
+                                      e.detail.find("网络问题，不是电脑") != std::string::npos);
+    }
+    CHECK(reason_kept);
+}
+
+TEST_CASE("补充 and 回复: the employee adds to the ticket, the engineer writes back", "[unit]") {
+    Env env;
+    Ticket t = env.CreateAccepted();
+    env.notifier.Clear();
+    auto added = env.svc->AddInfo(t.no, "emp1", "在5楼东侧（靠窗）");
+    REQUIRE(added.ok());
+    const auto told = env.notifier.To(t.assignee, "text");
+    REQUIRE(told.size() == 1);
+    CHECK_THAT(told[0].body, Catch::Contains("在5楼东侧（靠窗）"));
+    CHECK_FALSE(env.svc->AddInfo(t.no, "emp2", "不是我的").ok());
+    CHECK(env.svc->AddInfo(t.no, "emp1", "  ").error().code == wedesk::Errc::kInvalid);
+
+    auto replied = env.svc->ReplyToRequester(t.no, t.assignee, "我十分钟后到");
+    REQUIRE(replied.ok());
+    const auto to_emp = env.notifier.To("emp1", "text");
+    REQUIRE(to_emp.size() == 1);
+    CHECK_THAT(to_emp[0].body, Catch::Contains("我十分钟后到"));
+    CHECK_THAT(to_emp[0].body, Catch::Contains("补充 " + t.no));
+    CHECK_FALSE(env.svc->ReplyToRequester(t.no, "emp1", "我自己回").ok());
+    // Both are on the timeline the employee sees (a note would not be).
+    auto seen = env.svc->Get(t.no, "emp1");
+    REQUIRE(seen.ok());
+    int public_entries = 0;
+    for (const auto& e : seen->events) {
+        public_entries += (e.kind == "info" || e.kind == "message") ? 1 : 0;
+    }
+    CHECK(public_entries == 2);
+}
+
+TEST_CASE("a low rating reaches the group's lead", "[unit]") {
+    Env env;
+    Ticket t = env.CreateAccepted();
+    REQUIRE(env.svc->Resolve(t.no, t.assignee, "已处理").ok());
+    env.notifier.Clear();
+    REQUIRE(env.svc->Rate(t.no, "emp1", 2, "等了很久").ok());
+    const auto lead = env.notifier.To("lead_d", "text");
+    REQUIRE(lead.size() == 1);
+    CHECK_THAT(lead[0].body, Catch::Contains("低分评价"));
+    CHECK_THAT(lead[0].body, Catch::Contains("等了很久"));
 }
 
 TEST_CASE("attachments can be added by the requester and the assignee", "[unit]") {

@@ -1,0 +1,212 @@
+#include "wedesk/bot/intent.hpp"
+
+#include <array>
+
+#include "wedesk/common/text.hpp"
+
+namespace wedesk::bot {
+
+namespace {
+
+struct Said {
+    std::string_view text;  // normalised: folded, ASCII lower-case, no trailing punctuation
+    IntentKind kind;
+};
+
+// Whole messages of small talk (after a trailing particle such as 啊/呀/哈 is dropped).
+constexpr std::array kSmallTalk = {
+    Said{"你好", IntentKind::kGreeting},
+    Said{"您好", IntentKind::kGreeting},
+    Said{"你们好", IntentKind::kGreeting},
+    Said{"hi", IntentKind::kGreeting},
+    Said{"hello", IntentKind::kGreeting},
+    Said{"hey", IntentKind::kGreeting},
+    Said{"哈喽", IntentKind::kGreeting},
+    Said{"哈罗", IntentKind::kGreeting},
+    Said{"嗨", IntentKind::kGreeting},
+    Said{"早", IntentKind::kGreeting},
+    Said{"早上好", IntentKind::kGreeting},
+    Said{"上午好", IntentKind::kGreeting},
+    Said{"中午好", IntentKind::kGreeting},
+    Said{"下午好", IntentKind::kGreeting},
+    Said{"晚上好", IntentKind::kGreeting},
+    Said{"早安", IntentKind::kGreeting},
+    Said{"在吗", IntentKind::kPresence},
+    Said{"在么", IntentKind::kPresence},
+    Said{"在不在", IntentKind::kPresence},
+    Said{"有人吗", IntentKind::kPresence},
+    Said{"有人在吗", IntentKind::kPresence},
+    Said{"有人么", IntentKind::kPresence},
+    Said{"你好在吗", IntentKind::kPresence},
+    Said{"您好在吗", IntentKind::kPresence},
+    Said{"你好,在吗", IntentKind::kPresence},
+    Said{"您好,在吗", IntentKind::kPresence},
+    Said{"在", IntentKind::kPresence},
+    Said{"在嘛", IntentKind::kPresence},
+    Said{"谢谢", IntentKind::kThanks},
+    Said{"谢谢你", IntentKind::kThanks},
+    Said{"谢谢您", IntentKind::kThanks},
+    Said{"多谢", IntentKind::kThanks},
+    Said{"感谢", IntentKind::kThanks},
+    Said{"非常感谢", IntentKind::kThanks},
+    Said{"谢啦", IntentKind::kThanks},
+    Said{"谢了", IntentKind::kThanks},
+    Said{"辛苦了", IntentKind::kThanks},
+    Said{"辛苦", IntentKind::kThanks},
+    Said{"好的谢谢", IntentKind::kThanks},
+    Said{"好的,谢谢", IntentKind::kThanks},
+    Said{"thanks", IntentKind::kThanks},
+    Said{"thank you", IntentKind::kThanks},
+    Said{"thx", IntentKind::kThanks},
+    Said{"3q", IntentKind::kThanks},
+    Said{"再见", IntentKind::kBye},
+    Said{"拜拜", IntentKind::kBye},
+    Said{"bye", IntentKind::kBye},
+    Said{"88", IntentKind::kBye},
+    Said{"好的", IntentKind::kAck},
+    Said{"好", IntentKind::kAck},
+    Said{"嗯", IntentKind::kAck},
+    Said{"嗯嗯", IntentKind::kAck},
+    Said{"ok", IntentKind::kAck},
+    Said{"okay", IntentKind::kAck},
+    Said{"收到", IntentKind::kAck},
+    Said{"知道了", IntentKind::kAck},
+    Said{"明白", IntentKind::kAck},
+    Said{"明白了", IntentKind::kAck},
+    Said{"行", IntentKind::kAck},
+    Said{"可以", IntentKind::kAck},
+    Said{"好滴", IntentKind::kAck},
+    Said{"👌", IntentKind::kAck},
+    Said{"👍", IntentKind::kAck},
+    Said{"密码", IntentKind::kAccountAsk},
+    Said{"账号", IntentKind::kAccountAsk},
+    Said{"帐号", IntentKind::kAccountAsk},
+    Said{"账号密码", IntentKind::kAccountAsk},
+    Said{"密码问题", IntentKind::kAccountAsk},
+    Said{"账号问题", IntentKind::kAccountAsk},
+};
+
+// Sentence-final particles and punctuation dropped before small talk is looked up.
+constexpr std::array kTail = {
+    std::string_view{"。"}, std::string_view{"！"}, std::string_view{"？"}, std::string_view{"…"},
+    std::string_view{"～"}, std::string_view{"!"},  std::string_view{"?"},  std::string_view{"."},
+    std::string_view{"~"},  std::string_view{","},  std::string_view{" "},  std::string_view{"啊"},
+    std::string_view{"呀"}, std::string_view{"哈"}, std::string_view{"啦"}, std::string_view{"哦"},
+    std::string_view{"喔"}, std::string_view{"呢"},
+};
+
+std::string_view DropTail(std::string_view s) {
+    for (bool again = true; again;) {
+        again = false;
+        for (auto t : kTail) {
+            if (s.size() > t.size() && s.ends_with(t)) {
+                s.remove_suffix(t.size());
+                again = true;
+            }
+        }
+    }
+    return s;
+}
+
+bool ContainsAny(std::string_view s, std::initializer_list<std::string_view> words) {
+    for (auto w : words) {
+        if (s.find(w) != std::string_view::npos) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// A locked account, said in a sentence ("密码输错好几次账号被锁了").
+bool SaysLocked(std::string_view s) {
+    return ContainsAny(s, {"账号被锁", "帐号被锁", "账户被锁", "账号锁", "帐号锁", "账户锁",
+                           "被锁定", "锁定了", "锁住了", "解锁", "account locked", "locked out"});
+}
+
+// A forgotten or expired password, said in a sentence ("密码忘了怎么办", "域密码过期了").
+bool SaysForgotten(std::string_view s) {
+    if (ContainsAny(
+            s, {"忘记密码", "忘了密码", "忘记了密码", "记不得密码", "记不住密码", "想不起密码",
+                "重置密码", "重置一下密码", "重置下密码", "密码重置", "找回密码", "forgot password",
+                "forgot my password", "reset password", "reset my password"})) {
+        return true;
+    }
+    const auto at = s.find("密码");
+    if (at == std::string_view::npos) {
+        return false;
+    }
+    const std::string_view after = s.substr(at + std::string_view("密码").size());
+    return ContainsAny(after, {"忘", "记不", "想不起", "过期", "到期", "失效"});
+}
+
+}  // namespace
+
+Intent Classify(std::string_view raw, const IntentContext& ctx) {
+    Intent out;
+    const std::string norm = text::NormalizeCommand(raw);
+    if (norm.empty()) {
+        out.kind = IntentKind::kEmpty;
+        return out;
+    }
+    Command cmd = ParseCommand(raw);
+    if (cmd.kind != CommandKind::kNone && IsEngineerCommand(cmd.kind) && !ctx.staff) {
+        if (cmd.kind == CommandKind::kReply && !cmd.missing_ticket) {
+            cmd.kind = CommandKind::kAddInfo;  // an employee's "回复 NO 在5楼" adds to the ticket
+        } else if (cmd.missing_ticket || cmd.ticket_no.empty()) {
+            cmd = Command{};  // "上班", "完成": a word in a sentence, not a command for them
+        }
+    }
+    if (cmd.kind != CommandKind::kNone) {
+        out.kind = IntentKind::kCommand;
+        out.command = std::move(cmd);
+        return out;
+    }
+    const std::string_view s = DropTail(norm);
+    for (const auto& said : kSmallTalk) {
+        if (s == said.text) {
+            out.kind = said.kind;
+            return out;
+        }
+    }
+    if (SaysLocked(s)) {
+        out.kind = IntentKind::kUnlockOffer;
+    } else if (SaysForgotten(s)) {
+        out.kind = IntentKind::kResetOffer;
+    }
+    return out;
+}
+
+std::string IntentLabel(const Intent& intent) {
+    switch (intent.kind) {
+        case IntentKind::kEmpty:
+            return "empty";
+        case IntentKind::kCommand: {
+            std::string l = "command." + std::string(CommandName(intent.command.kind));
+            if (intent.command.missing_ticket) {
+                l += ".missing";
+            }
+            return l;
+        }
+        case IntentKind::kGreeting:
+            return "greeting";
+        case IntentKind::kPresence:
+            return "presence";
+        case IntentKind::kThanks:
+            return "thanks";
+        case IntentKind::kBye:
+            return "bye";
+        case IntentKind::kAck:
+            return "ack";
+        case IntentKind::kResetOffer:
+            return "reset_offer";
+        case IntentKind::kUnlockOffer:
+            return "unlock_offer";
+        case IntentKind::kAccountAsk:
+            return "account_ask";
+        case IntentKind::kProblem:
+            return "problem";
+    }
+    return "problem";
+}
+
+}  // namespace wedesk::bot
