@@ -15,13 +15,18 @@ namespace wedesk::bot {
 std::string HelpText(bool engineer) {
     std::string t =
         "您好，我是IT服务台，可以帮您：\n"
-        "· 报修 —— 提交IT问题工单\n"
+        "· 直接描述问题 —— 我先查知识库，解决不了再帮您提交工单\n"
+        "· 报修 —— 提交IT问题工单（可附图片、文件）\n"
         "· 我的工单 —— 查看进度；查询 工单号\n"
+        "· 补充 工单号 内容 —— 给工单补充信息或图片\n"
         "· 催办 / 取消工单 / 重开 / 评价 + 工单号\n"
         "· 重置密码、解锁账号 —— 短信验证码自助办理\n"
-        "也可以直接描述您的问题，我先帮您查知识库。";
+        "· 转人工 —— 找IT工程师\n"
+        "任何时候回复 取消 可退出当前操作。";
     if (engineer) {
-        t += "\n\n工程师命令：接单 / 备注 / 转派 / 挂起 / 完成 + 工单号，我的任务，上班，下班";
+        t += "\n\n工程师命令：接单 / 回复（报修人可见）/ 备注（仅IT可见）/ "
+             "转派（姓名或UserID，可写原因）"
+             "/ 挂起 / 完成 + 工单号，我的任务，上班，下班";
     }
     return t;
 }
@@ -168,6 +173,15 @@ std::string Bot::Impl::OnText(Turn& turn, const std::string& raw) {
         return OnResetText(turn, raw, false);
     }
     const bool was_create = turn.flow == Flow::kCreate;
+    const bool picks_ticket =
+        turn.flow == Flow::kOffer && (turn.state.step == "which" || turn.state.step == "attach");
+    if (picks_ticket && cmd.kind == CommandKind::kQuery && !cmd.ticket_no.empty() &&
+        text::NormalizeCommand(raw).starts_with(text::AsciiLower(cmd.ticket_no))) {
+        // A bare ticket number answers "which ticket?"; it is not 查询 there.
+        if (auto answer = OnFlowText(turn, raw, intent)) {
+            return *answer;
+        }
+    }
     if (intent.kind == IntentKind::kCommand) {
         const std::string so_far = FlowText(turn);
         if (turn.flow == Flow::kReset && deps.reset != nullptr) {

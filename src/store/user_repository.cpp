@@ -349,6 +349,18 @@ std::vector<User> UserRepository::Query(const std::string& where_sql,
 }
 
 Result<void> UserRepository::SetDuty(const std::string& userid, bool on_duty, std::int64_t now) {
+    if (on_duty) {
+        // Only engineers and leads take tickets: putting anyone else on duty would send them
+        // dispatch cards they cannot act on.
+        const auto u = Find(text::AsciiLower(userid));
+        if (!u) {
+            return Fail(Errc::kNotFound, "no user " + userid);
+        }
+        if (!TakesTickets(u->role)) {
+            return Fail(Errc::kForbidden, userid + " is " + std::string(RoleName(u->role)) +
+                                              ": only engineers and leads can be on duty");
+        }
+    }
     store::StepTx write(db_);
     store::Query q(write.Conn(), "UPDATE users SET on_duty = ?, updated_at = ? WHERE userid = ?");
     q.bind(1, on_duty ? 1 : 0);

@@ -167,8 +167,19 @@ std::string FormatDetail(const TicketDetail& d, std::int64_t utc_offset_s, Audie
         for (const auto& e : d.events) {
             out += "\n" + sla::LocalDateTime(utc_offset_s, e.at) + " " + e.actor_name + " " +
                    EventWords(e.kind);
-            if (!e.detail.empty()) {
-                out += "：" + Short(e.detail, 120);
+            std::string detail = e.detail;
+            if (!staff && e.kind == "created") {
+                // "电脑 · P3": the employee sees urgency words, not the priority code.
+                const std::string mark = " · P";
+                const auto at = detail.find(mark);
+                if (at != std::string::npos && at + mark.size() < detail.size()) {
+                    const auto code = detail.substr(at + mark.size() - 1, 2);
+                    detail = detail.substr(0, at) + " · " + detail::PriorityWords(code) +
+                             detail.substr(at + mark.size() + 1);
+                }
+            }
+            if (!detail.empty()) {
+                out += "：" + Short(detail, 120);
             }
         }
     }

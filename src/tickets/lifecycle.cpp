@@ -736,8 +736,9 @@ Result<Ticket> TicketService::Resolve(const std::string& no, const std::string& 
             AddEvent(s, t.id, who, "resolved", words);
             s.Text(t.requester, "您的工单 " + n + " 已解决" +
                                     (words.empty() ? "" : "：" + Short(words, 500)) +
-                                    "\n请回复「评价 " + n + " 1-5」给我们打分（5 最满意）；" +
-                                    "问题仍在请回复「重开 " + n + "」。");
+                                    "\n请直接回复 1-5 给我们打分（5 星最满意），也可以写上评语："
+                                    "「评价 " +
+                                    n + " 5 很快」；问题仍在请回复「重开 " + n + "」。");
             return LoadById(s.conn, env, t.id);
         });
 }

@@ -127,6 +127,12 @@ TEST_CASE("admin users import reports counts, list --json and duty work", "[inte
     CHECK(r.exit_code != 0);
     CHECK_THAT(r.err, Catch::Contains("nobody"));
     CHECK(r.out.empty());
+    // Only engineers and leads take tickets.
+    r = Admin(cfg, {"duty", "on", users[2]["userid"].get<std::string>()});
+    CHECK(r.exit_code != 0);
+    CHECK_THAT(r.err, Catch::Contains("only engineers and leads"));
+    users = ParseJson(Admin(cfg, {"users", "list", "--json"}));
+    CHECK(users[2]["on_duty"] == false);
     r = Admin(cfg, {"duty", "maybe", "eng1"});
     CHECK(r.exit_code != 0);
     CHECK_FALSE(r.err.empty());

@@ -58,7 +58,8 @@ public:
     /// state and last assignment are never changed by an import.
     Result<ImportReport> ImportCsv(const std::string& csv_text, std::int64_t now);
 
-    /// Sets on/off duty. Error "not_found" for an unknown userid.
+    /// Sets on/off duty. Error "not_found" for an unknown userid, "forbidden" when putting
+    /// someone who takes no tickets (employee, admin) on duty.
     Result<void> SetDuty(const std::string& userid, bool on_duty, std::int64_t now);
 
     /// On-duty members of `group`, least recently assigned first (then by userid): the order

@@ -105,7 +105,7 @@ TEST_CASE("the full lifecycle writes one timeline event per change", "[unit]") {
     REQUIRE(res.ok());
     CHECK(res->status == Status::kResolved);
     CHECK(res->resolution == "已更换硒鼓");
-    CHECK_THAT(env.notifier.To("emp1").back().body, Catch::Contains("评价 " + t.no + " 1-5"));
+    CHECK_THAT(env.notifier.To("emp1").back().body, Catch::Contains("请直接回复 1-5"));
 
     auto rated = env.svc->Rate(t.no, "emp1", 5, "很快");
     REQUIRE(rated.ok());
