@@ -10,7 +10,7 @@ namespace wedesk::bot {
 
 namespace {
 
-constexpr NameTable<CommandKind, 23> kCommandNames{{
+constexpr NameTable<CommandKind, 26> kCommandNames{{
     {CommandKind::kNone, "none"},
     {CommandKind::kHelp, "help"},
     {CommandKind::kNewTicket, "new_ticket"},
@@ -34,6 +34,9 @@ constexpr NameTable<CommandKind, 23> kCommandNames{{
     {CommandKind::kMyTasks, "my_tasks"},
     {CommandKind::kOnDuty, "on_duty"},
     {CommandKind::kOffDuty, "off_duty"},
+    {CommandKind::kTeamTickets, "team_tickets"},
+    {CommandKind::kUnassigned, "unassigned"},
+    {CommandKind::kOverdue, "overdue"},
 }};
 
 // A verb that takes a ticket number: "查询 IT…", "评价IT… 5 很满意". Longer words first where one
@@ -187,6 +190,14 @@ constexpr std::array kPhrases = {
     Phrase{"下班了", CommandKind::kOffDuty},
     Phrase{"我下班了", CommandKind::kOffDuty},
     Phrase{"off duty", CommandKind::kOffDuty},
+    Phrase{"团队工单", CommandKind::kTeamTickets},
+    Phrase{"组内工单", CommandKind::kTeamTickets},
+    Phrase{"team", CommandKind::kTeamTickets},
+    Phrase{"待分派", CommandKind::kUnassigned},
+    Phrase{"待分派工单", CommandKind::kUnassigned},
+    Phrase{"unassigned", CommandKind::kUnassigned},
+    Phrase{"超时工单", CommandKind::kOverdue},
+    Phrase{"overdue", CommandKind::kOverdue},
 };
 
 // Start a ticket, with or without the description after them ("报修 打印机卡纸了").
@@ -414,6 +425,9 @@ bool IsEngineerCommand(CommandKind kind) {
         case CommandKind::kMyTasks:
         case CommandKind::kOnDuty:
         case CommandKind::kOffDuty:
+        case CommandKind::kTeamTickets:
+        case CommandKind::kUnassigned:
+        case CommandKind::kOverdue:
             return true;
         default:
             return false;

@@ -329,8 +329,7 @@ std::string Bot::Impl::Submit(Turn& turn) {
     }
     std::string t =
         "已为您创建工单 " + r->no + "（" + std::string(kUrgencies[u - 1].words) + "），";
-    t += r->assignee.empty() ? "正在为您安排工程师。"
-                             : "工程师 " + r->assignee_name + " 将尽快处理。";
+    t += r->assignee.empty() ? NobodyOnDuty() : "工程师 " + r->assignee_name + " 将尽快处理。";
     return t + "\n回复 查询 " + r->no + " 查看进度。";
 }
 

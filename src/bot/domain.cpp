@@ -454,6 +454,25 @@ std::string Bot::Impl::OnEngineerCommand(Turn& turn, const Command& cmd) {
         }
         return "您的待办工单：\n" + tickets::FormatList(*list);
     }
+    if (cmd.kind == CommandKind::kTeamTickets || cmd.kind == CommandKind::kUnassigned ||
+        cmd.kind == CommandKind::kOverdue) {
+        using Q = tickets::TicketService::Queue;
+        const Q q = cmd.kind == CommandKind::kTeamTickets  ? Q::kOpen
+                    : cmd.kind == CommandKind::kUnassigned ? Q::kUnassigned
+                                                           : Q::kOverdue;
+        auto list = t->TeamQueue(turn.user, q);
+        if (!list.ok()) {
+            return list.error().message;
+        }
+        const char* what = cmd.kind == CommandKind::kTeamTickets  ? "团队未完成的工单"
+                           : cmd.kind == CommandKind::kUnassigned ? "待分派的工单"
+                                                                  : "超时的工单";
+        if (list->empty()) {
+            return std::string("没有") + what + "。";
+        }
+        return std::string(what) + "（" + std::to_string(list->size()) + " 个）：\n" +
+               tickets::FormatList(*list) + "\n回复 查询 工单号 查看详情，转派 工单号 姓名 改派。";
+    }
     if (cmd.kind == CommandKind::kOnDuty || cmd.kind == CommandKind::kOffDuty) {
         const bool on = cmd.kind == CommandKind::kOnDuty;
         auto r = t->SetDuty(turn.user, on);

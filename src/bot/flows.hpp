@@ -87,6 +87,8 @@ struct Bot::Impl {
     /// Files `description` at once (category guessed, normal urgency) for 转人工.
     std::string FileForHuman(Turn& turn, const std::string& description);
     std::string WhoCanHelp();
+    /// For a ticket nobody could take: when someone will pick it up.
+    std::string NobodyOnDuty();
     /// What the person has said so far in the current flow (description, question), or "".
     std::string FlowText(const Turn& turn) const;
 

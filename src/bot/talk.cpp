@@ -63,6 +63,16 @@ std::string Bot::Impl::WhoCanHelp() {
     return "现在没有工程师在班，工单会在有人上班后第一时间处理。";
 }
 
+std::string Bot::Impl::NobodyOnDuty() {
+    auto a = deps.tickets->WhoIsAvailable();
+    if (a.ok() && a->next_open > 0 && !a->business_hours) {
+        return "现在是非工作时间，工程师会在 " +
+               tickets::sla::LocalDateTime(deps.tickets->utc_offset_s(), a->next_open) +
+               " 上班后处理。";
+    }
+    return "负责的工程师现在都不在班，有人上班后会第一时间处理。";
+}
+
 std::string Bot::Impl::FlowText(const Turn& turn) const {
     const auto d = Data(turn);
     for (const char* key : {"description", "query", "text"}) {
@@ -111,7 +121,7 @@ std::string Bot::Impl::FileForHuman(Turn& turn, const std::string& description) 
     if (!r->assignee.empty()) {
         t += "工程师 " + r->assignee_name + " 会尽快联系您。";
     } else {
-        t += WhoCanHelp();
+        t += NobodyOnDuty();
     }
     return t + "\n回复 查询 " + r->no + " 查看进度。";
 }

@@ -80,22 +80,32 @@ std::vector<std::string> Escalation(store::Conn& conn, const std::string& group)
 std::optional<std::string> PickAssignee(store::Conn& conn, const std::string& group,
                                         const std::set<std::string>& exclude) {
     if (!group.empty()) {
+        // Only people on duty: an off-duty lead is told (Escalation), never handed tickets.
         store::Query on_duty(
             conn, LoadSql("users u JOIN user_groups g ON g.userid = u.userid WHERE g.group_name "
                           "= ? AND u.role IN ('engineer','lead') AND u.on_duty = 1"));
         on_duty.bind(1, group);
-        if (auto id = FirstNotExcluded(on_duty, exclude)) {
-            return id;
-        }
-        store::Query leads(conn, LoadSql("users u JOIN user_groups g ON g.userid = u.userid WHERE "
-                                         "g.group_name = ? AND u.role = 'lead'"));
-        leads.bind(1, group);
-        if (auto id = FirstNotExcluded(leads, exclude)) {
-            return id;
-        }
+        return FirstNotExcluded(on_duty, exclude);
     }
     store::Query admins(conn, LoadSql("users u WHERE u.role = 'admin'"));
     return FirstNotExcluded(admins, exclude);
+}
+
+std::set<std::string> Lapsed(store::Conn& conn, std::int64_t ticket_id) {
+    store::Query q(conn, "SELECT userid FROM ticket_lapses WHERE ticket_id = ?");
+    q.bind(1, ticket_id);
+    const auto v = Column(q);
+    return {v.begin(), v.end()};
+}
+
+void RecordLapse(store::Conn& conn, std::int64_t ticket_id, const std::string& userid,
+                 std::int64_t now) {
+    store::Query q(conn,
+                   "INSERT OR IGNORE INTO ticket_lapses(ticket_id, userid, at) VALUES (?, ?, ?)");
+    q.bind(1, ticket_id);
+    q.bind(2, userid);
+    q.bind(3, now);
+    q.exec();
 }
 
 }  // namespace wedesk::tickets::dispatch

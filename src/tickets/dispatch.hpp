@@ -2,6 +2,7 @@
 // Dispatch: who gets a ticket. Reads users / user_groups (migration 1) and open loads from
 // tickets. Private to tickets/.
 
+#include <cstdint>
 #include <optional>
 #include <set>
 #include <string>
@@ -38,9 +39,14 @@ std::vector<std::string> Admins(store::Conn& conn);
 std::vector<std::string> Escalation(store::Conn& conn, const std::string& group);
 
 /// Among the group's on-duty engineers and leads, the one with the fewest open tickets, ties
-/// broken by least recent assignment (then userid); nobody on duty → the group's least loaded
-/// lead; no lead → the least loaded admin. People in `exclude` are skipped. Empty when nobody.
+/// broken by least recent assignment (then userid). Nobody on duty → empty: the ticket waits
+/// for someone to come on duty (the leads are told, not handed it). A ticket of no group goes
+/// to the least loaded admin. People in `exclude` are skipped.
 std::optional<std::string> PickAssignee(store::Conn& conn, const std::string& group,
                                         const std::set<std::string>& exclude = {});
+/// Who let this ticket's accept timeout lapse.
+std::set<std::string> Lapsed(store::Conn& conn, std::int64_t ticket_id);
+void RecordLapse(store::Conn& conn, std::int64_t ticket_id, const std::string& userid,
+                 std::int64_t now);
 
 }  // namespace wedesk::tickets::dispatch

@@ -154,6 +154,8 @@ Relation RelationOf(store::Conn& conn, const Ticket& t, const std::string& user)
 void MarkAssigned(Step& s, const std::string& userid);
 
 /// Gives `t` to `assignee` (status assigned, accept timer restarts) and sends them the card.
+/// The number of the ticket's latest dispatch card (its task id is CardTaskId(no, seq)).
+std::int64_t CardSeq(Step& s, std::int64_t ticket_id);
 void Assign(Step& s, const Ticket& t, const std::string& assignee, const std::string& actor,
             const std::string& kind, const std::string& detail, const std::string& title);
 

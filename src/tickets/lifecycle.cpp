@@ -17,6 +17,12 @@ void MarkAssigned(Step& s, const std::string& userid) {
     store::UserRepository(s.db).TouchAssigned(userid, s.now);
 }
 
+std::int64_t CardSeq(Step& s, std::int64_t ticket_id) {
+    store::Query q(s.conn, "SELECT card_seq FROM tickets WHERE id = ?");
+    q.bind(1, ticket_id);
+    return q.executeStep() ? q.getColumn(0).getInt64() : 0;
+}
+
 void Assign(Step& s, const Ticket& t, const std::string& assignee, const std::string& actor,
             const std::string& kind, const std::string& detail, const std::string& title) {
     std::int64_t seq = 0;
@@ -164,6 +170,14 @@ Result<Ticket> TicketService::Create(const std::string& requester, const std::st
         } else {
             log::Get("tickets")->warn("ticket {}: nobody to dispatch to (group '{}')", t.no,
                                       t.group);
+            if (t.priority == "P1") {
+                // Nobody on duty for an urgent ticket: the leads are alerted (not handed it).
+                for (const auto& lead : dispatch::Escalation(s.conn, t.group)) {
+                    s.Text(lead, "【非常紧急·无人在班】新工单 " + t.no + "（" + t.category_name +
+                                     "）：" + Short(t.description, 100) +
+                                     "\n现在没有工程师在班，请安排处理：接单 " + t.no);
+                }
+            }
         }
         return t;
     });
@@ -564,6 +578,12 @@ Result<Ticket> TicketService::Accept(const std::string& no, const std::string& e
                 MarkAssigned(s, who);
             }
             const std::string name = dispatch::NameOf(s.conn, who);
+            if (t.status == Status::kAssigned && !t.assignee.empty() && t.assignee != who) {
+                // A lead took it over: the engineer it was dispatched to is told, and his card
+                // stops offering 接单.
+                s.RetireCard(CardTaskId(t.no, CardSeq(s, t.id)), "已被接单");
+                s.Text(t.assignee, name + " 已接手工单 " + n + "，您无需处理。");
+            }
             AddEvent(s, t.id, who, "accepted", name);
             s.Text(t.requester, "您的工单 " + n + " 已由 " + name + " 受理，正在处理中。");
             return LoadById(s.conn, env, t.id);
@@ -666,6 +686,10 @@ Result<Ticket> TicketService::Transfer(const std::string& no, const std::string&
                 ClosePause(s, env, t);
             }
             const std::string why = CleanText(reason);
+            if (!rel.assignee && !t.assignee.empty()) {
+                s.Text(t.assignee, dispatch::NameOf(s.conn, who) + " 已把工单 " + n + " 转派给 " +
+                                       to_name + "，您无需再处理。");
+            }
             Assign(s, t, to, who, "transferred",
                    Names(s.conn, t.assignee) + " → " + to_name + (why.empty() ? "" : "：" + why),
                    "转派工单");
@@ -734,6 +758,9 @@ Result<Ticket> TicketService::Resolve(const std::string& no, const std::string& 
             q.bind(3, t.id);
             q.exec();
             AddEvent(s, t.id, who, "resolved", words);
+            if (!rel.assignee && !t.assignee.empty()) {
+                s.Text(t.assignee, dispatch::NameOf(s.conn, who) + " 已完成您的工单 " + n + "。");
+            }
             s.Text(t.requester, "您的工单 " + n + " 已解决" +
                                     (words.empty() ? "" : "：" + Short(words, 500)) +
                                     "\n请直接回复 1-5 给我们打分（5 星最满意），也可以写上评语："
@@ -752,12 +779,54 @@ Result<std::vector<Ticket>> TicketService::MyTasks(const std::string& engineer) 
                  [&](store::Query& q) { q.bind(1, who); });
 }
 
+Result<std::vector<Ticket>> TicketService::TeamQueue(const std::string& lead, Queue queue) {
+    const Env env{cfg_, calendar_, modes_};
+    const std::string who = NormUser(lead);
+    auto& conn = db_.Conn();
+    const auto me = dispatch::LoadPerson(conn, who);
+    if (!me || (me->role != Role::kLead && me->role != Role::kAdmin)) {
+        return Fail(Errc::kForbidden, "团队工单只有组长和管理员可以查看。");
+    }
+    // A lead sees his groups; an admin sees every ticket.
+    const std::string scope =
+        me->role == Role::kAdmin
+            ? std::string("?1 = ?1")
+            : std::string("t.group_name IN (SELECT group_name FROM user_groups WHERE userid = ?1)");
+    std::string where;
+    switch (queue) {
+        case Queue::kOpen:
+            where = "t.status IN ('new','assigned','in_progress','waiting')";
+            break;
+        case Queue::kUnassigned:
+            where = "t.status = 'new'";
+            break;
+        case Queue::kOverdue:
+            where =
+                "t.status IN ('new','assigned','in_progress','waiting') AND "
+                "(t.response_breached = 1 OR t.resolve_breached = 1 OR "
+                "(t.status = 'assigned' AND ?2 > 0 AND t.assigned_at <= ?3 - ?2))";
+            break;
+    }
+    const std::int64_t timeout = std::int64_t{cfg_.accept_timeout_min} * 60;
+    const std::int64_t now = clock_.NowSeconds();
+    return Query(
+        conn, env,
+        "WHERE " + scope + " AND " + where + " ORDER BY t.priority, t.created_at, t.id LIMIT 30",
+        [&](store::Query& q) {
+            q.bind(1, who);
+            if (queue == Queue::kOverdue) {
+                q.bind(2, timeout);
+                q.bind(3, now);
+            }
+        });
+}
+
 Result<void> TicketService::SetDuty(const std::string& userid, bool on_duty) {
     const std::string who = NormUser(userid);
     return RunStep<void>(db_, notifier_, clock_.NowSeconds(), [&](Step& s) -> Result<void> {
         auto p = dispatch::LoadPerson(s.conn, who);
-        if (!p || !IsStaff(p->role)) {
-            return Fail(Errc::kForbidden, "只有工程师可以上班/下班。");
+        if (!p || !IsStaff(p->role) || (on_duty && !TakesTickets(p->role))) {
+            return Fail(Errc::kForbidden, "只有工程师和组长可以上班接单。");
         }
         return store::UserRepository(s.db).SetDuty(who, on_duty, s.now);
     });

@@ -6,9 +6,10 @@
 namespace wedesk::tickets {
 
 extern const store::Migration kSchemaTickets;
+extern const store::Migration kSchemaTicketLapses;
 
 const std::vector<store::Migration>& Migrations() {
-    static const std::vector<store::Migration> all = {kSchemaTickets};
+    static const std::vector<store::Migration> all = {kSchemaTickets, kSchemaTicketLapses};
     return all;
 }
 

@@ -2,6 +2,8 @@
 // breaches, auto-close.
 #include "tickets/internal.hpp"
 
+#include <map>
+
 #include "wedesk/common/log.hpp"
 
 namespace wedesk::tickets {
@@ -48,57 +50,77 @@ Result<void> DispatchWaiting(const TickContext& c, TickReport& report) {
     return {};
 }
 
-/// 2. Accept timeouts: move on to the next engineer and tell the lead.
+/// 2. Accept timeouts: move on to the next on-duty engineer of the group who has not let this
+/// ticket lapse before; nobody → it stays and its timer restarts. The leads get one digest per
+/// tick, not a message (or a card) per ticket.
 Result<void> HandleAcceptTimeouts(const TickContext& c, TickReport& report) {
     const Env& env = c.env;
     const std::int64_t now = c.now;
-    std::vector<std::int64_t> ids;
     const std::int64_t timeout = std::int64_t{c.cfg.accept_timeout_min} * 60;
-    if (timeout > 0) {
-        ids = Ids(c.db.Conn(),
-                  "SELECT id FROM tickets WHERE status = 'assigned' AND assigned_at <= ? "
-                  "ORDER BY id",
-                  now - timeout);
-        for (auto id : ids) {
-            auto r = RunStep<bool>(c.db, c.notifier, now, [&](Step& s) -> Result<bool> {
-                Ticket t = LoadById(s.conn, env, id);
-                if (t.status != Status::kAssigned || t.assigned_at > now - timeout) {
-                    return false;
-                }
-                const std::string old_name = Names(s.conn, t.assignee);
-                const std::string mins = std::to_string(c.cfg.accept_timeout_min);
-                auto next = dispatch::PickAssignee(s.conn, t.group, {t.assignee});
-                std::string lead_text;
-                if (next) {
-                    const std::string new_name = dispatch::NameOf(s.conn, *next);
-                    Assign(s, t, *next, "system", "redispatched",
-                           old_name + " " + mins + " 分钟未接单 → " + new_name, "待接单");
-                    s.Text(t.assignee, "工单 " + t.no + " 超时未接单，已改派给 " + new_name + "。");
-                    lead_text = "工单 " + t.no + " " + old_name + " " + mins +
-                                " 分钟未接单，已改派给 " + new_name + "。";
-                } else {
-                    // Nobody else: keep it where it is and restart the timer, so the lead is
-                    // told once per timeout rather than on every tick.
-                    Exec(s, "UPDATE tickets SET assigned_at = ?1, updated_at = ?1 WHERE id = ?2",
-                         t.id);
-                    AddEvent(s, t.id, "system", "redispatched",
-                             old_name + " " + mins + " 分钟未接单，无人可改派");
-                    s.Text(t.assignee, "工单 " + t.no + " 仍在等您接单：接单 " + t.no);
-                    lead_text = "工单 " + t.no + " " + old_name + " " + mins +
-                                " 分钟未接单，暂无其他值班工程师，请协调处理。";
-                }
-                for (const auto& lead : dispatch::Escalation(s.conn, t.group)) {
-                    if (lead != t.assignee) {
-                        s.Text(lead, lead_text);
-                    }
-                }
-                return next.has_value();
-            });
-            if (!r) {
-                return r.error();
+    if (timeout <= 0) {
+        return {};
+    }
+    const std::vector<std::int64_t> ids =
+        Ids(c.db.Conn(),
+            "SELECT id FROM tickets WHERE status = 'assigned' AND assigned_at <= ? ORDER BY id",
+            now - timeout);
+    std::map<std::string, std::vector<std::string>> digest;  // lead → one line per ticket
+    for (auto id : ids) {
+        auto r = RunStep<bool>(c.db, c.notifier, now, [&](Step& s) -> Result<bool> {
+            Ticket t = LoadById(s.conn, env, id);
+            if (t.status != Status::kAssigned || t.assigned_at > now - timeout) {
+                return false;
             }
-            report.redispatched += *r ? 1 : 0;
+            const std::string old_name = Names(s.conn, t.assignee);
+            const std::string mins = std::to_string(c.cfg.accept_timeout_min);
+            dispatch::RecordLapse(s.conn, t.id, t.assignee, now);
+            auto exclude = dispatch::Lapsed(s.conn, t.id);
+            exclude.insert(t.assignee);
+            auto next = dispatch::PickAssignee(s.conn, t.group, exclude);
+            std::string line;
+            if (next) {
+                const std::string new_name = dispatch::NameOf(s.conn, *next);
+                Assign(s, t, *next, "system", "redispatched",
+                       old_name + " " + mins + " 分钟未接单 → " + new_name, "待接单");
+                s.Text(t.assignee, "工单 " + t.no + " 超时未接单，已改派给 " + new_name + "。");
+                line = t.no + " " + old_name + " 未接单，已改派给 " + new_name;
+            } else {
+                // Nobody else on duty: it stays with its engineer and the timer restarts, so
+                // the leads hear of it once per timeout rather than on every tick.
+                Exec(s, "UPDATE tickets SET assigned_at = ?1, updated_at = ?1 WHERE id = ?2", t.id);
+                AddEvent(s, t.id, "system", "redispatched",
+                         old_name + " " + mins + " 分钟未接单，无其他在班同事可改派");
+                s.Text(t.assignee, "工单 " + t.no + " 仍在等您接单：接单 " + t.no);
+                line = t.no + " " + old_name + " 未接单，暂无其他在班同事";
+            }
+            for (const auto& lead : dispatch::Escalation(s.conn, t.group)) {
+                if (lead != t.assignee && (!next || lead != *next)) {
+                    digest[lead].push_back(line + "（" + Short(t.description, 30) + "）");
+                }
+            }
+            return next.has_value();
+        });
+        if (!r) {
+            return r.error();
         }
+        report.redispatched += *r ? 1 : 0;
+    }
+    if (digest.empty()) {
+        return {};
+    }
+    auto sent = RunStep<bool>(c.db, c.notifier, now, [&](Step& s) -> Result<bool> {
+        for (const auto& [lead, lines] : digest) {
+            std::string text = "接单超时（" + std::to_string(lines.size()) + " 个工单，" +
+                               std::to_string(c.cfg.accept_timeout_min) + " 分钟未接单）：";
+            for (const auto& l : lines) {
+                text += "\n· " + l;
+            }
+            s.Text(lead, text + "\n回复 超时工单 查看全部。");
+        }
+        return true;
+    });
+    if (!sent) {
+        return sent.error();
     }
     return {};
 }

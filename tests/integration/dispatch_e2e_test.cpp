@@ -321,8 +321,10 @@ TEST_CASE("上班 and 下班 steer dispatch — 我的任务 lists the engineer'
     CHECK_THAT(Say(s, "eng1", "下班"), Catch::Contains("已下班"));
     CHECK(Scalar(s, "SELECT on_duty FROM users WHERE userid = 'eng1'") == "0");
     const auto no2 = CreateTicket(s, "zhangsan", 1, "第二个问题");
-    CHECK(TicketCol(s, no2, "assignee") == "lead1");  // nobody on duty: the group's lead
-    WaitCard(s, "lead1", no2);
+    // Nobody on duty: it waits (the off-duty lead is not handed it) and the employee is told.
+    CHECK(TicketCol(s, no2, "assignee").empty());
+    CHECK(TicketCol(s, no2, "status") == "new");
+    CHECK(MessagesTo(s.api(), "lead1").empty());
 
     CHECK_THAT(Say(s, "eng2", "on duty"), Catch::Contains("已上班"));
     const auto no3 = CreateTicket(s, "lisi", 3, "第三个问题");

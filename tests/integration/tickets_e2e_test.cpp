@@ -106,9 +106,11 @@ TEST_CASE("every category and urgency files a ticket with what was chosen", "[in
         CHECK(TicketCol(s, no, "requester") == "zhangsan");
         CHECK(TicketCol(s, no, "description") == desc);
     }
-    // Desktop categories go to the engineer on duty; network (nobody on duty) to its lead.
+    // Desktop categories go to the engineer on duty; network (nobody on duty) waits for
+    // someone to come on duty.
     CHECK(TicketCol(s, "IT20261127-0001", "assignee") == "eng1");
-    CHECK(TicketCol(s, "IT20261127-0002", "assignee") == "lead1");
+    CHECK(TicketCol(s, "IT20261127-0002", "assignee").empty());
+    CHECK(TicketCol(s, "IT20261127-0002", "status") == "new");
     CHECK(s.Count("dialogs") == 0);
 
     SECTION("报修 with the description on the same line skips the description step") {

@@ -38,6 +38,9 @@ enum class CommandKind {
     kMyTasks,
     kOnDuty,
     kOffDuty,
+    kTeamTickets,  ///< 团队工单 (leads, admins)
+    kUnassigned,   ///< 待分派
+    kOverdue,      ///< 超时工单
 };
 
 /// Stable lower-case name ("query", "on_duty"): for logs and the intent corpus.

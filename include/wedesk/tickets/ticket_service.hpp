@@ -224,6 +224,11 @@ public:
     Result<std::vector<Ticket>> MyTasks(const std::string& engineer);
     /// 上班 / 下班: engineers, leads and admins only.
     Result<void> SetDuty(const std::string& userid, bool on_duty);
+    /// A lead's view of his groups (an admin's: all): open tickets (团队工单), tickets nobody
+    /// could take yet (待分派), or overdue ones — SLA breached or an accept timeout passed
+    /// (超时工单). At most 30, most urgent first. Error "forbidden" for anyone else.
+    enum class Queue { kOpen, kUnassigned, kOverdue };
+    Result<std::vector<Ticket>> TeamQueue(const std::string& lead, Queue queue);
     /// Who can help now (for 转人工): names of the IT staff on duty; when nobody is, the next
     /// business-hours opening (`next_open`, 0 when there is none in the calendar).
     struct Availability {
