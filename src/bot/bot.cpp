@@ -184,10 +184,9 @@ std::string Bot::Impl::OnText(Turn& turn, const std::string& raw) {
         }
     }
     if (intent.kind == IntentKind::kCommand) {
+        // (A reset session is not cancelled by another command: its code stays valid, and typed
+        // later it still counts — see OnFreeText.)
         const std::string so_far = FlowText(turn);
-        if (turn.flow == Flow::kReset && deps.reset != nullptr) {
-            OnResetText(turn, raw, true);
-        }
         LeaveFlow(turn);
         if (cmd.kind == CommandKind::kHuman) {
             return OnHuman(turn, so_far);

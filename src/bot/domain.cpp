@@ -678,6 +678,11 @@ std::string Bot::Impl::OnFreeText(Turn& turn, const std::string& raw) {
     // A verification code typed after its flow ended (locked, cancelled, timed out) is neither a
     // question nor a ticket text, and must not be kept in the dialog state.
     if (deps.reset != nullptr && LooksLikeCode(query)) {
+        if (deps.reset->InFlow(turn.user)) {
+            // The session outlived its dialog (a command in between): the code still counts.
+            Enter(turn, Flow::kReset, "active");
+            return OnResetText(turn, raw, false);
+        }
         return "当前没有进行中的验证。发送 重置密码 或 解锁账号 重新开始。";
     }
     if (auto offer = OfferArticles(turn, query, Flow::kKb, "pick"); !offer.empty()) {

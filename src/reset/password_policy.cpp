@@ -42,6 +42,11 @@ std::optional<std::string> CheckPasswordPolicy(const std::string& password,
             digit = true;
         } else if (c == ' ' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
             return "密码不能包含空格或控制字符";
+        } else if (static_cast<unsigned char>(c) >= 0x80) {
+            // Chinese, full-width forms, accents, emoji: not typeable at a Windows or Linux
+            // logon screen (no input method there), so the account would be locked out.
+            return "密码只能使用键盘上的英文字母、数字和符号（不能有中文、全角字符或表情），"
+                   "否则在电脑登录界面无法输入";
         } else {
             other = true;
         }
@@ -61,7 +66,8 @@ std::optional<std::string> CheckPasswordPolicy(const std::string& password,
 
 std::string DescribePasswordPolicy(int min_length) {
     return "至少" + std::to_string(min_length) +
-           "个字符；包含大写字母、小写字母、数字、符号中的至少三类；不能包含账号名";
+           "个字符；包含大写字母、小写字母、数字、符号中的至少三类；不能包含账号名；"
+           "只能使用键盘上的英文字母、数字和符号（不能有中文、全角字符或空格）";
 }
 
 std::string GenerateTempPassword(Random& random, const std::string& account, int min_length) {

@@ -687,6 +687,14 @@ struct ResetService::Impl {
             ++refused;
             return end("账号 " + account + " 为受保护账号，不能自助" + what + "，请联系IT处理。");
         }
+        if (purpose == Purpose::kUnlock && !acct->locked) {
+            // Nothing to unlock: no SMS, and no claim of 已解锁.
+            AuditLog(c, userid, account, "start", "refused", "not locked");
+            ++refused;
+            return end(
+                "账号 " + account +
+                " 目前没有被锁定，无需解锁，可以直接登录。如果忘记了密码，请回复 重置密码。");
+        }
         // The directory's mobile (mobile_attr) is the number of record; an imported one only
         // stands in where the directory has none and allow_imported_mobile says so (an
         // import must not be able to redirect someone's code).

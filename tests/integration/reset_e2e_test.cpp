@@ -630,6 +630,36 @@ TEST_CASE("reset e2e (slapd): unlock after failed binds - the password is unchan
     CheckNoSecrets(s, log, {code});
 }
 
+TEST_CASE("reset e2e (slapd): unlock of an account that is not locked says so, no SMS",
+          "[integration][reset]") {
+    auto dir = TestDirectoryServer::StartSlapd();
+    SmsGateway sms;
+    TestServer s(Patch(*dir, sms));
+    s.ImportUsers(kSlapdUsers);
+    const std::string reply = Say(s, "alice", "解锁账号");
+    INFO(reply);
+    CHECK_THAT(reply, Catch::Contains("没有被锁定"));
+    CHECK(sms.Count() == 0);
+    CHECK_THAT(Say(s, "alice", "解锁账号"), !Catch::Contains("已解锁"));
+    CHECK(sms.Count() == 0);
+}
+
+TEST_CASE("reset e2e (slapd): a code typed after a command left the flow still counts",
+          "[integration][reset]") {
+    auto dir = TestDirectoryServer::StartSlapd();
+    SmsGateway sms;
+    TestServer s(Patch(*dir, sms));
+    s.ImportUsers(kSlapdUsers);
+    const std::string code = StartFlow(s, sms, "alice", "重置密码", "138****0001");
+    // Another command in between does not throw the valid code away...
+    CHECK_THAT(Say(s, "alice", "我的工单"), Catch::Contains("工单"));
+    // ... and asking again during the cool-down says where the code went.
+    CHECK_THAT(Say(s, "alice", "重置密码"), Catch::Contains("验证码已发送至 138****0001"));
+    CHECK(sms.Count() == 1);
+    CHECK_THAT(Say(s, "alice", "我的工单"), Catch::Contains("工单"));
+    CHECK_THAT(Say(s, "alice", code), Catch::Contains("/reset/"));
+}
+
 TEST_CASE("reset e2e (slapd): wrong, expired and exhausted codes change nothing",
           "[integration][reset]") {
     auto dir = TestDirectoryServer::StartSlapd();

@@ -54,8 +54,18 @@ TEST_CASE("reset: temp_password mode sets a must-change password and shows it", 
     CHECK(env.HasAudit("temp_password_set", "ok"));
 }
 
+TEST_CASE("unlock: an account that is not locked is told so, with no SMS", "[unit]") {
+    ResetEnv env;
+    auto s = env.svc->Start("alice", Purpose::kUnlock);
+    CHECK(s.flow_done);
+    CHECK(Contains(s.text, "没有被锁定"));
+    CHECK(env.sms.sent.empty());
+    CHECK(env.HasAudit("start", "refused"));
+}
+
 TEST_CASE("unlock: the code unlocks the account and confirms", "[unit]") {
     ResetEnv env;
+    env.directory.accounts["alice"].locked = true;  // something to unlock
     auto s = env.svc->Start("alice", Purpose::kUnlock);
     REQUIRE_FALSE(s.flow_done);
     CHECK(env.sms.sent.back().purpose == "unlock");
@@ -177,6 +187,7 @@ TEST_CASE("reset: 重发 too soon is refused — after the cool-down it sends a 
 
 TEST_CASE("reset: hourly and daily send caps", "[unit]") {
     ResetEnv env;
+    env.directory.accounts["alice"].locked = true;  // something to unlock
     env.cfg.max_sends_per_hour = 3;
     env.cfg.max_sends_per_day = 5;
     env.Rebuild();
@@ -221,7 +232,8 @@ TEST_CASE("reset: a second reset of the account within min_reset_interval_min is
     CHECK(again.flow_done);
     CHECK(Contains(again.text, "刚刚重置过"));
     CHECK(env.sms.sent.size() == 1);
-    // Unlock is not a reset: still allowed.
+    // Unlock is not a reset: still allowed (once she is locked out again).
+    env.directory.accounts["alice"].locked = true;
     CHECK_FALSE(env.svc->Start("alice", Purpose::kUnlock).flow_done);
     (void)env.svc->Input("alice", "取消");
     env.Advance(env.cfg.min_reset_interval_min * 60);
@@ -231,6 +243,7 @@ TEST_CASE("reset: a second reset of the account within min_reset_interval_min is
 TEST_CASE("reset: unknown user — no mobile — protected and unknown accounts are refused",
           "[unit]") {
     ResetEnv env;
+    env.directory.accounts["alice"].locked = true;  // something to unlock
     auto unknown = env.svc->Start("stranger", Purpose::kResetPassword);
     CHECK(unknown.flow_done);
     CHECK(Contains(unknown.text, "未找到"));
@@ -524,6 +537,7 @@ TEST_CASE("reset: 取消 while the account is being checked stops the code", "[u
 TEST_CASE("reset: with the directory's circuit open, nothing is queued and no code is spent",
           "[unit]") {
     ResetEnv env;
+    env.directory.accounts["alice"].locked = true;  // something to unlock
     env.directory.available = false;
     auto r = env.svc->Start("alice", Purpose::kUnlock);
     CHECK(r.flow_done);

@@ -152,7 +152,14 @@ TEST_CASE("password policy", "[unit]") {
     CHECK_FALSE(CheckPasswordPolicy("Ab1-Ab1-Ab1", "al", 10));  // names under 3 chars not checked
     CHECK(CheckPasswordPolicy("Has Space 12", "bob", 10));
     CHECK(CheckPasswordPolicy(std::string("Bad\xff-utf8-1"), "bob", 10));
-    CHECK_FALSE(CheckPasswordPolicy("密码Passwort-2026", "bob", 10));
+    // Only what a logon screen can take: no Chinese, full-width forms, accents or emoji.
+    for (const char* untypeable : {"密码Passwort-2026", "Ｐａｓｓｗｏｒｄ-2026", "Pässwort-2026x",
+                                   "Password-2026😀", "中文密码一二三四五六七八"}) {
+        INFO(untypeable);
+        const auto why = CheckPasswordPolicy(untypeable, "bob", 10);
+        REQUIRE(why.has_value());
+        CHECK_THAT(*why, Catch::Contains("英文字母、数字和符号"));
+    }
     FakeSeqRandom random;
     for (int i = 0; i < 50; ++i) {
         const auto pw = reset::GenerateTempPassword(random, "alice", 10);
