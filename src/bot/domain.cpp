@@ -803,6 +803,21 @@ BotReply Bot::Impl::OnCardButton(Turn& turn, const wecom::InboundMessage& m) {
         const int score = c2 == std::string::npos ? 0 : std::atoi(rest.c_str() + c2 + 1);
         auto r = t->Rate(no, turn.user, score, "");
         out.passive.text = r.ok() ? "已评价 " + std::to_string(score) + " 星" : "无法评价";
+        if (deps.notifier != nullptr) {
+            deps.notifier->SendText(turn.user, r.ok() ? RatedText(score) : r.error().message);
+        }
+        return out;
+    }
+    if (action == "ticket_reopen") {
+        auto r = t->Reopen(rest, turn.user, "");
+        out.passive.text = r.ok() ? "已重新打开" : "无法重开";
+        if (deps.notifier != nullptr) {
+            deps.notifier->SendText(
+                turn.user, r.ok()
+                               ? "工单 " + rest + " 已重新打开，工程师会继续处理。可以发送「补充 " +
+                                     rest + " 说明」告诉工程师哪里还有问题。"
+                               : r.error().message);
+        }
         return out;
     }
     log::Get("bot")->warn("unknown card button key from {}", turn.user);

@@ -103,6 +103,10 @@ std::string CardTaskId(const std::string& no, std::int64_t seq);
 
 /// The engineer's dispatch card: what the ticket is, 接单 and 转派 (the bot handles the clicks).
 Card DispatchCard(store::Conn& conn, const Ticket& t, std::int64_t seq, const std::string& title);
+/// The card the requester gets when his ticket is resolved: the resolution, five rating buttons
+/// (ticket_rate:NO:1..5) and 还没解决 (ticket_reopen:NO). Its id is "r-NO-<round>", round
+/// counting the ticket's resolutions (a reopened ticket is resolved again).
+Card ResolvedCard(const Ticket& t, const std::string& resolution, std::int64_t round);
 
 // --- the tickets tables (repository.cpp) -------------------------------------------------------
 

@@ -761,11 +761,13 @@ Result<Ticket> TicketService::Resolve(const std::string& no, const std::string& 
             if (!rel.assignee && !t.assignee.empty()) {
                 s.Text(t.assignee, dispatch::NameOf(s.conn, who) + " 已完成您的工单 " + n + "。");
             }
-            s.Text(t.requester, "您的工单 " + n + " 已解决" +
-                                    (words.empty() ? "" : "：" + Short(words, 500)) +
-                                    "\n请直接回复 1-5 给我们打分（5 星最满意），也可以写上评语："
-                                    "「评价 " +
-                                    n + " 5 很快」；问题仍在请回复「重开 " + n + "」。");
+            // A card to rate it (or say it is not solved) with one tap; typing 1-5 works too.
+            store::Query rounds(s.conn,
+                                "SELECT COUNT(*) FROM ticket_events WHERE ticket_id = ? AND "
+                                "kind = 'resolved'");
+            rounds.bind(1, t.id);
+            const std::int64_t round = rounds.executeStep() ? rounds.getColumn(0).getInt64() : 1;
+            s.SendCard(t.requester, ResolvedCard(t, words, round));
             return LoadById(s.conn, env, t.id);
         });
 }

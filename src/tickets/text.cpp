@@ -84,6 +84,23 @@ Card DispatchCard(store::Conn& conn, const Ticket& t, std::int64_t seq, const st
     return card;
 }
 
+Card ResolvedCard(const Ticket& t, const std::string& resolution, std::int64_t round) {
+    Card card;
+    card.id = "r-" + t.no + "-" + std::to_string(round);  // WeCom wants task ids unique
+    card.source = "IT服务台";
+    card.title = "工单已解决 " + t.no;
+    card.subtitle = Short(t.description, 40);
+    card.text = (resolution.empty() ? std::string() : "处理结果：" + Short(resolution, 60) + "\n") +
+                "请为本次服务评分（也可以直接回复 1-5）；问题仍在请点「还没解决」。";
+    card.buttons = {{"ticket_rate:" + t.no + ":5", "5星 很满意", true},
+                    {"ticket_rate:" + t.no + ":4", "4星 满意", false},
+                    {"ticket_rate:" + t.no + ":3", "3星 一般", false},
+                    {"ticket_rate:" + t.no + ":2", "2星 不满意", false},
+                    {"ticket_rate:" + t.no + ":1", "1星 很不满意", false},
+                    {"ticket_reopen:" + t.no, "还没解决", false}};
+    return card;
+}
+
 }  // namespace detail
 
 std::string_view StatusKey(Status s) {

@@ -4,6 +4,8 @@
 // restart of wedesk, each delivered exactly once.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "ticket_e2e_helpers.hpp"
 
 using wedesk::sim::ReceivedMessage;
@@ -85,16 +87,26 @@ TEST_CASE("card to the engineer, accept by button, resolve, rate", "[integration
     CHECK_THAT(Say(s, "eng1", "完成 " + no + " 已处理"), Catch::Contains("已完成"));
     CHECK(TicketCol(s, no, "status") == "resolved");
     CHECK(TicketCol(s, no, "resolution") == "已处理");
-    WaitText(s, "zhangsan", "评价 " + no);
-
-    CHECK_THAT(Say(s, "zhangsan", "评价 " + no + " 5"), Catch::Contains("感谢您的评价"));
+    // The employee gets a card: five rating buttons and 还没解决; one tap rates.
+    auto resolved = WaitForMessage(s.api(), [&](const ReceivedMessage& m) {
+        return IsCardWithKey(m, "zhangsan", "ticket_rate:" + no + ":5");
+    });
+    REQUIRE(resolved.has_value());
+    const auto keys = ButtonKeys(*resolved);
+    CHECK(std::find(keys.begin(), keys.end(), "ticket_reopen:" + no) != keys.end());
+    CHECK_THAT(wedesk::sim::DescribeMessage(resolved->msgtype, resolved->body),
+               Catch::Contains("已处理"));
+    CHECK(Click(s, "zhangsan", *resolved, "ticket_rate:" + no + ":5").content == "已评价 5 星");
+    WaitText(s, "zhangsan", "感谢您的评价");
     CHECK(TicketCol(s, no, "rating") == "5");
     CHECK(TicketCol(s, no, "status") == "closed");
     WaitText(s, "eng1", "收到 5 星评价");
 
     // Each notification once; one access token for all of them.
     CHECK(TextsTo(s, "zhangsan", "受理") == 1);
-    CHECK(TextsTo(s, "zhangsan", "已解决") == 1);
+    CHECK(MessagesTo(s.api(), "zhangsan", [&](const ReceivedMessage& m) {
+              return IsCardWithKey(m, "zhangsan", "ticket_reopen:" + no);
+          }).size() == 1);
     CHECK(MessagesTo(s.api(), "eng1", [&](const ReceivedMessage& m) {
               return IsCardWithKey(m, "eng1", "ticket_accept:" + no);
           }).size() == 1);
@@ -230,7 +242,8 @@ TEST_CASE("errors and outages of WeCom: every notification delivered exactly onc
     const auto to_employee = MessagesTo(s.api(), "zhangsan");
     REQUIRE(to_employee.size() == 2);
     CHECK_THAT(TextOf(to_employee[0]), Catch::Contains("受理"));
-    CHECK_THAT(TextOf(to_employee[1]), Catch::Contains("已修复"));
+    CHECK_THAT(wedesk::sim::DescribeMessage(to_employee[1].msgtype, to_employee[1].body),
+               Catch::Contains("已修复"));
     CHECK(MessagesTo(s.api(), "eng1").size() == 1);
     CHECK(s.api().DuplicatesDropped() == 0);
 }

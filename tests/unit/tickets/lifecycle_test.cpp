@@ -105,7 +105,13 @@ TEST_CASE("the full lifecycle writes one timeline event per change", "[unit]") {
     REQUIRE(res.ok());
     CHECK(res->status == Status::kResolved);
     CHECK(res->resolution == "已更换硒鼓");
-    CHECK_THAT(env.notifier.To("emp1").back().body, Catch::Contains("请直接回复 1-5"));
+    // The requester gets a card to rate it or say it is not solved.
+    const auto card = env.notifier.To("emp1", "card").back().card;
+    CHECK_THAT(card.text, Catch::Contains("已更换硒鼓"));
+    CHECK_THAT(card.text, Catch::Contains("直接回复 1-5"));
+    REQUIRE(card.buttons.size() == 6);
+    CHECK(card.buttons.front().key == "ticket_rate:" + t.no + ":5");
+    CHECK(card.buttons.back().key == "ticket_reopen:" + t.no);
 
     auto rated = env.svc->Rate(t.no, "emp1", 5, "很快");
     REQUIRE(rated.ok());
@@ -538,4 +544,16 @@ TEST_CASE("a step joins the caller's open transaction and rolls back with it", "
         tx.Commit();
     }
     CHECK(env.Int("SELECT COUNT(*) FROM tickets") == 1);
+}
+
+TEST_CASE("a ticket resolved twice sends two resolution cards with distinct task ids", "[unit]") {
+    Env env;
+    Ticket t = env.CreateAccepted();
+    REQUIRE(env.svc->Resolve(t.no, t.assignee, "第一次").ok());
+    REQUIRE(env.svc->Reopen(t.no, "emp1", "还是坏的").ok());
+    REQUIRE(env.svc->Resolve(t.no, t.assignee, "第二次").ok());
+    const auto cards = env.notifier.To("emp1", "card");
+    REQUIRE(cards.size() == 2);
+    CHECK(cards[0].card.id != cards[1].card.id);
+    CHECK_THAT(cards[1].card.text, Catch::Contains("第二次"));
 }
