@@ -17,10 +17,10 @@ namespace {
 
 constexpr std::size_t kCodeDigits = 6;
 constexpr std::size_t kTokenChars = 43;  // ~256 bits from [A-Za-z0-9]
-constexpr const char* kNotSetUp = "本系统未开通自助重置，请联系IT。";
-constexpr const char* kBusy = "系统繁忙，请稍后再试；如持续出现请联系IT。";
+constexpr const char* kNotSetUp = "本服务台暂未开通自助重置，请回复 转人工，由工程师为您处理。";
+constexpr const char* kBusy = "系统繁忙，请稍后再试；如持续出现请回复 转人工。";
 constexpr const char* kCodeHint = "请回复短信中的6位验证码；回复 重发 重新发送，回复 取消 退出。";
-constexpr const char* kConfirmTail = "如非本人操作，请立即联系IT。";
+constexpr const char* kConfirmTail = "如非本人操作，请立即回复 转人工 告诉IT工程师。";
 
 std::string HmacHex(const std::string& key, const std::string& data) {
     return ToHex(HmacSha256(key, data));
@@ -218,7 +218,7 @@ struct ResetService::Impl {
         ++refused;
         const auto hours = (until - Now() + 3599) / 3600;
         return {"验证码错误次数过多，自助服务已关闭，请" + std::to_string(hours) +
-                    "小时后再试，或联系IT重新开通。",
+                    "小时后再试，或回复 转人工 请工程师重新开通。",
                 true};
     }
 
@@ -313,10 +313,10 @@ struct ResetService::Impl {
 
     std::string DirectoryText(const Error& e, const std::string& account, const std::string& what) {
         if (e.code == Errc::kNotFound) {
-            return "目录中未找到账号 " + account + "，无法自助" + what + "，请联系IT。";
+            return "目录中未找到账号 " + account + "，无法自助" + what + "，请回复 转人工 找工程师。";
         }
         if (e.code == Errc::kProtected) {
-            return "账号 " + account + " 为受保护账号，不能自助" + what + "，请联系IT处理。";
+            return "账号 " + account + " 为受保护账号，不能自助" + what + "，请回复 转人工，由工程师处理。";
         }
         if (e.code == Errc::kPolicy) {
             return "新密码不符合目录的密码策略：" + e.message;
@@ -335,7 +335,7 @@ struct ResetService::Impl {
         }
         log->error("directory refused {} for account {}: {} ({}) — IT: check the service account",
                    what, account, e.CodeText(), e.message);
-        return "操作未能完成，IT已收到提醒，请联系IT处理。";
+        return "操作未能完成，IT已收到提醒，请回复 转人工 跟进。";
     }
 
     static std::string SmsText(const Error& e) {
@@ -343,9 +343,9 @@ struct ResetService::Impl {
             return "短信发送过于频繁，请稍后再试。";
         }
         if (e.code == Errc::kBadNumber) {
-            return "登记的手机号无法接收短信，请联系IT更新手机号。";
+            return "登记的手机号无法接收短信，请回复 转人工，请工程师更新手机号。";
         }
-        return "验证码短信发送失败，请稍后再试；如多次失败请联系IT。";
+        return "验证码短信发送失败，请稍后再试；如多次失败请回复 转人工。";
     }
 
     // ------------------------------------------------------------------ chat flow
@@ -474,7 +474,7 @@ struct ResetService::Impl {
                 "frees — IT: check reset_audit for abuse, or raise reset.sms_budget_per_{}",
                 budget, window, window);
         }
-        return "验证码短信发送量已达系统上限，请稍后再试，或联系IT处理。";
+        return "验证码短信发送量已达系统上限，请稍后再试，或回复 转人工。";
     }
 
     // Cool-down and caps; the user text when refused.
@@ -495,12 +495,12 @@ struct ResetService::Impl {
         if (SendsSince(c, userid, phone, now - 3600) >= cfg.max_sends_per_hour) {
             AuditLog(c, userid, account, "send", "refused", "hourly cap");
             ++refused;
-            return "验证码发送次数已达每小时上限，请一小时后再试，或联系IT。";
+            return "验证码发送次数已达每小时上限，请一小时后再试，或回复 转人工 找工程师。";
         }
         if (SendsSince(c, userid, phone, now - 86400) >= cfg.max_sends_per_day) {
             AuditLog(c, userid, account, "send", "refused", "daily cap");
             ++refused;
-            return "验证码发送次数已达今日上限，请明天再试，或联系IT。";
+            return "验证码发送次数已达今日上限，请明天再试，或回复 转人工 找工程师。";
         }
         return std::nullopt;
     }
@@ -587,8 +587,8 @@ struct ResetService::Impl {
         return reply;
     }
 
-    static constexpr const char* kChecking = "正在核对你的账号，请稍候，结果会马上发给你。";
-    static constexpr const char* kApplying = "验证码正确，正在处理，请稍候，结果会马上发给你。";
+    static constexpr const char* kChecking = "正在核对您的账号，请稍候，结果会马上发给您。";
+    static constexpr const char* kApplying = "验证码正确，正在处理，请稍候，结果会马上发给您。";
 
     ChatReply DirectoryDown(store::Conn& c, const std::string& userid, const std::string& account,
                             const std::string& step) {
@@ -609,14 +609,14 @@ struct ResetService::Impl {
             AuditLog(c, userid, "", "start", "refused", "locked");
             ++refused;
             return {"验证码错误次数过多，自助服务已暂时锁定，请" +
-                        Minutes(static_cast<int>(until - now)) + "分钟后再试，或联系IT。",
+                        Minutes(static_cast<int>(until - now)) + "分钟后再试，或回复 转人工 找工程师。",
                     true};
         }
         const UserInfo user = users.Find(userid);
         if (user.account.empty()) {
             AuditLog(c, userid, "", "start", "refused", "no account on file");
             ++refused;
-            return {"未找到与你的企业微信绑定的域账号，无法自助" + what + "，请联系IT。", true};
+            return {"未找到与您的企业微信绑定的域账号，无法自助" + what + "，请回复 转人工 找工程师。", true};
         }
         const auto open = OpenSession(c, userid);
         if (open && open->state != "code_sent") {
@@ -685,7 +685,7 @@ struct ResetService::Impl {
         if (acct->is_protected) {
             AuditLog(c, userid, account, "start", "refused", "protected account");
             ++refused;
-            return end("账号 " + account + " 为受保护账号，不能自助" + what + "，请联系IT处理。");
+            return end("账号 " + account + " 为受保护账号，不能自助" + what + "，请回复 转人工，由工程师处理。");
         }
         if (purpose == Purpose::kUnlock && !acct->locked) {
             // Nothing to unlock: no SMS, and no claim of 已解锁.
@@ -707,7 +707,7 @@ struct ResetService::Impl {
             AuditLog(c, userid, account, "start", "refused",
                      raw_mobile.empty() ? "no mobile on file" : "mobile not usable");
             ++refused;
-            return end("你的账号未登记可用的手机号，无法自助" + what + "，请联系IT登记手机号。");
+            return end("您的账号未登记可用的手机号，无法自助" + what + "，请回复 转人工，请工程师登记手机号。");
         }
         if (const auto until = ClosedUntil(c, userid, *phone); until > Now()) {
             SetState(c, session_id, "failed");
@@ -927,7 +927,7 @@ struct ResetService::Impl {
         AuditLog(c, s.userid, s.account, "unlock", "ok");
         NotifyOwners(
             s.userid, s.account,
-            "你的域账号 " + s.account + " 刚刚通过企业微信自助服务完成了解锁。" + kConfirmTail);
+            "您的域账号 " + s.account + " 刚刚通过企业微信自助服务完成了解锁。" + kConfirmTail);
         return ChatReply{
             "账号 " + s.account + " 已解锁，现在可以重新登录了。如忘记密码，可发送 重置密码。",
             true};
@@ -943,7 +943,7 @@ struct ResetService::Impl {
                 ++directory_errors;
                 log->error("directory policy refused a generated temporary password for {}: {}",
                            s.account, r.error().message);
-                return ChatReply{"目录的密码策略拒绝了临时密码，请联系IT处理。", true};
+                return ChatReply{"目录的密码策略拒绝了临时密码，请回复 转人工，由工程师处理。", true};
             }
             return ChatReply{DirectoryText(r.error(), s.account, "重置密码"), true};
         }
@@ -951,10 +951,10 @@ struct ResetService::Impl {
         SetState(c, s.id, "done");
         AuditLog(c, s.userid, s.account, "temp_password_set", "ok", "must change at next logon");
         NotifyOwners(s.userid, s.account,
-                     "你的域账号 " + s.account + " 的密码刚刚通过企业微信自助服务完成了重置。" +
+                     "您的域账号 " + s.account + " 的密码刚刚通过企业微信自助服务完成了重置。" +
                          kConfirmTail);
         return ChatReply{"密码已重置。账号：" + s.account + "\n临时密码：" + pw +
-                             "\n请尽快用它登录，系统会要求你设置新密码。请勿转发此消息。",
+                             "\n请尽快用它登录，系统会要求您设置新密码。请勿转发此消息。",
                          true, true};
     }
 
@@ -997,7 +997,7 @@ struct ResetService::Impl {
         if (active->state == "applying") {
             // The directory call is under way: it cannot be taken back; its outcome follows.
             WipeString(cmd);
-            return {cancel ? "正在处理中，已无法取消，结果会马上发给你。" : kApplying, cancel};
+            return {cancel ? "正在处理中，已无法取消，结果会马上发给您。" : kApplying, cancel};
         }
         if (cancel) {
             WipeString(cmd);
@@ -1227,7 +1227,7 @@ WebPage ResetService::SubmitForm(const std::string& token, const std::string& pa
         im.SetState(c, t->session_id, "done");
         im.AuditLog(c, t->userid, t->account, "password_set", "ok", "via link");
         im.NotifyOwners(t->userid, t->account,
-                        "你的域账号 " + t->account + " 的密码刚刚通过企业微信自助服务完成了修改。" +
+                        "您的域账号 " + t->account + " 的密码刚刚通过企业微信自助服务完成了修改。" +
                             kConfirmTail);
         tx.Commit();
         return {200, page::Message("密码已修改",
@@ -1294,7 +1294,7 @@ int ResetService::Recover() {
         im.SetState(c, x.session_id, "link_issued");
         im.NotifyOwners(
             x.userid, x.account,
-            "你的域账号 " + x.account +
+            "您的域账号 " + x.account +
                 " 的密码修改因服务重启被打断，可能已经生效。若新密码无法登录，可在有效期内"
                 "再次打开原链接，或重新发送 重置密码。" +
                 kConfirmTail);

@@ -766,8 +766,8 @@ TEST_CASE(
     TestServer s(Patch(*dir, sms));
     s.ImportUsers(kSlapdUsers);
 
-    CHECK_THAT(Say(s, "stranger", "重置密码"), Catch::Contains("未找到与你的企业微信绑定的域账号"));
-    CHECK_THAT(Say(s, "frank", "解锁账号"), Catch::Contains("未找到与你的企业微信绑定的域账号"));
+    CHECK_THAT(Say(s, "stranger", "重置密码"), Catch::Contains("未找到与您的企业微信绑定的域账号"));
+    CHECK_THAT(Say(s, "frank", "解锁账号"), Catch::Contains("未找到与您的企业微信绑定的域账号"));
     CHECK_THAT(Say(s, "erin", "重置密码"), Catch::Contains("目录中未找到账号 erin-gone"));
     const std::string bob = Say(s, "bob", "重置密码");
     CHECK_THAT(bob, Catch::Contains("未登记可用的手机号"));

@@ -48,7 +48,7 @@ TEST_CASE("reset: temp_password mode sets a must-change password and shows it", 
     CHECK_FALSE(reset::CheckPasswordPolicy(set.password, "alice", env.cfg.min_length).has_value());
     REQUIRE(env.notifier.texts.size() == 1);
     CHECK(env.notifier.texts[0].first == "alice");
-    CHECK(Contains(env.notifier.texts[0].second, "如非本人操作，请立即联系IT"));
+    CHECK(Contains(env.notifier.texts[0].second, "如非本人操作，请立即回复 转人工"));
     CHECK_FALSE(Contains(env.notifier.texts[0].second, set.password));
     CHECK_FALSE(env.svc->InFlow("alice"));
     CHECK(env.HasAudit("temp_password_set", "ok"));
@@ -373,7 +373,7 @@ TEST_CASE("reset: wrong codes count per user and phone over 24 h, across session
     CHECK(Contains(wrong_codes(2), "还可尝试"));
     const std::string closed = wrong_codes(1);  // the 6th in 24 h
     CHECK(Contains(closed, "自助服务已关闭"));
-    CHECK(Contains(closed, "联系IT重新开通"));
+    CHECK(Contains(closed, "请工程师重新开通"));
     CHECK_FALSE(env.svc->InFlow("alice"));
     env.Advance(3600);
     CHECK(Contains(env.svc->Start("alice", Purpose::kResetPassword).text, "自助服务已关闭"));
@@ -438,9 +438,9 @@ TEST_CASE("reset: not set up without a directory or an SMS sender", "[unit]") {
     env.Rebuild(false, true);
     auto a = env.svc->Start("alice", Purpose::kResetPassword);
     CHECK(a.flow_done);
-    CHECK(a.text == "本系统未开通自助重置，请联系IT。");
+    CHECK(a.text == "本服务台暂未开通自助重置，请回复 转人工，由工程师为您处理。");
     env.Rebuild(true, false);
-    CHECK(env.svc->Start("alice", Purpose::kUnlock).text == "本系统未开通自助重置，请联系IT。");
+    CHECK(env.svc->Start("alice", Purpose::kUnlock).text == "本服务台暂未开通自助重置，请回复 转人工，由工程师为您处理。");
     CHECK(env.sms.sent.empty());
 }
 

@@ -51,7 +51,7 @@ TEST_CASE("link: code → link → form → new password — then the token is d
     CHECK(env.directory.sets[0].password == kGood);
     CHECK_FALSE(env.directory.sets[0].must_change);
     REQUIRE(env.notifier.texts.size() == 1);
-    CHECK(Contains(env.notifier.texts[0].second, "如非本人操作，请立即联系IT"));
+    CHECK(Contains(env.notifier.texts[0].second, "如非本人操作，请立即回复 转人工"));
     CHECK(env.HasAudit("password_set", "ok"));
 
     // Single use.
