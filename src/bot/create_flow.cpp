@@ -97,6 +97,54 @@ const Hint kCategoryHints[] = {
       "激活"}},
 };
 
+// A KB answer written in Markdown, as plain chat text (WeCom text messages show Markdown
+// marks literally): `code` and **bold** lose their marks, [text](url) becomes "text url",
+// heading marks and "> " quote marks at a line start go.
+std::string PlainText(const std::string& md) {
+    std::string out;
+    out.reserve(md.size());
+    bool line_start = true;
+    for (std::size_t i = 0; i < md.size(); ++i) {
+        const char c = md[i];
+        if (line_start) {
+            std::size_t j = i;
+            while (j < md.size() && md[j] == '#') {
+                ++j;
+            }
+            if (j > i && j < md.size() && md[j] == ' ') {
+                i = j;  // "## title" → "title"
+                line_start = false;
+                continue;
+            }
+            if (c == '>' && i + 1 < md.size() && md[i + 1] == ' ') {
+                ++i;
+                line_start = false;
+                continue;
+            }
+        }
+        line_start = c == '\n';
+        if (c == '`') {
+            continue;
+        }
+        if (c == '*' && i + 1 < md.size() && md[i + 1] == '*') {
+            ++i;
+            continue;
+        }
+        if (c == '[') {
+            const auto close = md.find("](", i);
+            const auto end = close == std::string::npos ? close : md.find(')', close);
+            if (close != std::string::npos && end != std::string::npos && md.find('\n', i) > end) {
+                out +=
+                    md.substr(i + 1, close - i - 1) + " " + md.substr(close + 2, end - close - 2);
+                i = end;
+                continue;
+            }
+        }
+        out.push_back(c);
+    }
+    return out;
+}
+
 }  // namespace
 
 std::optional<std::size_t> Bot::Impl::MatchCategory(const std::string& raw) const {
@@ -375,7 +423,7 @@ std::string Bot::Impl::ShowArticle(Turn& turn, std::int64_t id) {
     d["kb_open"] = id;
     SetData(turn, d);
     turn.state.step = turn.flow == Flow::kCreate ? "kb_solved" : "solved";
-    return "【" + a->title + "】\n" + text::TruncateUtf8(a->answer, kMaxAnswerBytes) +
+    return "【" + a->title + "】\n" + text::TruncateUtf8(PlainText(a->answer), kMaxAnswerBytes) +
            "\n\n这解决您的问题了吗？\n1. 解决了\n2. 没解决，提交工单";
 }
 
