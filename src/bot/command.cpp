@@ -227,18 +227,7 @@ constexpr std::array kTrailing = {
     std::string_view{" "},  std::string_view{"、"},
 };
 
-std::string_view StripTrailing(std::string_view s) {
-    for (bool again = true; again;) {
-        again = false;
-        for (auto p : kTrailing) {
-            if (s.size() > p.size() && s.ends_with(p)) {
-                s.remove_suffix(p.size());
-                again = true;
-            }
-        }
-    }
-    return s;
-}
+std::string_view StripTrailing(std::string_view s) { return text::TrimSuffixes(s, kTrailing); }
 
 // The message folded for parsing, with where each folded byte came from in the raw text, so an
 // argument is handed back exactly as typed.

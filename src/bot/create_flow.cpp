@@ -313,18 +313,8 @@ std::optional<std::string> Bot::Impl::OnCreateText(Turn& turn, const std::string
         if (t.starts_with("修改") || t.starts_with("改") || t == "编辑") {
             d["editing"] = true;
             SetData(turn, d);
-            switch (EditField(t)) {
-                case 1:
-                    return AskCategory(turn);
-                case 2:
-                    turn.state.step = "description";
-                    return std::string("请重新描述您遇到的问题：");
-                case 3:
-                    return AskUrgency(turn);
-                default:
-                    turn.state.step = "edit";
-                    return std::string("要修改哪一项？\n1. 类别\n2. 描述\n3. 紧急程度\n回复序号。");
-            }
+            return AskEdit(turn, EditField(t),
+                           "要修改哪一项？\n1. 类别\n2. 描述\n3. 紧急程度\n回复序号。");
         }
         if (IsYes(raw)) {
             return Submit(turn);
@@ -343,21 +333,26 @@ std::optional<std::string> Bot::Impl::OnCreateText(Turn& turn, const std::string
     if (step == "edit") {
         const auto choice = ParseChoice(raw);
         const int field = choice && *choice <= 3 ? *choice : EditField(text::NormalizeCommand(raw));
-        switch (field) {
-            case 1:
-                return AskCategory(turn);
-            case 2:
-                turn.state.step = "description";
-                return std::string("请重新描述您遇到的问题：");
-            case 3:
-                return AskUrgency(turn);
-            default:
-                return std::string(
-                    "请回复 1（类别）、2（描述）或 3（紧急程度），或回复 取消 放弃。");
-        }
+        return AskEdit(turn, field,
+                       "请回复 1（类别）、2（描述）或 3（紧急程度），或回复 取消 放弃。");
     }
     LeaveFlow(turn);
     return std::string("抱歉，流程出错了，请重新回复 报修。");
+}
+
+std::string Bot::Impl::AskEdit(Turn& turn, int field, const std::string& which) {
+    switch (field) {
+        case 1:
+            return AskCategory(turn);
+        case 2:
+            turn.state.step = "description";
+            return "请重新描述您遇到的问题：";
+        case 3:
+            return AskUrgency(turn);
+        default:
+            turn.state.step = "edit";
+            return which;
+    }
 }
 
 std::string Bot::Impl::Submit(Turn& turn) {

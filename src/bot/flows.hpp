@@ -101,6 +101,9 @@ struct Bot::Impl {
     std::string AskCategory(Turn& turn, const std::string& prefix = "");
     std::string AskUrgency(Turn& turn, const std::string& prefix = "");
     std::string AskConfirm(Turn& turn, const std::string& prefix = "");
+    /// 修改 at the confirm step: asks again for field 1 (category), 2 (description) or
+    /// 3 (urgency); any other number asks `which` field.
+    std::string AskEdit(Turn& turn, int field, const std::string& which);
     std::string Submit(Turn& turn);
     /// Suggests articles for `query`; on a hit moves to `step` of the current flow (or the kb
     /// flow when idle) and returns the numbered list, else "".

@@ -95,18 +95,7 @@ constexpr std::array kTail = {
     std::string_view{"喔"}, std::string_view{"呢"},
 };
 
-std::string_view DropTail(std::string_view s) {
-    for (bool again = true; again;) {
-        again = false;
-        for (auto t : kTail) {
-            if (s.size() > t.size() && s.ends_with(t)) {
-                s.remove_suffix(t.size());
-                again = true;
-            }
-        }
-    }
-    return s;
-}
+std::string_view DropTail(std::string_view s) { return text::TrimSuffixes(s, kTail); }
 
 bool ContainsAny(std::string_view s, std::initializer_list<std::string_view> words) {
     for (auto w : words) {

@@ -75,6 +75,19 @@ std::string AsciiLower(std::string_view s) {
     return out;
 }
 
+std::string_view TrimSuffixes(std::string_view s, std::span<const std::string_view> suffixes) {
+    for (bool again = true; again;) {
+        again = false;
+        for (auto p : suffixes) {
+            if (!p.empty() && s.size() > p.size() && s.ends_with(p)) {
+                s.remove_suffix(p.size());
+                again = true;
+            }
+        }
+    }
+    return s;
+}
+
 std::string NormalizeCommand(std::string_view s) { return AsciiLower(Trim(FoldFullWidth(s))); }
 
 bool IsValidUtf8(std::string_view s) {

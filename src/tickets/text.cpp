@@ -153,22 +153,8 @@ std::optional<Status> ParseStatus(std::string_view key) {
 }
 
 std::string_view EmployeeStatusWords(Status s) {
-    switch (s) {
-        case Status::kNew:
-        case Status::kAssigned:
-            return "待处理";
-        case Status::kInProgress:
-            return "处理中";
-        case Status::kWaiting:
-            return "等待您回复";
-        case Status::kResolved:
-            return "已解决";
-        case Status::kClosed:
-            return "已关闭";
-        case Status::kCancelled:
-            return "已取消";
-    }
-    return "处理中";
+    // Dispatch is IT's business: to the employee a ticket nobody works on yet is 待处理.
+    return s == Status::kNew || s == Status::kAssigned ? "待处理" : StatusWords(s);
 }
 
 bool IsOpen(Status s) {

@@ -108,3 +108,13 @@ TEST_CASE("a removed gauge is no longer rendered or called", "[unit]") {
     CHECK(r.RenderPrometheus().find("wedesk_x") == std::string::npos);
     CHECK(calls == 1);
 }
+
+TEST_CASE("TrimSuffixes drops trailing marks repeatedly, never down to nothing", "[unit]") {
+    using wedesk::text::TrimSuffixes;
+    constexpr std::string_view marks[] = {"。", "!", "?", "啊"};
+    CHECK(TrimSuffixes("好的啊!!。", marks) == "好的");
+    CHECK(TrimSuffixes("?", marks) == "?");
+    CHECK(TrimSuffixes("???", marks) == "?");
+    CHECK(TrimSuffixes("在吗", marks) == "在吗");
+    CHECK(TrimSuffixes("", marks).empty());
+}
