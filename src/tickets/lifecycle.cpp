@@ -303,14 +303,22 @@ Result<Ticket> TicketService::Reopen(const std::string& no, const std::string& r
             const std::string too_late = "工单 " + n + " 已解决超过 " +
                                          std::to_string(cfg_.auto_close_days) +
                                          " 天，不能重开，请新建工单。";
-            if (t.status == Status::kClosed) {
-                return Fail(Errc::kExpired, too_late);
-            }
-            if (t.status != Status::kResolved) {
+            if (t.status != Status::kResolved && t.status != Status::kClosed) {
                 return StateError(t, "无需重开。");
             }
-            if (s.now - t.resolved_at > window) {
+            // Within auto_close_days of its resolution a ticket can be reopened, also one the
+            // employee already rated (and so closed): the problem came back.
+            const bool auto_closed = t.status == Status::kClosed && !t.rating;
+            if (auto_closed || t.resolved_at == 0 || s.now - t.resolved_at > window) {
                 return Fail(Errc::kExpired, too_late);
+            }
+            if (t.status == Status::kClosed) {
+                // The rating was for the resolution that did not hold; the next one is rated
+                // afresh (the old rating stays in the timeline).
+                Exec(s,
+                     "UPDATE tickets SET closed_at = 0, rating = NULL, rating_comment = '', "
+                     "updated_at = ?1 WHERE id = ?2",
+                     t.id);
             }
             // The time between resolution and reopening does not count against the SLA.
             store::Query p(

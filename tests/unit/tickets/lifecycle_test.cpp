@@ -360,11 +360,17 @@ TEST_CASE("reopen: own ticket, resolved within auto_close_days", "[unit]") {
     REQUIRE_FALSE(late.ok());
     CHECK(late.error().code == wedesk::Errc::kExpired);
 
-    // Rated (closed) tickets cannot be reopened either.
+    // A rated (closed) ticket can be reopened while fresh: its rating is cleared for the next
+    // resolution, and the old one stays in the timeline.
     Ticket u = env.CreateAccepted();
     REQUIRE(env.svc->Resolve(u.no, u.assignee, "").ok());
     REQUIRE(env.svc->Rate(u.no, "emp1", 2).ok());
-    CHECK(env.svc->Reopen(u.no, "emp1").error().code == wedesk::Errc::kExpired);
+    auto again = env.svc->Reopen(u.no, "emp1", "又坏了");
+    REQUIRE(again.ok());
+    CHECK(again->status == Status::kInProgress);
+    CHECK_FALSE(again->rating.has_value());
+    REQUIRE(env.svc->Resolve(u.no, u.assignee, "换了").ok());
+    CHECK(env.svc->Rate(u.no, "emp1", 5).ok());
 }
 
 TEST_CASE("rating: 1..5, own, once, after resolution", "[unit]") {
