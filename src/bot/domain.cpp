@@ -201,8 +201,12 @@ std::optional<std::string> Bot::Impl::OnFlowText(Turn& turn, const std::string& 
         return "请回复 1 提交工单，或回复 2 不用了。";
     }
     if (flow == Flow::kOffer && step == "describe") {
-        if (!HasWords(raw)) {
-            return "请用文字描述一下您的问题，我会提交给工程师（回复 取消 放弃）。";
+        if (intent.kind == IntentKind::kResetOffer || intent.kind == IntentKind::kUnlockOffer) {
+            return std::nullopt;  // a password it can help with right away
+        }
+        if (!HasWords(raw) || intent.kind != IntentKind::kProblem) {
+            // "好的", "谢谢", an emoji: not a description to file.
+            return "请用一两句话描述您遇到的问题，我会提交给工程师（回复 取消 放弃）。";
         }
         return FileForHuman(turn, raw);
     }
