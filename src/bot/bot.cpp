@@ -217,6 +217,12 @@ std::string Bot::Impl::OnIntent(Turn& turn, const Intent& intent, const std::str
         case IntentKind::kUnlockOffer:
         case IntentKind::kAccountAsk:
             return OnAccountWords(turn, intent.kind);
+        case IntentKind::kNotIt:
+            // Not the IT desk's: say whose it is; no article, no ticket offer.
+            return "这里是IT服务台，" + intent.topic + "相关的问题" +
+                   (intent.owner.empty() ? std::string("我帮不上忙")
+                                         : "请咨询" + intent.owner + "同事") +
+                   "。如果是系统、电脑或账号方面的问题，请具体描述一下，我来帮您。";
         case IntentKind::kEmpty:
         case IntentKind::kProblem:
             break;

@@ -97,6 +97,35 @@ constexpr std::array kTail = {
 
 std::string_view DropTail(std::string_view s) { return text::TrimSuffixes(s, kTail); }
 
+// Subjects of other departments, and who handles them. A message naming one is not the IT
+// desk's unless it also names something IT looks after (kItWords).
+struct Topic {
+    std::string_view word;
+    std::string_view owner;
+};
+constexpr std::array kOtherTopics = {
+    Topic{"报销", "财务"},     Topic{"借款", "财务"}, Topic{"差旅费", "财务"},
+    Topic{"请假", "人事"},     Topic{"年假", "人事"}, Topic{"调休", "人事"},
+    Topic{"病假", "人事"},     Topic{"考勤", "人事"}, Topic{"工资", "人事"},
+    Topic{"薪资", "人事"},     Topic{"社保", "人事"}, Topic{"公积金", "人事"},
+    Topic{"离职手续", "人事"}, Topic{"食堂", "行政"}, Topic{"午饭", "行政"},
+    Topic{"吃什么", "行政"},   Topic{"班车", "行政"}, Topic{"快递", "行政"},
+    Topic{"停车", "行政"},     Topic{"机票", "行政"}, Topic{"订票", "行政"},
+    Topic{"天气", ""},         Topic{"股票", ""},     Topic{"笑话", ""},
+    Topic{"去哪玩", ""},
+};
+constexpr std::array kItWords = {
+    std::string_view{"系统"},   std::string_view{"电脑"},   std::string_view{"软件"},
+    std::string_view{"打不开"}, std::string_view{"登录"},   std::string_view{"登不上"},
+    std::string_view{"报错"},   std::string_view{"网"},     std::string_view{"打印"},
+    std::string_view{"账号"},   std::string_view{"密码"},   std::string_view{"邮箱"},
+    std::string_view{"权限"},   std::string_view{"卡住"},   std::string_view{"连不上"},
+    std::string_view{"app"},    std::string_view{"oa"},     std::string_view{"erp"},
+    std::string_view{"闪退"},   std::string_view{"用不了"}, std::string_view{"无法"},
+    std::string_view{"不能用"}, std::string_view{"页面"},   std::string_view{"扫描"},
+    std::string_view{"不了"},   std::string_view{"机器"},
+};
+
 bool ContainsAny(std::string_view s, std::initializer_list<std::string_view> words) {
     for (auto w : words) {
         if (s.find(w) != std::string_view::npos) {
@@ -161,6 +190,19 @@ Intent Classify(std::string_view raw, const IntentContext& ctx) {
         out.kind = IntentKind::kUnlockOffer;
     } else if (SaysForgotten(s)) {
         out.kind = IntentKind::kResetOffer;
+    } else {
+        bool it = false;
+        for (auto w : kItWords) {
+            it = it || s.find(w) != std::string_view::npos;
+        }
+        for (const auto& t : kOtherTopics) {
+            if (!it && s.find(t.word) != std::string_view::npos) {
+                out.kind = IntentKind::kNotIt;
+                out.topic = std::string(t.word);
+                out.owner = std::string(t.owner);
+                break;
+            }
+        }
     }
     return out;
 }
@@ -192,6 +234,8 @@ std::string IntentLabel(const Intent& intent) {
             return "unlock_offer";
         case IntentKind::kAccountAsk:
             return "account_ask";
+        case IntentKind::kNotIt:
+            return "not_it";
         case IntentKind::kProblem:
             return "problem";
     }
