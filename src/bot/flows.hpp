@@ -1,8 +1,9 @@
 #pragma once
 // Private to bot/: the Bot's implementation, split across files by concern:
 //   bot.cpp            routing, state load/expiry/save, events, menu
-//   domain.cpp         commands on tickets, reset, engineer actions, card buttons, the
-//                      answers to numbered choices outside 报修
+//   domain.cpp         commands on tickets, reset, engineer actions, free text, card buttons
+//   answers.cpp        the answers to the bot's questions outside 报修 (submit or not, which
+//                      ticket, which colleague), answers to 挂起, bare ratings, photos
 //   create_flow.cpp    报修: category → description → urgency → confirm, and KB suggestions
 //   talk.cpp           small talk, a path to a person (转人工), password words in sentences
 
@@ -126,6 +127,12 @@ nlohmann::json Data(const Turn& turn);
 void SetData(Turn& turn, const nlohmann::json& data);
 void Enter(Turn& turn, Flow flow, const std::string& step,
            const nlohmann::json& data = nlohmann::json::object());
+/// Tickets or colleagues offered in one numbered list.
+inline constexpr std::size_t kMaxListed = 5;
+/// The shape of a WeCom UserID: 1-64 of letters, digits, '_', '-', '.', '@'.
+bool LooksLikeUserId(const std::string& s);
+/// The thanks for a rating (an apology for 1-2 stars).
+std::string RatedText(int score);
 /// Whether the text has anything to search for or describe a problem with (a letter or digit,
 /// not only punctuation or emoji).
 bool HasWords(const std::string& raw);
