@@ -51,9 +51,11 @@ constexpr std::array kTicketVerbs = {
     TicketVerb{"撤回工单", CommandKind::kCancelTicket},
     TicketVerb{"查询工单", CommandKind::kQuery},
     TicketVerb{"查询", CommandKind::kQuery},
+    TicketVerb{"查寻", CommandKind::kQuery},  // a common typo (same pinyin)
     TicketVerb{"查看", CommandKind::kQuery},
     TicketVerb{"查", CommandKind::kQuery},
     TicketVerb{"催办", CommandKind::kUrge},
+    TicketVerb{"催单", CommandKind::kUrge},
     TicketVerb{"催", CommandKind::kUrge},
     TicketVerb{"重新打开", CommandKind::kReopen},
     TicketVerb{"重开", CommandKind::kReopen},
@@ -86,10 +88,10 @@ constexpr std::array kTicketVerbs = {
 constexpr std::array kBareVerbs = {
     std::string_view{"取消工单"}, std::string_view{"撤销工单"}, std::string_view{"撤回工单"},
     std::string_view{"查询工单"}, std::string_view{"查询"},     std::string_view{"催办"},
-    std::string_view{"重新打开"}, std::string_view{"重开"},     std::string_view{"评价"},
-    std::string_view{"评分"},     std::string_view{"补充"},     std::string_view{"接单"},
-    std::string_view{"备注"},     std::string_view{"回复"},     std::string_view{"转派"},
-    std::string_view{"挂起"},     std::string_view{"完成"},
+    std::string_view{"催单"},     std::string_view{"重新打开"}, std::string_view{"重开"},
+    std::string_view{"评价"},     std::string_view{"评分"},     std::string_view{"补充"},
+    std::string_view{"接单"},     std::string_view{"备注"},     std::string_view{"回复"},
+    std::string_view{"转派"},     std::string_view{"挂起"},     std::string_view{"完成"},
 };
 
 // Words that may follow a bare verb without making it a sentence: "催办一下", "查询工单吧".
@@ -124,6 +126,7 @@ constexpr std::array kPhrases = {
     Phrase{"我要提交工单", CommandKind::kNewTicket},
     Phrase{"我想提交工单", CommandKind::kNewTicket},
     Phrase{"my", CommandKind::kMyTickets},
+    Phrase{"my tickets", CommandKind::kMyTickets},
     Phrase{"tickets", CommandKind::kMyTickets},
     Phrase{"我的工单", CommandKind::kMyTickets},
     Phrase{"我的工单呢", CommandKind::kMyTickets},
@@ -203,7 +206,8 @@ constexpr std::array kPhrases = {
 // Start a ticket, with or without the description after them ("报修 打印机卡纸了").
 constexpr std::array kNewTicketPrefixes = {
     std::string_view{"我要报修"}, std::string_view{"我想报修"}, std::string_view{"帮我报修"},
-    std::string_view{"报修"},     std::string_view{"新建工单"}, std::string_view{"提交工单"},
+    std::string_view{"报修"},     std::string_view{"报休"},     std::string_view{"新建工单"},
+    std::string_view{"提交工单"},
 };
 
 // Words that make "报修…" a noun phrase ("报修电话", "报修流程") rather than the command.
