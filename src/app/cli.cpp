@@ -18,13 +18,14 @@ int RunCli(int argc, char** argv) {
     cli.add_option("--config", ctx.config_path, "config file, JSON with comments")
         ->capture_default_str();
     cli.set_version_flag("--version", std::string("wedesk ") + WEDESK_VERSION);
-    // What people type in the WeCom chat: the same text the bot answers 帮助 with.
-    cli.footer("\nChat commands (typed in the WeCom app; staff see the engineer line too):\n" +
-               bot::HelpText(true));
 
     AddServeCommand(cli, ctx);
     AddAdminCommands(cli, ctx);
     AddSimCommands(cli, ctx);
+    // Set after the subcommands (they would inherit it): only `wedesk --help` shows it.
+    // What people type in the WeCom chat: the same text the bot answers 帮助 with.
+    cli.footer("\nChat commands (typed in the WeCom app; staff see the engineer line too):\n" +
+               bot::HelpText(true));
 
     try {
         cli.parse(argc, argv);

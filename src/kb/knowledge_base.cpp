@@ -84,6 +84,8 @@ using TokenSeq = std::vector<std::string>;
 constexpr double kTitleWeight = 5.0;
 constexpr double kKeywordWeight = 3.0;
 constexpr double kBodyWeight = 1.0;
+// Suggestions scoring under this share of the best one are left out (no padding).
+constexpr double kPadFloor = 0.4;
 // Share of the trigram and single-character passes in the fused score.
 constexpr double kTrigramShare = 0.5;
 constexpr double kSingleShare = 0.3;
@@ -702,6 +704,14 @@ std::vector<Suggestion> KnowledgeBase::Suggest(const std::string& query, std::si
         }
         std::stable_sort(out.begin(), out.end(),
                          [](const auto& a, const auto& b) { return a.score > b.score; });
+        // Never pad the list: an article scoring far below the best one is noise to the person
+        // reading it ("开不了机" does not need the VPN article under the right one).
+        if (!out.empty()) {
+            const double floor = out.front().score * kPadFloor;
+            out.erase(std::remove_if(out.begin() + 1, out.end(),
+                                     [&](const Suggestion& x) { return x.score < floor; }),
+                      out.end());
+        }
         if (out.size() > max) {
             out.resize(max);
         }
