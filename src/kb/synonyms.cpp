@@ -43,6 +43,7 @@ const std::vector<std::vector<std::string>>& BuiltinSynonyms() {
         {"卡", "慢", "卡顿", "很卡", "好卡", "电脑卡", "卡死", "很慢", "运行慢", "反应慢", "变慢",
          "lag", "slow"},
         {"蓝屏", "bsod"},
+        {"开机", "开不了机", "无法开机", "不开机", "开机没反应", "启动不了", "开不开机", "boot"},
         {"显示器", "monitor", "屏幕", "显示屏", "外接屏", "副屏"},
         {"鼠标", "mouse"},
         {"键盘", "keyboard"},
@@ -54,7 +55,8 @@ const std::vector<std::vector<std::string>>& BuiltinSynonyms() {
         {"安卓", "android"},
         {"换电脑", "新电脑", "申请电脑", "电脑太旧", "laptop"},
         // Software
-        {"装软件", "安装软件", "软件安装", "下载软件", "install", "software", "软件中心"},
+        {"装软件", "安装软件", "软件安装", "下载软件", "install", "software", "软件中心", "装个",
+         "想装", "要装", "photoshop", "ps", "visio", "xmind", "autocad", "cad", "安装"},
         {"管理员权限", "admin", "administrator", "管理员"},
         {"激活", "activate", "activation", "未激活", "授权", "许可证", "license"},
         {"office", "word", "excel", "ppt", "powerpoint"},
@@ -63,7 +65,8 @@ const std::vector<std::vector<std::string>>& BuiltinSynonyms() {
         {"远程桌面", "rdp", "mstsc", "远程连接", "远程控制", "远程"},
         {"企业微信", "企微", "wecom", "wework", "企业威信"},
         // Files
-        {"共享盘", "共享文件夹", "公共盘", "网盘", "映射盘", "s盘", "share", "文件服务器", "nas"},
+        {"共享盘", "共享文件夹", "公共盘", "网盘", "映射盘", "s盘", "share", "文件服务器", "nas",
+         "z盘", "y盘", "x盘", "h盘", "p盘", "网络驱动器", "盘符", "映射"},
         {"误删", "删了", "删掉", "找回", "恢复", "还原", "restore", "recover", "undelete"},
         {"打不开", "无法打开", "打开失败", "开不了", "进不去", "访问不了", "无法访问"},
         // People
