@@ -83,3 +83,22 @@ TEST_CASE("nonsense and chit-chat get no suggestion", "[unit]") {
         CHECK(got.empty());
     }
 }
+
+TEST_CASE("fault words prefer the fault article, how-to words the how-to one", "[unit]") {
+    testing::TempDir dir;
+    auto db = store::Database::Open(dir.File("kb.db"), wedesk::schema::All());
+    kb::KnowledgeBase kb(*db);
+    REQUIRE(kb.ImportFile(std::string(WEDESK_TEST_DATA_DIR) + "/kb_sample.md").ok());
+    struct Case {
+        const char* q;
+        const char* first;
+    };
+    for (const auto& c :
+         {Case{"打印机用不了", "打印机无法打印"}, Case{"怎么加打印机", "添加网络打印机"},
+          Case{"笔记本开不了机了", "电脑开机黑屏或显示器没信号"}}) {
+        INFO(c.q);
+        const auto got = kb.Suggest(c.q, 3);
+        REQUIRE_FALSE(got.empty());
+        CHECK(got.front().title == c.first);
+    }
+}
