@@ -313,10 +313,12 @@ struct ResetService::Impl {
 
     std::string DirectoryText(const Error& e, const std::string& account, const std::string& what) {
         if (e.code == Errc::kNotFound) {
-            return "目录中未找到账号 " + account + "，无法自助" + what + "，请回复 转人工 找工程师。";
+            return "目录中未找到账号 " + account + "，无法自助" + what +
+                   "，请回复 转人工 找工程师。";
         }
         if (e.code == Errc::kProtected) {
-            return "账号 " + account + " 为受保护账号，不能自助" + what + "，请回复 转人工，由工程师处理。";
+            return "账号 " + account + " 为受保护账号，不能自助" + what +
+                   "，请回复 转人工，由工程师处理。";
         }
         if (e.code == Errc::kPolicy) {
             return "新密码不符合目录的密码策略：" + e.message;
@@ -609,14 +611,17 @@ struct ResetService::Impl {
             AuditLog(c, userid, "", "start", "refused", "locked");
             ++refused;
             return {"验证码错误次数过多，自助服务已暂时锁定，请" +
-                        Minutes(static_cast<int>(until - now)) + "分钟后再试，或回复 转人工 找工程师。",
+                        Minutes(static_cast<int>(until - now)) +
+                        "分钟后再试，或回复 转人工 找工程师。",
                     true};
         }
         const UserInfo user = users.Find(userid);
         if (user.account.empty()) {
             AuditLog(c, userid, "", "start", "refused", "no account on file");
             ++refused;
-            return {"未找到与您的企业微信绑定的域账号，无法自助" + what + "，请回复 转人工 找工程师。", true};
+            return {
+                "未找到与您的企业微信绑定的域账号，无法自助" + what + "，请回复 转人工 找工程师。",
+                true};
         }
         const auto open = OpenSession(c, userid);
         if (open && open->state != "code_sent") {
@@ -685,7 +690,8 @@ struct ResetService::Impl {
         if (acct->is_protected) {
             AuditLog(c, userid, account, "start", "refused", "protected account");
             ++refused;
-            return end("账号 " + account + " 为受保护账号，不能自助" + what + "，请回复 转人工，由工程师处理。");
+            return end("账号 " + account + " 为受保护账号，不能自助" + what +
+                       "，请回复 转人工，由工程师处理。");
         }
         if (purpose == Purpose::kUnlock && !acct->locked) {
             // Nothing to unlock: no SMS, and no claim of 已解锁.
@@ -707,7 +713,8 @@ struct ResetService::Impl {
             AuditLog(c, userid, account, "start", "refused",
                      raw_mobile.empty() ? "no mobile on file" : "mobile not usable");
             ++refused;
-            return end("您的账号未登记可用的手机号，无法自助" + what + "，请回复 转人工，请工程师登记手机号。");
+            return end("您的账号未登记可用的手机号，无法自助" + what +
+                       "，请回复 转人工，请工程师登记手机号。");
         }
         if (const auto until = ClosedUntil(c, userid, *phone); until > Now()) {
             SetState(c, session_id, "failed");
@@ -943,7 +950,8 @@ struct ResetService::Impl {
                 ++directory_errors;
                 log->error("directory policy refused a generated temporary password for {}: {}",
                            s.account, r.error().message);
-                return ChatReply{"目录的密码策略拒绝了临时密码，请回复 转人工，由工程师处理。", true};
+                return ChatReply{"目录的密码策略拒绝了临时密码，请回复 转人工，由工程师处理。",
+                                 true};
             }
             return ChatReply{DirectoryText(r.error(), s.account, "重置密码"), true};
         }

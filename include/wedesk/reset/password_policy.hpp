@@ -2,8 +2,8 @@
 /// The self-service password policy (SPEC "Password reset"): at least `min_length` characters,
 /// three of the four classes (upper case, lower case, digit, other), not containing the
 /// account name, and only printable ASCII (what can be typed at a Windows or Linux logon
-/// screen, where there is no input method). Checked server-side before the directory is asked; the directory may still
-/// refuse with its own rules (history, age).
+/// screen, where there is no input method). Checked server-side before the directory is asked; the
+/// directory may still refuse with its own rules (history, age).
 
 #include <cstddef>
 #include <optional>

@@ -440,7 +440,8 @@ TEST_CASE("reset: not set up without a directory or an SMS sender", "[unit]") {
     CHECK(a.flow_done);
     CHECK(a.text == "本服务台暂未开通自助重置，请回复 转人工，由工程师为您处理。");
     env.Rebuild(true, false);
-    CHECK(env.svc->Start("alice", Purpose::kUnlock).text == "本服务台暂未开通自助重置，请回复 转人工，由工程师为您处理。");
+    CHECK(env.svc->Start("alice", Purpose::kUnlock).text ==
+          "本服务台暂未开通自助重置，请回复 转人工，由工程师为您处理。");
     CHECK(env.sms.sent.empty());
 }
 
