@@ -2,6 +2,8 @@
 // the database of the config (running the migrations), calls one module API and prints the
 // answer: human-readable text by default, one JSON document on stdout with --json. Errors go to
 // stderr with exit code 1 (2 for a config problem).
+#include <chrono>
+#include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -24,6 +26,7 @@
 #include "wedesk/schema/all.hpp"
 #include "wedesk/store/database.hpp"
 #include "wedesk/store/user_repository.hpp"
+#include "wedesk/tickets/sla.hpp"
 #include "wedesk/tickets/ticket_service.hpp"
 #include "wedesk/wecom/api_client.hpp"
 
@@ -46,6 +49,8 @@ struct AdminArgs {
     std::string ticket_no;
     std::string audit_user;
     int limit = 100;
+    std::string from;  // YYYY-MM-DD
+    std::string to;
     bool force = false;
     bool all_parked = false;
 };
@@ -324,6 +329,73 @@ void AddKb(CLI::App* admin, CliContext& ctx, const std::shared_ptr<AdminArgs>& a
                   << "\ndeflection rate: " << s.deflection_rate * 100 << " %\n";
         for (const auto& f : s.most_failing) {
             std::cout << "  " << f.id << "\t" << f.title << "\t没解决 " << f.unsolved << "\n";
+        }
+    });
+
+    auto* gaps = kbc->add_subcommand(
+        "gaps",
+        "what to write next: questions that found nothing or were not solved, grouped by "
+        "wording, most asked first, with the tickets they became");
+    gaps->add_option("--from", a->from, "first day, YYYY-MM-DD (default: 30 days ago)");
+    gaps->add_option("--to", a->to, "last day, YYYY-MM-DD (default: today)");
+    AddJsonFlag(gaps, *a);
+    OnRun(gaps, ctx, [a](const config::Config& cfg, store::Database& db) {
+        auto offset = tickets::sla::ParseUtcOffset(cfg.tickets.business_hours.utc_offset);
+        const std::int64_t off = offset ? *offset : 8 * 3600;
+        const std::int64_t now = SystemClock().NowSeconds();
+        // Local midnight of a YYYY-MM-DD, as unix seconds.
+        auto day = [&](const std::string& text, const char* what) -> std::int64_t {
+            int y = 0;
+            unsigned m = 0;
+            unsigned d = 0;
+            char rest = 0;
+            if (std::sscanf(text.c_str(), "%4d-%2u-%2u%c", &y, &m, &d, &rest) != 3) {
+                throw CommandError{std::string(what) + ": expected YYYY-MM-DD, got '" + text + "'"};
+            }
+            const std::chrono::year_month_day ymd{std::chrono::year(y), std::chrono::month(m),
+                                                  std::chrono::day(d)};
+            if (!ymd.ok()) {
+                throw CommandError{std::string(what) + ": no such date '" + text + "'"};
+            }
+            return std::chrono::sys_days(ymd).time_since_epoch().count() * 86400LL - off;
+        };
+        const std::int64_t today = tickets::sla::LocalDay(off, now) * 86400 - off;
+        const std::int64_t from = a->from.empty() ? today - 29 * 86400 : day(a->from, "--from");
+        const std::int64_t to = (a->to.empty() ? today : day(a->to, "--to")) + 86400;
+        if (to <= from) {
+            throw CommandError{"--to is before --from"};
+        }
+        const auto found = kb::KnowledgeBase(db).Gaps(from, to, 50);
+        if (a->json) {
+            json out = json::array();
+            for (const auto& g : found) {
+                out.push_back({{"question", g.sample},
+                               {"count", g.count},
+                               {"not_found", g.not_found},
+                               {"unsolved", g.unsolved},
+                               {"examples", g.examples},
+                               {"tickets", g.tickets}});
+            }
+            std::cout << Dump(out) << "\n";
+            return;
+        }
+        if (found.empty()) {
+            std::cout << "no gaps: every question in the period found an article that helped\n";
+            return;
+        }
+        for (const auto& g : found) {
+            std::cout << g.count << "×\t" << g.sample << "\t(未找到 " << g.not_found << "，没解决 "
+                      << g.unsolved << ")";
+            for (const auto& e : g.examples) {
+                std::cout << "\n\t也问：" << e;
+            }
+            if (!g.tickets.empty()) {
+                std::cout << "\n\t工单：";
+                for (std::size_t i = 0; i < g.tickets.size(); ++i) {
+                    std::cout << (i == 0 ? "" : " ") << g.tickets[i];
+                }
+            }
+            std::cout << "\n";
         }
     });
 

@@ -54,8 +54,9 @@ std::optional<std::string> Bot::Impl::OnFlowText(Turn& turn, const std::string& 
     if (flow == Flow::kOffer && step == "confirm") {
         const std::string original = d.value("text", "");
         if (choice == 1 || SaysYes(raw)) {
-            return d.value("human", false) ? FileForHuman(turn, original)
-                                           : StartCreate(turn, original);
+            const std::int64_t qid = d.value("qid", std::int64_t{0});
+            return d.value("human", false) ? FileForHuman(turn, original, qid)
+                                           : StartCreate(turn, original, qid);
         }
         if (choice == 2 || SaysNo(raw)) {
             LeaveFlow(turn);

@@ -185,8 +185,12 @@ std::optional<std::size_t> Bot::Impl::MatchCategory(const std::string& raw) cons
     return std::nullopt;
 }
 
-std::string Bot::Impl::StartCreate(Turn& turn, const std::string& description) {
+std::string Bot::Impl::StartCreate(Turn& turn, const std::string& description,
+                                   std::int64_t question) {
     nlohmann::json d = {{"attachments", nlohmann::json::array()}};
+    if (question > 0) {
+        d["qid"] = question;
+    }
     std::string note;
     const std::string desc = KeepAtMost(description, tickets::kMaxDescriptionBytes, note);
     if (!desc.empty()) {
@@ -287,6 +291,10 @@ std::optional<std::string> Bot::Impl::OnCreateText(Turn& turn, const std::string
         if (auto offer = OfferArticles(turn, desc, Flow::kCreate, "kb_pick"); !offer.empty()) {
             return note + offer;
         }
+        if (turn.question > 0) {
+            d["qid"] = turn.question;
+            SetData(turn, d);
+        }
         return AskUrgency(turn, note);
     }
     if (step == "kb_pick" || step == "kb_solved") {
@@ -367,6 +375,9 @@ std::string Bot::Impl::Submit(Turn& turn) {
     auto r = deps.tickets->Create(turn.user, d.value("category", "other"),
                                   d.value("description", ""), kUrgencies[u - 1].priority, media);
     LeaveFlow(turn);
+    if (r.ok() && deps.kb != nullptr) {
+        deps.kb->LinkTicket(d.value("qid", std::int64_t{0}), r->no);
+    }
     if (!r.ok()) {
         return r.error().message + "\n回复 报修 重新提交。";
     }
@@ -382,6 +393,9 @@ std::string Bot::Impl::OfferArticles(Turn& turn, const std::string& query, Flow 
         return "";
     }
     const auto hits = deps.kb->Suggest(query, 3);
+    // Every question is kept (as typed) for `admin kb gaps`; the flow carries its id.
+    turn.question =
+        deps.kb->RecordQuestion(turn.user, query, !hits.empty(), deps.clock.NowSeconds());
     if (hits.empty()) {
         return "";
     }
@@ -398,12 +412,14 @@ std::string Bot::Impl::OfferArticles(Turn& turn, const std::string& query, Flow 
     if (flow == Flow::kCreate) {
         auto d = Data(turn);
         d["kb_ids"] = ids;
+        d["qid"] = turn.question;
         SetData(turn, d);
         turn.state.step = step;
     } else {
-        Enter(
-            turn, flow, step,
-            {{"query", text::TruncateUtf8(query, tickets::kMaxDescriptionBytes)}, {"kb_ids", ids}});
+        Enter(turn, flow, step,
+              {{"query", text::TruncateUtf8(query, tickets::kMaxDescriptionBytes)},
+               {"kb_ids", ids},
+               {"qid", turn.question}});
     }
     return t + "\n回复序号查看。";
 }
@@ -441,7 +457,7 @@ std::optional<std::string> Bot::Impl::OnKbText(Turn& turn, const std::string& ra
             if (in_create) {
                 return AskUrgency(turn);
             }
-            return StartCreate(turn, d.value("query", ""));
+            return StartCreate(turn, d.value("query", ""), d.value("qid", std::int64_t{0}));
         }
         if (!choice && HasWords(raw)) {
             return std::nullopt;  // a new question
@@ -455,13 +471,15 @@ std::optional<std::string> Bot::Impl::OnKbText(Turn& turn, const std::string& ra
     const bool unsolved = choice == 2 || Contains(t, {"没解决", "不行", "没用", "不可以", "还是"});
     if (unsolved) {
         deps.kb->RecordOutcome(id, false);
+        deps.kb->RecordQuestionOutcome(d.value("qid", std::int64_t{0}), id, false);
         if (in_create) {
             return AskUrgency(turn, "好的，继续提交工单。\n");
         }
-        return StartCreate(turn, d.value("query", ""));
+        return StartCreate(turn, d.value("query", ""), d.value("qid", std::int64_t{0}));
     }
     if (solved) {
         deps.kb->RecordOutcome(id, true);
+        deps.kb->RecordQuestionOutcome(d.value("qid", std::int64_t{0}), id, true);
         LeaveFlow(turn);
         return std::string("太好了！问题已解决。如还有其他问题，直接告诉我即可。");
     }

@@ -439,7 +439,7 @@ std::string Bot::Impl::OnFreeText(Turn& turn, const std::string& raw) {
     }
     std::string note;
     const std::string kept = KeepAtMost(query, tickets::kMaxDescriptionBytes, note);
-    Enter(turn, Flow::kOffer, "confirm", {{"text", kept}});
+    Enter(turn, Flow::kOffer, "confirm", {{"text", kept}, {"qid", turn.question}});
     return note +
            "暂时没找到相关的解答。\n1. 用这段描述提交工单\n2. 不用了\n也可以回复 转人工 找工程师。";
 }

@@ -38,6 +38,7 @@ struct Turn {
     bool expired = false;
     bool sensitive = false;
     std::shared_ptr<FollowUp> follow_up;  // from the reset flow: the final text comes later
+    std::int64_t question = 0;            // the kb_questions row of this message's search (0: none)
 };
 
 struct Bot::Impl {
@@ -86,7 +87,7 @@ struct Bot::Impl {
     /// or asks for a sentence to file, and says who is on duty or when someone will be.
     std::string OnHuman(Turn& turn, const std::string& so_far);
     /// Files `description` at once (category guessed, normal urgency) for 转人工.
-    std::string FileForHuman(Turn& turn, const std::string& description);
+    std::string FileForHuman(Turn& turn, const std::string& description, std::int64_t question = 0);
     std::string WhoCanHelp();
     /// For a ticket nobody could take: when someone will pick it up.
     std::string NobodyOnDuty();
@@ -94,7 +95,8 @@ struct Bot::Impl {
     std::string FlowText(const Turn& turn) const;
 
     // create_flow.cpp
-    std::string StartCreate(Turn& turn, const std::string& description);
+    /// `question`: the kb_questions row the ticket answers (linked when it is filed).
+    std::string StartCreate(Turn& turn, const std::string& description, std::int64_t question = 0);
     std::optional<std::string> OnCreateText(Turn& turn, const std::string& raw,
                                             const Intent& intent);
     /// The category whose name (or a word of it, or a known synonym) the text names, if any.

@@ -2,6 +2,7 @@
 // says that is neither a command nor a problem to search for.
 #include "bot/flows.hpp"
 #include "wedesk/common/text.hpp"
+#include "wedesk/kb/knowledge_base.hpp"
 #include "wedesk/tickets/sla.hpp"
 #include "wedesk/tickets/ticket_service.hpp"
 
@@ -98,7 +99,8 @@ std::string Bot::Impl::OnHuman(Turn& turn, const std::string& so_far) {
            "\n请用一两句话描述您遇到的问题，我会提交工单并通知工程师（回复 取消 放弃）。";
 }
 
-std::string Bot::Impl::FileForHuman(Turn& turn, const std::string& description) {
+std::string Bot::Impl::FileForHuman(Turn& turn, const std::string& description,
+                                    std::int64_t question) {
     std::string note;
     const std::string kept = KeepAtMost(description, tickets::kMaxDescriptionBytes, note);
     std::string category = "other";
@@ -114,6 +116,9 @@ std::string Bot::Impl::FileForHuman(Turn& turn, const std::string& description) 
     }
     LeaveFlow(turn);
     auto r = deps.tickets->Create(turn.user, category, kept, "P3", {});
+    if (r.ok() && deps.kb != nullptr) {
+        deps.kb->LinkTicket(question, r->no);
+    }
     if (!r.ok()) {
         return r.error().message + "\n回复 报修 重新提交。";
     }

@@ -1033,3 +1033,184 @@ Result<void> KnowledgeBase::DeleteSynonyms(std::int64_t id) {
 }
 
 }  // namespace wedesk::kb
+
+namespace wedesk::kb {
+
+namespace {
+
+// Character bigrams of a normalised question (single characters for one-character text).
+std::set<std::string> Bigrams(const std::string& norm) {
+    std::vector<std::string> chars;
+    std::size_t i = 0;
+    while (i < norm.size()) {
+        char32_t cp = 0;
+        std::size_t n = text::DecodeUtf8At(norm, i, cp);
+        n = n == 0 ? 1 : n;
+        if (norm[i] != ' ') {
+            chars.push_back(norm.substr(i, n));
+        }
+        i += n;
+    }
+    std::set<std::string> out;
+    if (chars.size() == 1) {
+        out.insert(chars.front());
+    }
+    for (std::size_t k = 0; k + 1 < chars.size(); ++k) {
+        out.insert(chars[k] + chars[k + 1]);
+    }
+    return out;
+}
+
+double Jaccard(const std::set<std::string>& a, const std::set<std::string>& b) {
+    if (a.empty() || b.empty()) {
+        return 0.0;
+    }
+    std::size_t common = 0;
+    for (const auto& x : a) {
+        common += b.count(x);
+    }
+    return static_cast<double>(common) / static_cast<double>(a.size() + b.size() - common);
+}
+
+// Questions this alike are one gap ("Z盘不见了" / "z盘不见了怎么办").
+constexpr double kSameGap = 0.4;
+
+}  // namespace
+
+std::int64_t KnowledgeBase::RecordQuestion(const std::string& userid, const std::string& text,
+                                           bool found, std::int64_t now) {
+    try {
+        store::StepTx ws(db_);
+        store::Query q(ws.Conn(),
+                       "INSERT INTO kb_questions(asked_at, userid, text, outcome) "
+                       "VALUES (?, ?, ?, ?)");
+        q.bind(1, now);
+        q.bind(2, userid);
+        q.bind(3, text::TruncateUtf8(text, 2000));
+        q.bind(4, std::string(found ? "shown" : "none"));
+        q.exec();
+        const std::int64_t id = ws.Conn().getLastInsertRowid();
+        ws.Commit();
+        return id;
+    } catch (const store::Error& e) {
+        log::Get("kb")->warn("record question failed: {}", e.what());
+        return 0;
+    }
+}
+
+void KnowledgeBase::RecordQuestionOutcome(std::int64_t question_id, std::int64_t article_id,
+                                          bool solved) {
+    if (question_id <= 0) {
+        return;
+    }
+    try {
+        store::StepTx ws(db_);
+        store::Query q(ws.Conn(),
+                       "UPDATE kb_questions SET outcome = ?, article_id = ? WHERE id = ?");
+        q.bind(1, std::string(solved ? "solved" : "unsolved"));
+        q.bind(2, article_id);
+        q.bind(3, question_id);
+        q.exec();
+        ws.Commit();
+    } catch (const store::Error& e) {
+        log::Get("kb")->warn("record question outcome failed: {}", e.what());
+    }
+}
+
+void KnowledgeBase::LinkTicket(std::int64_t question_id, const std::string& no) {
+    if (question_id <= 0) {
+        return;
+    }
+    try {
+        store::StepTx ws(db_);
+        store::Query q(ws.Conn(), "UPDATE kb_questions SET ticket_no = ? WHERE id = ?");
+        q.bind(1, no);
+        q.bind(2, question_id);
+        q.exec();
+        ws.Commit();
+    } catch (const store::Error& e) {
+        log::Get("kb")->warn("link ticket failed: {}", e.what());
+    }
+}
+
+std::vector<Gap> KnowledgeBase::Gaps(std::int64_t from, std::int64_t to, std::size_t limit) {
+    struct Member {
+        std::string text;
+        std::string norm;
+        std::set<std::string> grams;
+        bool unsolved;
+        std::string ticket;
+    };
+    std::vector<Member> rows;
+    try {
+        // A question found nothing, or its article did not solve it; a question that was
+        // shown articles and went quiet is not counted either way.
+        store::Query q(db_.Conn(),
+                       "SELECT text, outcome, ticket_no FROM kb_questions WHERE asked_at >= ? "
+                       "AND asked_at < ? AND outcome IN ('none', 'unsolved') ORDER BY id");
+        q.bind(1, from);
+        q.bind(2, to);
+        while (q.executeStep()) {
+            Member m;
+            m.text = q.getColumn(0).getString();
+            m.norm = tok::Normalize(m.text, kMaxQueryChars);
+            m.grams = Bigrams(m.norm);
+            m.unsolved = q.getColumn(1).getString() == "unsolved";
+            m.ticket = q.getColumn(2).getString();
+            rows.push_back(std::move(m));
+        }
+    } catch (const store::Error& e) {
+        log::Get("kb")->warn("gaps failed: {}", e.what());
+        return {};
+    }
+    // Leader clustering: each question joins the first group whose first question is alike.
+    std::vector<std::vector<const Member*>> groups;
+    for (const auto& m : rows) {
+        bool placed = false;
+        for (auto& g : groups) {
+            if (g.front()->norm == m.norm || Jaccard(g.front()->grams, m.grams) >= kSameGap) {
+                g.push_back(&m);
+                placed = true;
+                break;
+            }
+        }
+        if (!placed) {
+            groups.push_back({&m});
+        }
+    }
+    std::vector<Gap> out;
+    for (const auto& g : groups) {
+        Gap gap;
+        std::map<std::string, int> wordings;
+        for (const auto* m : g) {
+            ++gap.count;
+            (m->unsolved ? gap.unsolved : gap.not_found) += 1;
+            ++wordings[m->text];
+            if (!m->ticket.empty() &&
+                std::find(gap.tickets.begin(), gap.tickets.end(), m->ticket) == gap.tickets.end()) {
+                gap.tickets.push_back(m->ticket);
+            }
+        }
+        int best = 0;
+        for (const auto& [w, n] : wordings) {
+            if (n > best) {
+                best = n;
+                gap.sample = w;
+            }
+        }
+        for (const auto& [w, n] : wordings) {
+            if (w != gap.sample && gap.examples.size() < 3) {
+                gap.examples.push_back(w);
+            }
+        }
+        out.push_back(std::move(gap));
+    }
+    std::stable_sort(out.begin(), out.end(),
+                     [](const Gap& a, const Gap& b) { return a.count > b.count; });
+    if (out.size() > limit) {
+        out.resize(limit);
+    }
+    return out;
+}
+
+}  // namespace wedesk::kb

@@ -7,9 +7,11 @@ namespace wedesk::kb {
 
 extern const store::Migration kSchemaKb;
 extern const store::Migration kSchemaKbGeneration;
+extern const store::Migration kSchemaKbQuestions;
 
 const std::vector<store::Migration>& Migrations() {
-    static const std::vector<store::Migration> all = {kSchemaKb, kSchemaKbGeneration};
+    static const std::vector<store::Migration> all = {kSchemaKb, kSchemaKbGeneration,
+                                                              kSchemaKbQuestions};
     return all;
 }
 

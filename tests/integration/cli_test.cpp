@@ -11,7 +11,10 @@
 #include "cli_helpers.hpp"
 #include "fakes/temp_dir.hpp"
 #include "server_helpers.hpp"
+#include "wedesk/kb/knowledge_base.hpp"
+#include "wedesk/schema/all.hpp"
 #include "wedesk/sim/api_emulator.hpp"
+#include "wedesk/store/database.hpp"
 
 using nlohmann::json;
 using wedesk::testing::BaseConfigJson;
@@ -468,4 +471,40 @@ TEST_CASE("sim chat: replies, pushed cards, /as and /click against the real serv
     const auto r = RunWedesk({"sim", "chat", "--as", "zhangsan", "--config", cfg}, "帮助");
     CHECK(r.exit_code == 0);
     CHECK_THAT(r.out, Catch::Contains("IT服务: 您好"));
+}
+
+TEST_CASE("admin kb gaps lists unanswered questions by wording, most asked first",
+          "[integration][cli]") {
+    TempDir dir;
+    const auto cfg = Config(dir);
+    const std::string db_path = BaseConfigJson(dir.path().string())["database"]["path"];
+    {
+        auto db = wedesk::store::Database::Open(db_path, wedesk::schema::All());
+        wedesk::kb::KnowledgeBase kb(*db);
+        const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
+        const auto a = kb.RecordQuestion("u1", "报表工具打不开", false, now - 3600);
+        kb.RecordQuestion("u2", "报表工具打不开了", false, now - 1800);
+        kb.RecordQuestion("u3", "报表工具打不开", false, now - 60);
+        const auto b = kb.RecordQuestion("u4", "扫描仪驱动装不上", true, now - 60);
+        kb.RecordQuestionOutcome(b, 7, false);
+        const auto c = kb.RecordQuestion("u5", "打印机卡纸", true, now - 60);
+        kb.RecordQuestionOutcome(c, 3, true);                                // solved: not a gap
+        kb.RecordQuestion("u6", "报表工具打不开", false, now - 40 * 86400);  // outside the period
+        kb.LinkTicket(a, "IT20261203-0001");
+    }
+    auto gaps = ParseJson(Admin(cfg, {"kb", "gaps", "--json"}));
+    REQUIRE(gaps.size() == 2);
+    CHECK(gaps[0]["question"] == "报表工具打不开");
+    CHECK(gaps[0]["count"] == 3);
+    CHECK(gaps[0]["not_found"] == 3);
+    CHECK(gaps[0]["examples"] == json::array({"报表工具打不开了"}));
+    CHECK(gaps[0]["tickets"] == json::array({"IT20261203-0001"}));
+    CHECK(gaps[1]["question"] == "扫描仪驱动装不上");
+    CHECK(gaps[1]["unsolved"] == 1);
+    const auto text = Admin(cfg, {"kb", "gaps"});
+    REQUIRE(text.exit_code == 0);
+    CHECK_THAT(text.out, Catch::Contains("3×"));
+    const auto bad = Admin(cfg, {"kb", "gaps", "--from", "2026-13-01"});
+    CHECK(bad.exit_code != 0);
+    CHECK_THAT(bad.err, Catch::Contains("--from"));
 }

@@ -323,3 +323,24 @@ TEST_CASE("kb e2e: punctuation, emoji and 5 KB of text get a sane answer", "[int
     }
     CHECK(s.Count("inbound_messages") > 0);
 }
+
+TEST_CASE("kb e2e: a question whose article did not help, filed as a ticket, is a gap",
+          "[integration]") {
+    TestServer s;
+    s.ImportUsers(kUsers);
+    ImportSample(s);
+    CHECK_THAT(Say(s, "报表工具XYZ一直打不开"), Catch::Contains("1."));
+    CHECK_THAT(Say(s, "1"), Catch::Contains("这解决您的问题了吗"));
+    CHECK_THAT(Say(s, "2"), Catch::Contains("请选择问题类别"));
+    Say(s, "1");
+    Say(s, "1");
+    const std::string filed = Say(s, "确认");
+    CHECK_THAT(filed, Catch::Contains("已为您创建工单"));
+    auto db = wedesk::store::Database::Open(s.db_path(), wedesk::schema::All());
+    const auto gaps = wedesk::kb::KnowledgeBase(*db).Gaps(0, s.clock().NowSeconds() + 1);
+    REQUIRE(gaps.size() == 1);
+    CHECK(gaps[0].sample == "报表工具XYZ一直打不开");
+    CHECK(gaps[0].unsolved == 1);
+    REQUIRE(gaps[0].tickets.size() == 1);
+    CHECK_THAT(filed, Catch::Contains(gaps[0].tickets[0]));
+}

@@ -71,6 +71,17 @@ struct KbStats {
 };
 
 /// A group of equivalent terms ("wifi", "无线", "wlan"). Built-in groups have id 0.
+/// Questions that found nothing, or whose article did not solve it, grouped by similarity:
+/// one row of `wedesk admin kb gaps`.
+struct Gap {
+    std::string sample;                 ///< the most frequent wording
+    int count = 0;                      ///< questions in the group
+    int not_found = 0;                  ///< of which found no article
+    int unsolved = 0;                   ///< of which read an article that did not help
+    std::vector<std::string> examples;  ///< other wordings (≤ 3)
+    std::vector<std::string> tickets;   ///< tickets they became
+};
+
 struct SynonymGroup {
     std::int64_t id = 0;
     bool builtin = false;
@@ -110,6 +121,18 @@ public:
     /// The user answered 解决了 (`solved`) or 没解决 after reading article `id`.
     void RecordOutcome(std::int64_t id, bool solved);
     KbStats Stats(std::size_t most_failing = 5);
+
+    /// A question asked in chat (as typed) and whether articles were found; returns its id for
+    /// the calls below (0 when it could not be recorded, which is logged, never fatal).
+    std::int64_t RecordQuestion(const std::string& userid, const std::string& text, bool found,
+                                std::int64_t now);
+    /// After reading `article_id` the person said 解决了 (`solved`) or 没解决.
+    void RecordQuestionOutcome(std::int64_t question_id, std::int64_t article_id, bool solved);
+    /// The question became ticket `no`.
+    void LinkTicket(std::int64_t question_id, const std::string& no);
+    /// The knowledge base's gaps in [from, to): questions that found nothing or were not solved,
+    /// grouped by similar wording, the largest group first (at most `limit`).
+    std::vector<Gap> Gaps(std::int64_t from, std::int64_t to, std::size_t limit = 20);
 
     /// Built-in groups first (id 0), then the ones added with AddSynonyms.
     std::vector<SynonymGroup> ListSynonyms();
