@@ -234,8 +234,16 @@ std::optional<std::string> Bot::Impl::AnswerWaiting(Turn& turn, const std::strin
     }
     // More than one ticket waits for this employee: never guess which one an answer is for.
     std::vector<std::string> nos;
+    const std::string list = NumberedTickets(*waiting, nos);
+    Enter(turn, Flow::kOffer, "which", {{"text", kept}, {"nos", nos}});
+    return note + "您有 " + std::to_string(waiting->size()) +
+           " 个工单在等您回复，这条消息是回复哪一个的？" + list + "\n回复序号。";
+}
+
+std::string NumberedTickets(const std::vector<tickets::Ticket>& tickets,
+                            std::vector<std::string>& nos) {
     std::string list;
-    for (const auto& tk : *waiting) {
+    for (const auto& tk : tickets) {
         if (nos.size() >= kMaxListed) {
             break;
         }
@@ -243,9 +251,19 @@ std::optional<std::string> Bot::Impl::AnswerWaiting(Turn& turn, const std::strin
         list += "\n" + std::to_string(nos.size()) + ". " + tk.no + " " +
                 text::TruncateUtf8(tk.description, 90);
     }
-    Enter(turn, Flow::kOffer, "which", {{"text", kept}, {"nos", nos}});
-    return note + "您有 " + std::to_string(waiting->size()) +
-           " 个工单在等您回复，这条消息是回复哪一个的？" + list + "\n回复序号。";
+    return list;
+}
+
+std::vector<tickets::Ticket> Bot::Impl::Unrated(const std::string& user) {
+    std::vector<tickets::Ticket> out;
+    if (auto resolved = deps.tickets->ListMineIn(user, tickets::Status::kResolved); resolved.ok()) {
+        for (auto& tk : *resolved) {
+            if (!tk.rating) {
+                out.push_back(std::move(tk));
+            }
+        }
+    }
+    return out;
 }
 
 std::optional<std::string> Bot::Impl::RateBare(Turn& turn, const std::string& raw) {
@@ -253,15 +271,7 @@ std::optional<std::string> Bot::Impl::RateBare(Turn& turn, const std::string& ra
     if (!score) {
         return std::nullopt;
     }
-    auto resolved = deps.tickets->ListMineIn(turn.user, tickets::Status::kResolved);
-    std::vector<tickets::Ticket> unrated;
-    if (resolved.ok()) {
-        for (auto& tk : *resolved) {
-            if (!tk.rating) {
-                unrated.push_back(tk);
-            }
-        }
-    }
+    const auto unrated = Unrated(turn.user);
     if (unrated.empty()) {
         return std::nullopt;
     }
@@ -326,15 +336,7 @@ std::string Bot::Impl::OnMedia(Turn& turn, const wecom::InboundMessage& m) {
         return AskCategory(turn, "收到附件，我们用它提交一个IT工单。\n");
     }
     std::vector<std::string> nos;
-    std::string list;
-    for (const auto& tk : open) {
-        if (nos.size() >= kMaxListed) {
-            break;
-        }
-        nos.push_back(tk.no);
-        list += "\n" + std::to_string(nos.size()) + ". " + tk.no + " " +
-                text::TruncateUtf8(tk.description, 90);
-    }
+    const std::string list = NumberedTickets(open, nos);
     Enter(turn, Flow::kOffer, "attach", {{"media_id", m.media_id}, {"type", type}, {"nos", nos}});
     return "收到附件。要添加到哪个工单？" + list + "\n" + std::to_string(nos.size() + 1) +
            ". 用它提交新工单\n回复序号。";

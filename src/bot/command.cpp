@@ -41,57 +41,49 @@ constexpr NameTable<CommandKind, 26> kCommandNames{{
 
 // A verb that takes a ticket number: "查询 IT…", "评价IT… 5 很满意". Longer words first where one
 // is a prefix of another (取消工单 before 取消; 查询 before 查).
+// `alone`: typed with nothing else (or filler, "催办一下") it asks for its number; the
+// one-character forms (查, 催), 查看 and the English ones are too common in sentences for that.
 struct TicketVerb {
     std::string_view word;  // normalised (folded, ASCII lower-case)
     CommandKind kind;
+    bool alone;
 };
 constexpr std::array kTicketVerbs = {
-    TicketVerb{"取消工单", CommandKind::kCancelTicket},
-    TicketVerb{"撤销工单", CommandKind::kCancelTicket},
-    TicketVerb{"撤回工单", CommandKind::kCancelTicket},
-    TicketVerb{"查询工单", CommandKind::kQuery},
-    TicketVerb{"查询", CommandKind::kQuery},
-    TicketVerb{"查寻", CommandKind::kQuery},  // a common typo (same pinyin)
-    TicketVerb{"查看", CommandKind::kQuery},
-    TicketVerb{"查", CommandKind::kQuery},
-    TicketVerb{"催办", CommandKind::kUrge},
-    TicketVerb{"催单", CommandKind::kUrge},
-    TicketVerb{"催", CommandKind::kUrge},
-    TicketVerb{"重新打开", CommandKind::kReopen},
-    TicketVerb{"重开", CommandKind::kReopen},
-    TicketVerb{"评价", CommandKind::kRate},
-    TicketVerb{"评分", CommandKind::kRate},
-    TicketVerb{"补充", CommandKind::kAddInfo},
-    TicketVerb{"接单", CommandKind::kAccept},
-    TicketVerb{"备注", CommandKind::kNote},
-    TicketVerb{"回复", CommandKind::kReply},
-    TicketVerb{"转派", CommandKind::kTransfer},
-    TicketVerb{"挂起", CommandKind::kWait},
-    TicketVerb{"完成", CommandKind::kResolve},
+    TicketVerb{"取消工单", CommandKind::kCancelTicket, true},
+    TicketVerb{"撤销工单", CommandKind::kCancelTicket, true},
+    TicketVerb{"撤回工单", CommandKind::kCancelTicket, true},
+    TicketVerb{"查询工单", CommandKind::kQuery, true},
+    TicketVerb{"查询", CommandKind::kQuery, true},
+    TicketVerb{"查寻", CommandKind::kQuery, false},  // a common typo (same pinyin)
+    TicketVerb{"查看", CommandKind::kQuery, false},
+    TicketVerb{"查", CommandKind::kQuery, false},
+    TicketVerb{"催办", CommandKind::kUrge, true},
+    TicketVerb{"催单", CommandKind::kUrge, true},
+    TicketVerb{"催", CommandKind::kUrge, false},
+    TicketVerb{"重新打开", CommandKind::kReopen, true},
+    TicketVerb{"重开", CommandKind::kReopen, true},
+    TicketVerb{"评价", CommandKind::kRate, true},
+    TicketVerb{"评分", CommandKind::kRate, true},
+    TicketVerb{"补充", CommandKind::kAddInfo, true},
+    TicketVerb{"接单", CommandKind::kAccept, true},
+    TicketVerb{"备注", CommandKind::kNote, true},
+    TicketVerb{"回复", CommandKind::kReply, true},
+    TicketVerb{"转派", CommandKind::kTransfer, true},
+    TicketVerb{"挂起", CommandKind::kWait, true},
+    TicketVerb{"完成", CommandKind::kResolve, true},
     // English: the verb must be followed by a space (checked below).
-    TicketVerb{"cancel ticket", CommandKind::kCancelTicket},
-    TicketVerb{"query", CommandKind::kQuery},
-    TicketVerb{"urge", CommandKind::kUrge},
-    TicketVerb{"reopen", CommandKind::kReopen},
-    TicketVerb{"rate", CommandKind::kRate},
-    TicketVerb{"add", CommandKind::kAddInfo},
-    TicketVerb{"accept", CommandKind::kAccept},
-    TicketVerb{"note", CommandKind::kNote},
-    TicketVerb{"reply", CommandKind::kReply},
-    TicketVerb{"transfer", CommandKind::kTransfer},
-    TicketVerb{"wait", CommandKind::kWait},
-    TicketVerb{"resolve", CommandKind::kResolve},
-};
-
-// Verbs that, typed with nothing else, ask for their number ("催办" → which ticket?). The
-// one-character forms (查, 催) and the English ones are too common in sentences for that.
-constexpr std::array kBareVerbs = {
-    std::string_view{"取消工单"}, std::string_view{"撤销工单"}, std::string_view{"撤回工单"},
-    std::string_view{"查询工单"}, std::string_view{"查询"},     std::string_view{"催办"},
-    std::string_view{"催单"},     std::string_view{"重新打开"}, std::string_view{"重开"},
-    std::string_view{"评价"},     std::string_view{"评分"},     std::string_view{"补充"},
-    std::string_view{"接单"},     std::string_view{"备注"},     std::string_view{"回复"},
-    std::string_view{"转派"},     std::string_view{"挂起"},     std::string_view{"完成"},
+    TicketVerb{"cancel ticket", CommandKind::kCancelTicket, false},
+    TicketVerb{"query", CommandKind::kQuery, false},
+    TicketVerb{"urge", CommandKind::kUrge, false},
+    TicketVerb{"reopen", CommandKind::kReopen, false},
+    TicketVerb{"rate", CommandKind::kRate, false},
+    TicketVerb{"add", CommandKind::kAddInfo, false},
+    TicketVerb{"accept", CommandKind::kAccept, false},
+    TicketVerb{"note", CommandKind::kNote, false},
+    TicketVerb{"reply", CommandKind::kReply, false},
+    TicketVerb{"transfer", CommandKind::kTransfer, false},
+    TicketVerb{"wait", CommandKind::kWait, false},
+    TicketVerb{"resolve", CommandKind::kResolve, false},
 };
 
 // Words that may follow a bare verb without making it a sentence: "催办一下", "查询工单吧".
@@ -499,11 +491,7 @@ Command ParseCommand(std::string_view raw) {
         if (english && (s.size() == v.word.size() || s[v.word.size()] != ' ')) {
             continue;  // "accept", "news about": an English verb needs its number after a space
         }
-        bool bare_ok = false;
-        for (auto b : kBareVerbs) {
-            bare_ok = bare_ok || b == v.word;
-        }
-        Command c = WithTicket(v.kind, f, v.word.size(), bare_ok);
+        Command c = WithTicket(v.kind, f, v.word.size(), v.alone);
         if (c.kind != CommandKind::kNone) {
             return c;
         }

@@ -19,15 +19,6 @@ struct Urgency {
 };
 constexpr Urgency kUrgencies[] = {{"一般", "P3"}, {"紧急", "P2"}, {"非常紧急", "P1"}};
 
-bool Contains(const std::string& s, std::initializer_list<const char*> words) {
-    for (const char* w : words) {
-        if (s.find(w) != std::string::npos) {
-            return true;
-        }
-    }
-    return false;
-}
-
 bool IsYes(const std::string& raw) {
     const std::string t = text::NormalizeCommand(raw);
     if (t == "确认" || t == "确定" || t == "是" || t == "1" || t == "ok" || t == "yes" ||
@@ -35,8 +26,8 @@ bool IsYes(const std::string& raw) {
         t == "没问题") {
         return true;
     }
-    return t.size() <= 18 && Contains(t, {"确认", "提交", "没问题"}) &&
-           !Contains(t, {"不", "没提交"});
+    return t.size() <= 18 && text::ContainsAny(t, {"确认", "提交", "没问题"}) &&
+           !text::ContainsAny(t, {"不", "没提交"});
 }
 
 // 1 一般, 2 紧急, 3 非常紧急 from words ("不急", "挺急的", "完全没法工作"); 0 when none.
@@ -51,14 +42,16 @@ int MatchUrgency(const std::string& raw) {
     if (t == "低") {
         return 1;
     }
-    if (Contains(t, {"非常紧急", "特别紧急", "特别急", "非常急", "十万火急", "特急", "超级急",
-                     "很紧急", "完全无法工作", "完全没法工作", "没法工作", "无法工作", "急死"})) {
+    if (text::ContainsAny(
+            t, {"非常紧急", "特别紧急", "特别急", "非常急", "十万火急", "特急", "超级急", "很紧急",
+                "完全无法工作", "完全没法工作", "没法工作", "无法工作", "急死"})) {
         return 3;
     }
-    if (Contains(t, {"不急", "不紧急", "不着急", "不太急", "不是很急", "一般", "普通", "不影响"})) {
+    if (text::ContainsAny(
+            t, {"不急", "不紧急", "不着急", "不太急", "不是很急", "一般", "普通", "不影响"})) {
         return 1;
     }
-    if (Contains(t, {"紧急", "急", "影响工作", "尽快"})) {
+    if (text::ContainsAny(t, {"紧急", "急", "影响工作", "尽快"})) {
         return 2;
     }
     return 0;
@@ -66,13 +59,13 @@ int MatchUrgency(const std::string& raw) {
 
 // Which field a "修改…" at the confirm step names: 1 category, 2 description, 3 urgency.
 int EditField(const std::string& t) {
-    if (Contains(t, {"类别", "分类", "类型"})) {
+    if (text::ContainsAny(t, {"类别", "分类", "类型"})) {
         return 1;
     }
-    if (Contains(t, {"描述", "内容", "问题"})) {
+    if (text::ContainsAny(t, {"描述", "内容", "问题"})) {
         return 2;
     }
-    if (Contains(t, {"紧急", "急", "优先级"})) {
+    if (text::ContainsAny(t, {"紧急", "急", "优先级"})) {
         return 3;
     }
     return 0;
@@ -81,7 +74,7 @@ int EditField(const std::string& t) {
 // Words for the default categories beyond their names (configured categories match by name).
 struct Hint {
     const char* key;
-    std::initializer_list<const char*> words;
+    std::initializer_list<std::string_view> words;
 };
 const Hint kCategoryHints[] = {
     {"pc",
@@ -173,7 +166,7 @@ std::optional<std::size_t> Bot::Impl::MatchCategory(const std::string& raw) cons
         }
     }
     for (const auto& h : kCategoryHints) {
-        if (!Contains(t, h.words)) {
+        if (!text::ContainsAny(t, h.words)) {
             continue;
         }
         for (std::size_t i = 0; i < categories.size(); ++i) {
@@ -466,9 +459,11 @@ std::optional<std::string> Bot::Impl::OnKbText(Turn& turn, const std::string& ra
     }
     // step solved / kb_solved
     const std::int64_t id = d.value("kb_open", std::int64_t{0});
-    const bool solved = choice == 1 || Contains(t, {"解决了", "好了", "可以了", "搞定", "行了"}) ||
+    const bool solved = choice == 1 ||
+                        text::ContainsAny(t, {"解决了", "好了", "可以了", "搞定", "行了"}) ||
                         t == "谢谢" || t == "ok" || t == "好的";
-    const bool unsolved = choice == 2 || Contains(t, {"没解决", "不行", "没用", "不可以", "还是"});
+    const bool unsolved =
+        choice == 2 || text::ContainsAny(t, {"没解决", "不行", "没用", "不可以", "还是"});
     if (unsolved) {
         deps.kb->RecordOutcome(id, false);
         deps.kb->RecordQuestionOutcome(d.value("qid", std::int64_t{0}), id, false);

@@ -168,13 +168,7 @@ std::string Bot::Impl::OnMissingTicket(Turn& turn, const Command& cmd) {
             fits = *mine;
         }
     } else if (cmd.kind == CommandKind::kRate) {
-        if (auto v = t->ListMineIn(turn.user, tickets::Status::kResolved); v.ok()) {
-            for (auto& tk : *v) {
-                if (!tk.rating) {
-                    fits.push_back(tk);
-                }
-            }
-        }
+        fits = Unrated(turn.user);
     } else if (auto mine = t->ListMine(turn.user); mine.ok()) {
         for (auto& tk : *mine) {
             const bool done =

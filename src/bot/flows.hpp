@@ -19,6 +19,7 @@
 #include "wedesk/bot/command.hpp"
 #include "wedesk/bot/intent.hpp"
 #include "wedesk/store/dialog_repository.hpp"
+#include "wedesk/tickets/ticket_service.hpp"
 
 namespace wedesk::bot {
 
@@ -72,6 +73,8 @@ struct Bot::Impl {
                                                                         std::string& why);
     /// Free text while tickets wait for this employee's answer: to the one, or ask which.
     std::optional<std::string> AnswerWaiting(Turn& turn, const std::string& raw);
+    /// The requester's resolved tickets not rated yet (what a bare "5" or 评价 can mean).
+    std::vector<tickets::Ticket> Unrated(const std::string& user);
     /// "5" after a rating prompt rates the ticket that asked for it.
     std::optional<std::string> RateBare(Turn& turn, const std::string& raw);
     std::string OnFreeText(Turn& turn, const std::string& raw);
@@ -91,6 +94,9 @@ struct Bot::Impl {
     std::string WhoCanHelp();
     /// For a ticket nobody could take: when someone will pick it up.
     std::string NobodyOnDuty();
+    /// Outside business hours, when the desk opens next; else `otherwise`.
+    std::string WhenSomeoneComes(const tickets::TicketService::Availability& a,
+                                 const std::string& otherwise);
     /// What the person has said so far in the current flow (description, question), or "".
     std::string FlowText(const Turn& turn) const;
 
@@ -131,6 +137,10 @@ void Enter(Turn& turn, Flow flow, const std::string& step,
            const nlohmann::json& data = nlohmann::json::object());
 /// Tickets or colleagues offered in one numbered list.
 inline constexpr std::size_t kMaxListed = 5;
+/// The first kMaxListed of `tickets` as "\n1. NO description…" lines; their numbers in `nos`,
+/// in the same order (what a numbered answer picks from).
+std::string NumberedTickets(const std::vector<tickets::Ticket>& tickets,
+                            std::vector<std::string>& nos);
 /// The shape of a WeCom UserID: 1-64 of letters, digits, '_', '-', '.', '@'.
 bool LooksLikeUserId(const std::string& s);
 /// The thanks for a rating (an apology for 1-2 stars).

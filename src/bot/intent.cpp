@@ -126,24 +126,16 @@ constexpr std::array kItWords = {
     std::string_view{"不了"},   std::string_view{"机器"},
 };
 
-bool ContainsAny(std::string_view s, std::initializer_list<std::string_view> words) {
-    for (auto w : words) {
-        if (s.find(w) != std::string_view::npos) {
-            return true;
-        }
-    }
-    return false;
-}
-
 // A locked account, said in a sentence ("密码输错好几次账号被锁了").
 bool SaysLocked(std::string_view s) {
-    return ContainsAny(s, {"账号被锁", "帐号被锁", "账户被锁", "账号锁", "帐号锁", "账户锁",
-                           "被锁定", "锁定了", "锁住了", "解锁", "account locked", "locked out"});
+    return text::ContainsAny(
+        s, {"账号被锁", "帐号被锁", "账户被锁", "账号锁", "帐号锁", "账户锁", "被锁定", "锁定了",
+            "锁住了", "解锁", "account locked", "locked out"});
 }
 
 // A forgotten or expired password, said in a sentence ("密码忘了怎么办", "域密码过期了").
 bool SaysForgotten(std::string_view s) {
-    if (ContainsAny(
+    if (text::ContainsAny(
             s, {"忘记密码", "忘了密码", "忘记了密码", "记不得密码", "记不住密码", "想不起密码",
                 "重置密码", "重置一下密码", "重置下密码", "密码重置", "找回密码", "forgot password",
                 "forgot my password", "reset password", "reset my password"})) {
@@ -154,7 +146,7 @@ bool SaysForgotten(std::string_view s) {
         return false;
     }
     const std::string_view after = s.substr(at + std::string_view("密码").size());
-    return ContainsAny(after, {"忘", "记不", "想不起", "过期", "到期", "失效"});
+    return text::ContainsAny(after, {"忘", "记不", "想不起", "过期", "到期", "失效"});
 }
 
 }  // namespace
@@ -191,10 +183,7 @@ Intent Classify(std::string_view raw, const IntentContext& ctx) {
     } else if (SaysForgotten(s)) {
         out.kind = IntentKind::kResetOffer;
     } else {
-        bool it = false;
-        for (auto w : kItWords) {
-            it = it || s.find(w) != std::string_view::npos;
-        }
+        const bool it = text::ContainsAny(s, kItWords);
         for (const auto& t : kOtherTopics) {
             if (!it && s.find(t.word) != std::string_view::npos) {
                 out.kind = IntentKind::kNotIt;

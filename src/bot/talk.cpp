@@ -44,6 +44,16 @@ std::string Bot::Impl::OnAccountWords(Turn& turn, IntentKind kind) {
     }
 }
 
+std::string Bot::Impl::WhenSomeoneComes(const tickets::TicketService::Availability& a,
+                                        const std::string& otherwise) {
+    if (a.next_open > 0 && !a.business_hours) {
+        return "现在是非工作时间，工程师会在 " +
+               tickets::sla::LocalDateTime(deps.tickets->utc_offset_s(), a.next_open) +
+               " 上班后处理。";
+    }
+    return otherwise;
+}
+
 std::string Bot::Impl::WhoCanHelp() {
     auto a = deps.tickets->WhoIsAvailable();
     if (!a.ok()) {
@@ -56,22 +66,13 @@ std::string Bot::Impl::WhoCanHelp() {
         }
         return "当前在班的工程师：" + names + "。";
     }
-    if (a->next_open > 0 && !a->business_hours) {
-        return "现在不是工作时间，工程师会在 " +
-               tickets::sla::LocalDateTime(deps.tickets->utc_offset_s(), a->next_open) +
-               " 上班后处理。";
-    }
-    return "现在没有工程师在班，工单会在有人上班后第一时间处理。";
+    return WhenSomeoneComes(*a, "现在没有工程师在班，工单会在有人上班后第一时间处理。");
 }
 
 std::string Bot::Impl::NobodyOnDuty() {
+    const std::string otherwise = "负责的工程师现在都不在班，有人上班后会第一时间处理。";
     auto a = deps.tickets->WhoIsAvailable();
-    if (a.ok() && a->next_open > 0 && !a->business_hours) {
-        return "现在是非工作时间，工程师会在 " +
-               tickets::sla::LocalDateTime(deps.tickets->utc_offset_s(), a->next_open) +
-               " 上班后处理。";
-    }
-    return "负责的工程师现在都不在班，有人上班后会第一时间处理。";
+    return a.ok() ? WhenSomeoneComes(*a, otherwise) : otherwise;
 }
 
 std::string Bot::Impl::FlowText(const Turn& turn) const {

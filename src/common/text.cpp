@@ -88,6 +88,19 @@ std::string_view TrimSuffixes(std::string_view s, std::span<const std::string_vi
     return s;
 }
 
+bool ContainsAny(std::string_view s, std::span<const std::string_view> words) {
+    for (auto w : words) {
+        if (!w.empty() && s.find(w) != std::string_view::npos) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool ContainsAny(std::string_view s, std::initializer_list<std::string_view> words) {
+    return ContainsAny(s, std::span<const std::string_view>(words.begin(), words.size()));
+}
+
 std::string NormalizeCommand(std::string_view s) { return AsciiLower(Trim(FoldFullWidth(s))); }
 
 bool IsValidUtf8(std::string_view s) {

@@ -86,23 +86,14 @@ constexpr double kKeywordWeight = 3.0;
 constexpr double kBodyWeight = 1.0;
 // What the person means against what the article is: "打印机坏了" wants the fault article
 // (打印机无法打印), "新来的打印机怎么连" the how-to (添加网络打印机). Titles say their kind.
-bool HasAny(std::string_view s, std::initializer_list<std::string_view> words) {
-    for (auto w : words) {
-        if (s.find(w) != std::string_view::npos) {
-            return true;
-        }
-    }
-    return false;
-}
-
 double KindFit(std::string_view query, std::string_view title) {
-    const bool fault_q = HasAny(query, {"坏", "不能", "无法", "打不开", "连不上", "失败", "报错",
+    const bool fault_q = text::ContainsAny(query, {"坏", "不能", "无法", "打不开", "连不上", "失败", "报错",
                                         "没反应", "不了", "不行", "出错", "错误", "没了", "不见"});
-    const bool howto_q = HasAny(query, {"怎么", "如何", "申请", "添加", "新来的", "设置", "怎样",
+    const bool howto_q = text::ContainsAny(query, {"怎么", "如何", "申请", "添加", "新来的", "设置", "怎样",
                                         "在哪", "哪里", "想装", "装个", "要装"});
-    const bool fault_t = HasAny(title, {"无法", "不了", "打不开", "连不上", "没", "失败", "错误",
+    const bool fault_t = text::ContainsAny(title, {"无法", "不了", "打不开", "连不上", "没", "失败", "错误",
                                         "黑屏", "丢失", "慢", "不全", "错乱", "收不到", "发不出"});
-    const bool howto_t = HasAny(title, {"如何", "怎么", "申请", "添加", "设置", "使用", "用"});
+    const bool howto_t = text::ContainsAny(title, {"如何", "怎么", "申请", "添加", "设置", "使用", "用"});
     if (fault_q && !howto_q) {
         return fault_t ? 1.15 : 1.0;
     }

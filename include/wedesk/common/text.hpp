@@ -3,6 +3,7 @@
 /// ASCII, UTF-8 validation and truncation at a character boundary.
 
 #include <cstddef>
+#include <initializer_list>
 #include <span>
 #include <string>
 #include <string_view>
@@ -24,6 +25,9 @@ std::string TruncateUtf8(std::string_view s, std::size_t max_bytes);
 /// `s` without any of `suffixes` at its end, repeatedly ("好的！！" → "好的" for "！"), but never
 /// down to nothing (a message that is only "?" stays "?").
 std::string_view TrimSuffixes(std::string_view s, std::span<const std::string_view> suffixes);
+/// Whether `s` contains any of `words` (byte substrings; an empty word never matches).
+bool ContainsAny(std::string_view s, std::span<const std::string_view> words);
+bool ContainsAny(std::string_view s, std::initializer_list<std::string_view> words);
 /// Number of Unicode code points (invalid bytes count as one each).
 std::size_t Utf8Length(std::string_view s);
 /// Decodes the UTF-8 character at s[i] into `cp`; returns its length in bytes, or 0 when the

@@ -118,3 +118,12 @@ TEST_CASE("TrimSuffixes drops trailing marks repeatedly, never down to nothing",
     CHECK(TrimSuffixes("在吗", marks) == "在吗");
     CHECK(TrimSuffixes("", marks).empty());
 }
+
+TEST_CASE("ContainsAny finds any of the words, never an empty one", "[unit]") {
+    using wedesk::text::ContainsAny;
+    CHECK(ContainsAny("打印机坏了", {"坏", "慢"}));
+    CHECK_FALSE(ContainsAny("打印机坏了", {"慢", "卡"}));
+    CHECK_FALSE(ContainsAny("abc", {""}));
+    constexpr std::string_view words[] = {"vpn", "wifi"};
+    CHECK(ContainsAny("家里vpn连不上", words));
+}
