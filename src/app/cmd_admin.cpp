@@ -27,6 +27,7 @@
 #include "wedesk/store/database.hpp"
 #include "wedesk/store/user_repository.hpp"
 #include "wedesk/tickets/sla.hpp"
+#include "wedesk/tickets/attachments.hpp"
 #include "wedesk/tickets/ticket_service.hpp"
 #include "wedesk/wecom/api_client.hpp"
 
@@ -67,6 +68,7 @@ public:
     void SendSecretText(const std::string&, const std::string&) override {}
     void SendMarkdown(const std::string&, const std::string&) override {}
     void SendCard(const std::string&, const Card&) override {}
+    void SendFile(const std::string&, const FileMessage&) override {}
     void RetireCard(const std::string&, const std::string&) override {}
 };
 
@@ -653,11 +655,27 @@ void AddTickets(CLI::App* admin, CliContext& ctx, const std::shared_ptr<AdminArg
                     "tickets show " + a->ticket_no + ": " +
                     (d.error().code == Errc::kNotFound ? "no such ticket" : d.error().message)};
             }
+            const auto dir = std::filesystem::path(cfg.tickets.attachments.dir);
             if (a->json) {
-                std::cout << Dump(tickets::ToJson(*d)) << "\n";
+                auto j = tickets::ToJson(*d);
+                for (auto& f : j["attachments"]) {
+                    const auto rel = f.value("path", "");
+                    f["file"] = rel.empty() ? "" : std::filesystem::absolute(dir / rel).string();
+                }
+                std::cout << Dump(j) << "\n";
                 return;
             }
             std::cout << tickets::FormatDetail(*d, service.utc_offset_s()) << "\n";
+            if (!d->ticket.attachments.empty()) {
+                std::cout << "Files:\n";
+                for (const auto& f : d->ticket.attachments) {
+                    std::cout << "  " << tickets::DescribeAttachment(f);
+                    if (f.state == "stored") {
+                        std::cout << "\n    " << std::filesystem::absolute(dir / f.path).string();
+                    }
+                    std::cout << "\n";
+                }
+            }
         });
     });
 

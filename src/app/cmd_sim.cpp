@@ -12,6 +12,8 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -314,10 +316,8 @@ private:
                 Out() << "现在以 " << user_ << " 的身份对话\n";
                 Poll(true);
             }
-        } else if (cmd == "/image") {
-            const auto media = words.empty() ? "sim-media-" + s_.random.Alnum(16) : words[0];
-            Out() << "(发送图片 " << media << ")\n";
-            Show(s_.client->SendImage(user_, media));
+        } else if (cmd == "/image" || cmd == "/file" || cmd == "/voice") {
+            SendFile(cmd.substr(1), words);
         } else if (cmd == "/click") {
             Click(words);
         } else if (cmd == "/menu") {
@@ -345,10 +345,77 @@ private:
         return true;
     }
 
+    /// /image [PATH|MEDIA_ID], /file PATH, /voice PATH: the file goes to the local emulator as
+    /// the member's upload (POST /sim/media), then the message with its MediaId to wedesk, which
+    /// fetches it with media/get like from WeCom.
+    void SendFile(const std::string& type, const std::vector<std::string>& words) {
+        const std::string word = type == "image" ? "图片" : type == "voice" ? "语音" : "文件";
+        std::string bytes;
+        std::string name;
+        if (!words.empty()) {
+            std::ifstream in(words[0], std::ios::binary);
+            if (in) {
+                std::ostringstream buf;
+                buf << in.rdbuf();
+                bytes = buf.str();
+                name = std::filesystem::path(words[0]).filename().string();
+            } else if (type != "image") {
+                Out() << "读不到文件 " << words[0] << "\n";
+                return;
+            }
+        } else if (type == "image") {
+            bytes = SamplePng();
+            name = "sim.png";
+        } else {
+            Out() << "用法: /" << type << " PATH\n";
+            return;
+        }
+        std::string media = words.empty() ? "" : words[0];  // /image MEDIA_ID (no such file)
+        if (!bytes.empty()) {
+            media = UploadToSim(type, name, bytes);
+            if (media.empty()) {
+                Out() << "(无法把文件交给本地模拟器，wedesk 将取不到它)\n";
+                media = "sim-media-" + s_.random.Alnum(16);
+            }
+        }
+        Out() << "(发送" << word << " " << (name.empty() ? media : name) << ")\n";
+        Show(s_.client->SendMedia(user_, type, media, name));
+    }
+
+    std::string UploadToSim(const std::string& type, const std::string& name,
+                            const std::string& bytes) {
+        if (!poller_) {
+            return "";
+        }
+        const std::string content_type = type == "image"   ? "image/png"
+                                         : type == "voice" ? "voice/amr"
+                                                           : "application/octet-stream";
+        const httplib::MultipartFormDataItems items = {{"media", bytes, name, content_type}};
+        auto res = poller_->Post(prefix_ + "/sim/media?type=" + type, {}, items);
+        if (!res || res->status != 200) {
+            return "";
+        }
+        auto j = nlohmann::json::parse(res->body, nullptr, false);
+        return j.is_object() ? j.value("media_id", "") : "";
+    }
+
+    /// A 1×1 PNG for /image without a file.
+    static std::string SamplePng() {
+        static const unsigned char kPng[] = {
+            0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48,
+            0x44, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00,
+            0x00, 0x1f, 0x15, 0xc4, 0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78,
+            0x9c, 0x63, 0xf8, 0xcf, 0xc0, 0xf0, 0x1f, 0x00, 0x05, 0x00, 0x01, 0xff, 0x89, 0x99,
+            0x3d, 0x1d, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82};
+        return std::string(reinterpret_cast<const char*>(kPng), sizeof kPng);
+    }
+
     void Help() {
         Out() << "输入文字回车即发送给应用（如：帮助、报修 打印机卡纸、我的工单）。命令：\n"
                  "  /as USERID        切换身份\n"
-                 "  /image [MEDIA_ID] 发送一张图片\n"
+                 "  /image [PATH]     发送一张图片（不带路径：一张示例图片）\n"
+                 "  /file PATH        发送一个文件\n"
+                 "  /voice PATH       发送一段语音（AMR）\n"
                  "  /click N [按钮]   点击第 N 张卡片的按钮（按钮序号、文字或 "
                  "key；只有一个时可省略）\n"
                  "  /cards            列出收到的卡片\n"

@@ -16,6 +16,7 @@
 #include "wedesk/common/metrics.hpp"
 #include "wedesk/common/random.hpp"
 #include "wedesk/common/seal.hpp"
+#include "wedesk/common/background_loop.hpp"
 #include "wedesk/common/thread_name.hpp"
 #include "wedesk/directory/ldap_directory.hpp"
 #include "wedesk/directory/local_directory.hpp"
@@ -29,6 +30,7 @@
 #include "wedesk/store/database.hpp"
 #include "wedesk/store/inbound_log.hpp"
 #include "wedesk/store/user_repository.hpp"
+#include "wedesk/tickets/attachments.hpp"
 #include "wedesk/tickets/ticket_service.hpp"
 #include "wedesk/wecom/api_client.hpp"
 #include "wedesk/wecom/callback.hpp"
@@ -40,6 +42,10 @@ namespace {
 
 constexpr int kApiTimeoutS = 10;
 constexpr auto kTickInterval = std::chrono::seconds(30);
+// Attachments: fetched on every commit's kick, and retried at least this often.
+constexpr auto kMediaPoll = std::chrono::seconds(15);
+// Old attachment files are deleted by the ticker at most this often.
+constexpr std::int64_t kPurgeIntervalS = 3600;
 constexpr std::int64_t kInboundLogKeepS = 7 * 24 * 3600;
 // The WAL is checkpointed by its own thread when it passes kCheckpointPages (SQLite's default
 // auto-checkpoint size) and at least every kCheckpointInterval.
@@ -171,6 +177,10 @@ struct ServerApp::Impl {
     std::unique_ptr<outbox::Outbox> outbox;
     std::unique_ptr<outbox::OutboxWorker> outbox_worker;
     std::unique_ptr<tickets::TicketService> tickets;
+    std::unique_ptr<tickets::Attachments> attachments;
+    // The media thread: fetches new attachments from WeCom before their media_id expires.
+    std::unique_ptr<BackgroundLoop> media_loop;
+    std::int64_t last_purge = 0;  // ticker thread only
     std::unique_ptr<kb::KnowledgeBase> kb;
     std::unique_ptr<directory::Directory> directory;
     std::unique_ptr<sms::SmsSender> sms;
@@ -220,6 +230,14 @@ void ServerApp::Impl::TickOnce() {
     } catch (const std::exception& e) {
         ticker_healthy = false;  // the failed step was rolled back; the next tick tries again
         log::Get("app")->error("ticket timers failed: {}", e.what());
+    }
+    if (attachments && clock->NowSeconds() - last_purge >= kPurgeIntervalS) {
+        last_purge = clock->NowSeconds();
+        try {
+            attachments->Purge();
+        } catch (const std::exception& e) {
+            log::Get("app")->warn("deleting old attachments failed: {}", e.what());
+        }
     }
     try {
         store::WriteTx tx(*db);
@@ -330,6 +348,15 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& confi
         return Fail(Errc::kConfig, std::string("tickets: ") + e.what());
     }
     impl->kb = std::make_unique<kb::KnowledgeBase>(db);
+    impl->attachments = std::make_unique<tickets::Attachments>(
+        db, impl->config.tickets.attachments, *impl->outbox, clk, *impl->api);
+    impl->media_loop = std::make_unique<BackgroundLoop>(
+        "wd-media", kMediaPoll, [raw = impl.get()] {
+            const auto r = raw->attachments->RunOnce();
+            if (r.stored > 0) {
+                raw->outbox_worker->Kick();  // the files for the assignees
+            }
+        });
 
     // Self-service reset: only when both the directory and SMS are configured.
     if (cfg.directory && cfg.sms) {
@@ -390,7 +417,10 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& confi
             });
         });
     auto* worker = impl->outbox_worker.get();
-    impl->pipeline->SetOnCommit([worker] { worker->Kick(); });
+    impl->pipeline->SetOnCommit([worker, media = impl->media_loop.get()] {
+        worker->Kick();
+        media->Kick();  // attachments to fetch, if any (a pass with none is one query)
+    });
 
     wecom::CallbackHandler::Options opts;
     opts.max_clock_skew_s = cfg.wecom.max_clock_skew_s;
@@ -470,6 +500,7 @@ Result<int> ServerApp::Start() {
             raw->CheckpointLoop();
         });
         impl_->outbox_worker->Start();
+        impl_->media_loop->Start();
         impl_->ticker_stop = false;
         impl_->ticker = std::thread([raw = impl_.get()] {
             SetThreadName("wd-ticker");
@@ -507,6 +538,7 @@ void ServerApp::Stop() {
         impl_->checkpoint_cv.notify_all();
         impl_->checkpointer.join();
     }
+    impl_->media_loop->Stop();     // a fetch in flight finishes (bounded by the API timeout)
     impl_->outbox_worker->Stop();  // the outbox state is in the database: nothing to flush
     impl_->db->MoveCheckpointsOffWriter(nullptr);  // nobody writes now; the hook's target is gone
     try {
@@ -524,6 +556,7 @@ bool ServerApp::WaitForExternalCalls(std::chrono::milliseconds timeout) {
 
 void ServerApp::RunBackgroundOnce() {
     impl_->TickOnce();
+    impl_->attachments->RunOnce();
     impl_->outbox_worker->RunOnce();
 }
 

@@ -100,7 +100,7 @@ std::optional<std::string> Bot::Impl::OnFlowText(Turn& turn, const std::string& 
         }
         if (step == "attach" && choice && static_cast<std::size_t>(*choice) == nos.size() + 1) {
             nlohmann::json att = nlohmann::json::array();
-            att.push_back({{"media_id", d.value("media_id", "")}, {"type", d.value("type", "")}});
+            att.push_back(OfferedFile(d));
             Enter(turn, Flow::kCreate, "category", {{"attachments", att}});
             return AskCategory(turn, "好的，用这个附件提交新工单。\n");
         }
@@ -113,8 +113,7 @@ std::optional<std::string> Bot::Impl::OnFlowText(Turn& turn, const std::string& 
         }
         LeaveFlow(turn);
         if (step == "attach") {
-            auto r = deps.tickets->AddAttachment(no, turn.user, d.value("media_id", ""),
-                                                 d.value("type", "image"));
+            auto r = deps.tickets->AddAttachment(no, turn.user, ToAttachment(OfferedFile(d)));
             return r.ok() ? "已将附件添加到工单 " + no + "，并通知了工程师。" : r.error().message;
         }
         const std::string answer = d.value("text", "");
@@ -287,11 +286,28 @@ std::optional<std::string> Bot::Impl::RateBare(Turn& turn, const std::string& ra
     return r.ok() ? RatedText(*score) : r.error().message;
 }
 
+nlohmann::json AttachmentJson(const wecom::InboundMessage& m) {
+    return {{"media_id", m.media_id}, {"type", m.raw_type}, {"name", m.file_name}};
+}
+
+nlohmann::json OfferedFile(const nlohmann::json& d) {
+    // Before "file" the offer kept media_id and type at its top level.
+    return d.contains("file") ? d["file"] : d;
+}
+
+tickets::NewAttachment ToAttachment(const nlohmann::json& j) {
+    if (!j.is_object()) {
+        return {};
+    }
+    return {j.value("media_id", ""), j.value("type", "image"), j.value("name", "")};
+}
+
 std::string Bot::Impl::OnMedia(Turn& turn, const wecom::InboundMessage& m) {
-    const std::string type = m.raw_type;
+    const auto file = AttachmentJson(m);
+    const auto attachment = ToAttachment(file);
     if (turn.flow == Flow::kCreate) {
         auto d = Data(turn);
-        d["attachments"].push_back({{"media_id", m.media_id}, {"type", type}});
+        d["attachments"].push_back(file);
         SetData(turn, d);
         const auto n = d["attachments"].size();
         std::string reply = "已收到附件（共 " + std::to_string(n) + " 个），将随工单提交。";
@@ -306,7 +322,7 @@ std::string Bot::Impl::OnMedia(Turn& turn, const wecom::InboundMessage& m) {
     if (turn.flow == Flow::kOffer && turn.state.step == "add") {
         const std::string no = Data(turn).value("no", "");
         LeaveFlow(turn);
-        auto r = deps.tickets->AddAttachment(no, turn.user, m.media_id, type);
+        auto r = deps.tickets->AddAttachment(no, turn.user, attachment);
         return r.ok() ? "已将附件添加到工单 " + no + "，并通知了工程师。" : r.error().message;
     }
     LeaveFlow(turn);
@@ -324,20 +340,20 @@ std::string Bot::Impl::OnMedia(Turn& turn, const wecom::InboundMessage& m) {
     });
     if (open.size() == 1 && open.front().status == tickets::Status::kWaiting) {
         const std::string no = open.front().no;
-        auto r = deps.tickets->AddAttachment(no, turn.user, m.media_id, type);
+        auto r = deps.tickets->AddAttachment(no, turn.user, attachment);
         if (r.ok()) {
             return "已将附件添加到工单 " + no + " 并转给工程师，请耐心等待处理。";
         }
     }
     if (open.empty()) {
         nlohmann::json att = nlohmann::json::array();
-        att.push_back({{"media_id", m.media_id}, {"type", type}});
+        att.push_back(file);
         Enter(turn, Flow::kCreate, "category", {{"attachments", att}});
         return AskCategory(turn, "收到附件，我们用它提交一个IT工单。\n");
     }
     std::vector<std::string> nos;
     const std::string list = NumberedTickets(open, nos);
-    Enter(turn, Flow::kOffer, "attach", {{"media_id", m.media_id}, {"type", type}, {"nos", nos}});
+    Enter(turn, Flow::kOffer, "attach", {{"file", file}, {"nos", nos}});
     return "收到附件。要添加到哪个工单？" + list + "\n" + std::to_string(nos.size() + 1) +
            ". 用它提交新工单\n回复序号。";
 }

@@ -10,7 +10,7 @@ namespace wedesk::bot {
 
 namespace {
 
-constexpr NameTable<CommandKind, 26> kCommandNames{{
+constexpr NameTable<CommandKind, 27> kCommandNames{{
     {CommandKind::kNone, "none"},
     {CommandKind::kHelp, "help"},
     {CommandKind::kNewTicket, "new_ticket"},
@@ -21,6 +21,7 @@ constexpr NameTable<CommandKind, 26> kCommandNames{{
     {CommandKind::kReopen, "reopen"},
     {CommandKind::kRate, "rate"},
     {CommandKind::kAddInfo, "add_info"},
+    {CommandKind::kAttachments, "attachments"},
     {CommandKind::kResetPassword, "reset_password"},
     {CommandKind::kUnlock, "unlock"},
     {CommandKind::kCancel, "cancel"},
@@ -65,6 +66,8 @@ constexpr std::array kTicketVerbs = {
     TicketVerb{"评价", CommandKind::kRate, true},
     TicketVerb{"评分", CommandKind::kRate, true},
     TicketVerb{"补充", CommandKind::kAddInfo, true},
+    TicketVerb{"查看附件", CommandKind::kAttachments, true},
+    TicketVerb{"附件", CommandKind::kAttachments, true},
     TicketVerb{"接单", CommandKind::kAccept, true},
     TicketVerb{"备注", CommandKind::kNote, true},
     TicketVerb{"回复", CommandKind::kReply, true},
@@ -78,6 +81,7 @@ constexpr std::array kTicketVerbs = {
     TicketVerb{"reopen", CommandKind::kReopen, false},
     TicketVerb{"rate", CommandKind::kRate, false},
     TicketVerb{"add", CommandKind::kAddInfo, false},
+    TicketVerb{"files", CommandKind::kAttachments, false},
     TicketVerb{"accept", CommandKind::kAccept, false},
     TicketVerb{"note", CommandKind::kNote, false},
     TicketVerb{"reply", CommandKind::kReply, false},

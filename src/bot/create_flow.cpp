@@ -358,10 +358,10 @@ std::string Bot::Impl::AskEdit(Turn& turn, int field, const std::string& which) 
 
 std::string Bot::Impl::Submit(Turn& turn) {
     const auto d = Data(turn);
-    std::vector<std::string> media;
+    std::vector<tickets::NewAttachment> media;
     if (d.contains("attachments")) {
         for (const auto& a : d["attachments"]) {
-            media.push_back(a.value("media_id", ""));
+            media.push_back(ToAttachment(a));
         }
     }
     const int u = d.value("urgency", 1);

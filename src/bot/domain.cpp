@@ -45,6 +45,8 @@ std::string VerbOf(CommandKind k) {
             return "评价";
         case CommandKind::kAddInfo:
             return "补充";
+        case CommandKind::kAttachments:
+            return "附件";
         case CommandKind::kAccept:
             return "接单";
         case CommandKind::kNote:
@@ -261,6 +263,11 @@ std::string Bot::Impl::OnDomainCommand(Turn& turn, const Command& cmd, const std
             return tickets::FormatDetail(
                 *d, t->utc_offset_s(),
                 staff ? tickets::Audience::kStaff : tickets::Audience::kEmployee);
+        }
+        case CommandKind::kAttachments: {
+            auto r = t->SendAttachments(no, turn.user);
+            return r.ok() ? "工单 " + no + " 的 " + std::to_string(*r) + " 个附件马上发给您。"
+                          : r.error().message;
         }
         case CommandKind::kUrge: {
             auto r = t->Urge(no, turn.user);

@@ -145,6 +145,11 @@ std::string NumberedTickets(const std::vector<tickets::Ticket>& tickets,
 bool LooksLikeUserId(const std::string& s);
 /// The thanks for a rating (an apology for 1-2 stars).
 std::string RatedText(int score);
+/// An inbound image/voice/video/file as kept in a flow's data: {media_id, type, name}.
+nlohmann::json AttachmentJson(const wecom::InboundMessage& m);
+/// The file an attach offer holds.
+nlohmann::json OfferedFile(const nlohmann::json& offer);
+tickets::NewAttachment ToAttachment(const nlohmann::json& file);
 /// Whether the text has anything to search for or describe a problem with (a letter or digit,
 /// not only punctuation or emoji).
 bool HasWords(const std::string& raw);

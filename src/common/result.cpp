@@ -47,6 +47,7 @@ constexpr auto kNames = std::to_array<std::pair<Errc, std::string_view>>({
     {Errc::kSealed, "sealed"},
     {Errc::kSignature, "signature"},
     {Errc::kTimeout, "timeout"},
+    {Errc::kTooLarge, "too_large"},
     {Errc::kTooSoon, "too_soon"},
     {Errc::kUnavailable, "unavailable"},
     {Errc::kUnset, "unset"},

@@ -715,6 +715,12 @@ void ReadTickets(ObjReader& r, TicketsConfig& t) {
     r.Int("accept_timeout_min", t.accept_timeout_min, 1, 7 * 24 * 60);
     r.Int("auto_close_days", t.auto_close_days, 1, 365);
     r.Int("dialog_timeout_min", t.dialog_timeout_min, 1, 24 * 60);
+    if (auto a = r.Child("attachments")) {
+        a->Str("dir", t.attachments.dir);
+        a->Int("max_mb", t.attachments.max_mb, 1, 200);
+        a->Int("retention_days", t.attachments.retention_days, 0, 36500);
+        a->Finish();
+    }
     r.Finish();
 }
 
@@ -1002,6 +1008,11 @@ Result<Config> Parse(const std::string& text, const std::vector<std::string>& en
         ReadReset(*r, cfg.reset);
     }
     root.Finish();
+    if (cfg.tickets.attachments.dir.empty()) {
+        const auto parent = std::filesystem::path(cfg.database.path).parent_path();
+        cfg.tickets.attachments.dir = (parent.empty() ? std::filesystem::path(".") : parent) /
+                                      "attachments";
+    }
 
     for (const auto& [path, o] : ctx.overrides()) {
         if (!o.used) {

@@ -129,6 +129,16 @@ void Outbox::SendCard(const std::string& userid, const Card& card) {
     Insert(userid, "send", "template_card", body, card.id, "pending", "");
 }
 
+void Outbox::SendFile(const std::string& userid, const FileMessage& file) {
+    // The media_id is filled in by the worker once it has uploaded the file.
+    Insert(userid, "send", file.type,
+           Dump({{"msgtype", file.type},
+                 {file.type, {{"media_id", ""}}},
+                 {kUploadField,
+                  {{"path", file.path}, {"name", file.name}, {"content_type", file.content_type}}}}),
+           "", "pending", "");
+}
+
 void Outbox::UpdateCard(const std::string& userid, const std::string& task_id,
                         const std::string& replace_name, const std::string& response_code) {
     const auto now = clock_.NowSeconds();

@@ -1,6 +1,8 @@
 #include "wedesk/outbox/outbox_worker.hpp"
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 #include <iterator>
 #include <queue>
 #include <string>
@@ -12,6 +14,7 @@
 #include "wedesk/common/metrics.hpp"
 #include "wedesk/common/secret.hpp"
 #include "wedesk/common/thread_name.hpp"
+#include "wedesk/outbox/outbox.hpp"
 #include "wedesk/store/sql.hpp"
 
 namespace wedesk::outbox {
@@ -459,8 +462,34 @@ private:
         return changed != 0;
     }
 
+    /// A file message: uploads the stored file and puts the new media_id into `body`.
+    Result<void> Upload(json& body) {
+        const auto spec = body[kUploadField];
+        body.erase(kUploadField);
+        const auto type = body.value("msgtype", "");
+        const auto path = spec.value("path", "");
+        std::ifstream in(path, std::ios::binary);
+        std::ostringstream bytes;
+        bytes << in.rdbuf();
+        if (!in || path.empty()) {
+            return Fail(Errc::kNotFound, "the file to send is gone: " + path);
+        }
+        auto id = w_.api_.UploadMedia(type, spec.value("name", ""), bytes.str(),
+                                      spec.value("content_type", ""));
+        if (!id) {
+            return id.error();
+        }
+        body[type] = {{"media_id", *id}};
+        return {};
+    }
+
     Result<wecom::SendResult> Send(const Row& r, json body, const std::string& response_code,
                                    std::int64_t now, std::int64_t first_attempt_at) {
+        if (body.contains(kUploadField)) {
+            if (auto up = Upload(body); !up) {
+                return up.error();
+            }
+        }
         if (r.kind == "send") {
             body["touser"] = r.userid;
             // Every send asks WeCom to drop a copy. A resend (an earlier attempt may have

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <ctime>
 #include <string_view>
 #include <utility>
 
@@ -41,6 +42,19 @@ std::string Str(const json& j, const char* key) {
 
 json Err(int errcode, const std::string& errmsg) {
     return {{"errcode", errcode}, {"errmsg", errmsg}};
+}
+
+bool IsMediaType(const std::string& t) {
+    return t == "image" || t == "voice" || t == "video" || t == "file";
+}
+
+/// WECOM_API.md §4: the upload limit of each media type.
+std::size_t MediaLimit(const std::string& t) {
+    constexpr std::size_t kMiB = 1024 * 1024;
+    if (t == "voice") {
+        return 2 * kMiB;
+    }
+    return t == "file" ? 20 * kMiB : 10 * kMiB;
 }
 
 std::vector<std::string> SplitUsers(const std::string& s) {
@@ -139,9 +153,14 @@ bool Addressed(const std::string& touser, const std::string& user) {
 
 }  // namespace
 
-std::string DescribeMessage(const std::string& msgtype, const json& body) {
+std::string DescribeMessage(const std::string& msgtype, const json& body,
+                            const std::string& media_name) {
     if (msgtype == "text" || msgtype == "markdown") {
         return Str(Field(body, msgtype.c_str()), "content");
+    }
+    if (IsMediaType(msgtype)) {
+        return "[" + msgtype + "] " +
+               (media_name.empty() ? Str(Field(body, msgtype.c_str()), "media_id") : media_name);
     }
     if (msgtype == "template_card") {
         const auto& card = Field(body, "template_card");
@@ -212,6 +231,63 @@ std::size_t ApiEmulator::DuplicatesDropped() const {
 std::size_t ApiEmulator::SendAttempts() const {
     std::lock_guard lock(mu_);
     return send_attempts_;
+}
+
+std::string ApiEmulator::AddMedia(const EmulatedMedia& media) {
+    std::lock_guard lock(mu_);
+    std::string id = "emu-media-" + std::to_string(next_id_++);
+    media_[id] = media;
+    return id;
+}
+
+std::optional<EmulatedMedia> ApiEmulator::MediaOf(const std::string& media_id) const {
+    std::lock_guard lock(mu_);
+    auto it = media_.find(media_id);
+    if (it == media_.end()) {
+        return std::nullopt;
+    }
+    return it->second;
+}
+
+void ApiEmulator::ExpireMedia(const std::string& media_id) {
+    std::lock_guard lock(mu_);
+    media_.erase(media_id);
+}
+
+std::size_t ApiEmulator::MediaGets() const {
+    std::lock_guard lock(mu_);
+    return media_gets_;
+}
+
+json ApiEmulator::HandleUpload(const httplib::Request& req) {
+    std::lock_guard lock(mu_);
+    if (auto e = CheckToken(req.get_param_value("access_token")); !e.is_null()) {
+        return e;
+    }
+    const auto type = req.get_param_value("type");
+    if (!IsMediaType(type)) {
+        return Err(40005, "invalid file type");
+    }
+    if (!req.has_file("media")) {
+        return Err(44001, "empty media data");
+    }
+    const auto part = req.get_file_value("media");
+    if (part.content.empty()) {
+        return Err(44001, "empty media data");
+    }
+    if (part.content.size() <= 5) {
+        return Err(40006, "invalid file size");
+    }
+    if (part.content.size() > MediaLimit(type)) {
+        return Err(45001, "api forbidden for too large media");
+    }
+    std::string id = "emu-media-" + std::to_string(next_id_++);
+    media_[id] = EmulatedMedia{type, part.filename, part.content_type, part.content};
+    return {{"errcode", 0},
+            {"errmsg", ""},
+            {"type", type},
+            {"media_id", id},
+            {"created_at", std::to_string(std::time(nullptr))}};
 }
 
 void ApiEmulator::FailNext(int n, int errcode) {
@@ -311,6 +387,7 @@ json ApiEmulator::HandleSend(const std::string& token, const std::string& raw,
     }
     const auto msgtype = Str(body, "msgtype");
     bool interactive = false;
+    std::string media_name;
     if (msgtype == "text" || msgtype == "markdown") {
         const auto content = Str(Field(body, msgtype.c_str()), "content");
         if (content.empty()) {
@@ -323,6 +400,12 @@ json ApiEmulator::HandleSend(const std::string& token, const std::string& raw,
         if (auto e = CheckCard(Field(body, "template_card"), &interactive); !e.is_null()) {
             return e;
         }
+    } else if (IsMediaType(msgtype)) {
+        auto it = media_.find(Str(Field(body, msgtype.c_str()), "media_id"));
+        if (it == media_.end()) {
+            return Err(40007, "invalid media_id");
+        }
+        media_name = it->second.file_name;
     } else {
         return Err(40008, "invalid message type");
     }
@@ -360,6 +443,7 @@ json ApiEmulator::HandleSend(const std::string& token, const std::string& raw,
     m.touser = touser;
     m.msgtype = msgtype;
     m.msgid = "emu-msg-" + std::to_string(next_id_++);
+    m.media_name = media_name;
     if (interactive) {
         m.response_code = "emu-rc-" + std::to_string(next_id_++);
         response_codes_.insert(m.response_code);
@@ -550,6 +634,50 @@ void ApiEmulator::Route() {
                                        req.get_param_value("agentid"), req.body));
              });
 
+    svr.Post("/cgi-bin/media/upload",
+             [this, gate, reply](const httplib::Request& req, httplib::Response& res) {
+                 if (!gate(res)) {
+                     return;
+                 }
+                 reply(res, HandleUpload(req));
+             });
+
+    svr.Get("/cgi-bin/media/get",
+            [this, gate, reply](const httplib::Request& req, httplib::Response& res) {
+                if (!gate(res)) {
+                    return;
+                }
+                std::lock_guard lock(mu_);
+                ++media_gets_;
+                if (auto e = CheckToken(req.get_param_value("access_token")); !e.is_null()) {
+                    reply(res, e);
+                    return;
+                }
+                auto it = media_.find(req.get_param_value("media_id"));
+                if (it == media_.end()) {
+                    reply(res, Err(40007, "invalid media_id"));
+                    return;
+                }
+                const auto& m = it->second;
+                res.set_header("Content-disposition",
+                               "attachment; filename=\"" + m.file_name + "\"");
+                res.set_header("Cache-Control", "no-cache, must-revalidate");
+                res.set_content(m.bytes, m.content_type.empty() ? "application/octet-stream"
+                                                                : m.content_type.c_str());
+            });
+
+    svr.Post("/sim/media", [this, reply](const httplib::Request& req, httplib::Response& res) {
+        const auto type = req.get_param_value("type");
+        if (!IsMediaType(type) || !req.has_file("media")) {
+            res.status = 400;
+            reply(res, {{"ok", false}});
+            return;
+        }
+        const auto part = req.get_file_value("media");
+        reply(res, {{"media_id", AddMedia(EmulatedMedia{type, part.filename, part.content_type,
+                                                        part.content})}});
+    });
+
     svr.Get("/sim/menu",
             [this, reply](const httplib::Request&, httplib::Response& res) { reply(res, Menu()); });
 
@@ -610,7 +738,7 @@ void ApiEmulator::Route() {
                            {"touser", m->touser},
                            {"msgtype", m->msgtype},
                            {"body", m->body},
-                           {"readable", DescribeMessage(m->msgtype, m->body)}});
+                           {"readable", DescribeMessage(m->msgtype, m->body, m->media_name)}});
         }
         reply(res, {{"messages", out}, {"last_seq", seq_}});
     });

@@ -136,6 +136,30 @@ Result<SimReply> SimClient::SendImage(const std::string& userid, const std::stri
     return Send(std::move(m));
 }
 
+Result<SimReply> SimClient::SendMedia(const std::string& userid, const std::string& type,
+                                      const std::string& media_id,
+                                      const std::string& file_name) {
+    if (type == "image") {
+        return SendImage(userid, media_id);
+    }
+    wecom::InboundMessage m;
+    m.from_user = userid;
+    m.raw_type = type;
+    m.type = type == "voice"   ? wecom::MsgType::kVoice
+             : type == "video" ? wecom::MsgType::kVideo
+                               : wecom::MsgType::kFile;
+    m.media_id = media_id;
+    if (m.type == wecom::MsgType::kVoice) {
+        m.format = "amr";
+    } else if (m.type == wecom::MsgType::kVideo) {
+        m.thumb_media_id = media_id + "-thumb";
+    } else {
+        m.raw_type = "file";
+        m.file_name = file_name;
+    }
+    return Send(std::move(m));
+}
+
 Result<SimReply> SimClient::SendEvent(const std::string& userid, const std::string& event,
                                       const std::string& event_key) {
     wecom::InboundMessage m;

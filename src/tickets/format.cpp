@@ -45,10 +45,18 @@ std::string Fixed(double v, int decimals) {
 nlohmann::json ToJson(const Ticket& t) {
     nlohmann::json attachments = nlohmann::json::array();
     for (const auto& a : t.attachments) {
-        attachments.push_back({{"media_id", a.media_id},
+        attachments.push_back({{"id", a.id},
+                               {"media_id", a.media_id},
                                {"type", a.type},
+                               {"file_name", a.file_name},
                                {"added_by", a.added_by},
-                               {"added_at", a.added_at}});
+                               {"added_at", a.added_at},
+                               {"state", a.state},
+                               {"path", a.path},
+                               {"size_bytes", a.size_bytes},
+                               {"sha256", a.sha256},
+                               {"content_type", a.content_type},
+                               {"error", a.error}});
     }
     return {{"no", t.no},
             {"requester", t.requester},
@@ -154,7 +162,8 @@ std::string FormatDetail(const TicketDetail& d, std::int64_t utc_offset_s, Audie
     out += "\n提交：" + sla::LocalDateTime(utc_offset_s, t.created_at);
     out += "\n描述：" + Short(t.description, 600);
     if (!t.attachments.empty()) {
-        out += "\n附件：" + std::to_string(t.attachments.size()) + " 个";
+        out += "\n附件：" + std::to_string(t.attachments.size()) + " 个（回复 附件 " + t.no +
+               " 获取）";
     }
     if (!t.resolution.empty()) {
         out += "\n处理结果：" + Short(t.resolution, 300);

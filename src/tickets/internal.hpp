@@ -113,6 +113,11 @@ Card ResolvedCard(const Ticket& t, const std::string& resolution, std::int64_t r
 Ticket ReadTicket(store::Query& q);
 
 void LoadAttachments(store::Conn& conn, Ticket& t);
+/// Inserts an attachment to fetch (state pending). The type is one of image, voice, video,
+/// file (anything else is kept as file); the name loses any directory part. False (nothing
+/// inserted) for an empty media_id.
+bool InsertAttachment(Step& s, std::int64_t ticket_id, const std::string& by,
+                      const NewAttachment& a);
 
 std::vector<Ticket> Query(store::Conn& conn, const Env& env, const std::string& where,
                           const std::function<void(store::Query&)>& bind);

@@ -84,7 +84,7 @@ TicketService::TicketService(store::Database& db, const config::TicketsConfig& c
 
 Result<Ticket> TicketService::Create(const std::string& requester, const std::string& category_key,
                                      const std::string& description, const std::string& priority,
-                                     const std::vector<std::string>& attachments) {
+                                     const std::vector<NewAttachment>& attachments) {
     const Env env{cfg_, calendar_, modes_};
     const std::string who = NormUser(requester);
     const std::string category = text::Trim(category_key);
@@ -141,20 +141,8 @@ Result<Ticket> TicketService::Create(const std::string& requester, const std::st
         const std::int64_t id = s.conn.getLastInsertRowid();
 
         int attached = 0;
-        for (const auto& media : attachments) {
-            const std::string m = text::Trim(media);
-            if (m.empty()) {
-                continue;
-            }
-            store::Query a(s.conn,
-                           "INSERT INTO ticket_attachments(ticket_id, media_id, media_type, "
-                           "added_by, added_at) VALUES (?, ?, 'image', ?, ?)");
-            a.bind(1, id);
-            a.bind(2, text::TruncateUtf8(m, kMaxIdBytes * 2));
-            a.bind(3, who);
-            a.bind(4, now);
-            a.exec();
-            ++attached;
+        for (const auto& a : attachments) {
+            attached += InsertAttachment(s, id, who, a) ? 1 : 0;
         }
         std::string detail = env.CategoryName(category) + " · " + prio;
         if (attached > 0) {
@@ -396,33 +384,22 @@ Result<Ticket> TicketService::Rate(const std::string& no, const std::string& req
 }
 
 Result<Ticket> TicketService::AddAttachment(const std::string& no, const std::string& by,
-                                            const std::string& media_id, const std::string& type) {
+                                            const NewAttachment& attachment) {
     const Env env{cfg_, calendar_, modes_};
     const std::string n = NormNo(no);
     const std::string who = NormUser(by);
-    const std::string media = text::TruncateUtf8(text::Trim(media_id), kMaxIdBytes * 2);
-    const std::string kind = type.empty() ? "image" : text::TruncateUtf8(type, 32);
+    const std::string kind = attachment.type.empty() ? "image" : attachment.type;
     return OnTicket(db_, notifier_, clock_.NowSeconds(), env, n, who,
                     [&](Step& s, const Ticket& t, const Relation& rel) -> Result<Ticket> {
                         if (!rel.CanView()) {
                             return NotFound(n);
                         }
-                        if (media.empty()) {
-                            return Fail(Errc::kInvalid, "附件无效。");
-                        }
                         if (t.status == Status::kClosed || t.status == Status::kCancelled) {
                             return StateError(t, "不能再添加附件。");
                         }
-                        store::Query a(
-                            s.conn,
-                            "INSERT INTO ticket_attachments(ticket_id, media_id, media_type, "
-                            "added_by, added_at) VALUES (?, ?, ?, ?, ?)");
-                        a.bind(1, t.id);
-                        a.bind(2, media);
-                        a.bind(3, kind);
-                        a.bind(4, who);
-                        a.bind(5, s.now);
-                        a.exec();
+                        if (!InsertAttachment(s, t.id, who, attachment)) {
+                            return Fail(Errc::kInvalid, "附件无效。");
+                        }
                         Exec(s, "UPDATE tickets SET updated_at = ?1 WHERE id = ?2", t.id);
                         AddEvent(s, t.id, who, "attachment", kind);
                         if (rel.requester && t.status == Status::kWaiting) {

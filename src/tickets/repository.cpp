@@ -53,13 +53,52 @@ Ticket ReadTicket(store::Query& q) {
 
 void LoadAttachments(store::Conn& conn, Ticket& t) {
     store::Query q(conn,
-                   "SELECT media_id, media_type, added_by, added_at FROM ticket_attachments "
+                   "SELECT id, media_id, media_type, file_name, added_by, added_at, state, path, "
+                   "size_bytes, sha256, content_type, error FROM ticket_attachments "
                    "WHERE ticket_id = ? ORDER BY id");
     q.bind(1, t.id);
     while (q.executeStep()) {
-        t.attachments.push_back({q.getColumn(0).getString(), q.getColumn(1).getString(),
-                                 q.getColumn(2).getString(), q.getColumn(3).getInt64()});
+        Attachment a;
+        a.id = q.getColumn(0).getInt64();
+        a.media_id = q.getColumn(1).getString();
+        a.type = q.getColumn(2).getString();
+        a.file_name = q.getColumn(3).getString();
+        a.added_by = q.getColumn(4).getString();
+        a.added_at = q.getColumn(5).getInt64();
+        a.state = q.getColumn(6).getString();
+        a.path = q.getColumn(7).getString();
+        a.size_bytes = q.getColumn(8).getInt64();
+        a.sha256 = q.getColumn(9).getString();
+        a.content_type = q.getColumn(10).getString();
+        a.error = q.getColumn(11).getString();
+        t.attachments.push_back(std::move(a));
     }
+}
+
+bool InsertAttachment(Step& s, std::int64_t ticket_id, const std::string& by,
+                      const NewAttachment& a) {
+    const std::string media = text::TruncateUtf8(text::Trim(a.media_id), kMaxIdBytes * 2);
+    if (media.empty()) {
+        return false;
+    }
+    const std::string type =
+        a.type == "image" || a.type == "voice" || a.type == "video" ? a.type : "file";
+    std::string name = a.file_name;
+    if (const auto slash = name.find_last_of("/\\"); slash != std::string::npos) {
+        name = name.substr(slash + 1);
+    }
+    store::Query q(s.conn,
+                   "INSERT INTO ticket_attachments(ticket_id, media_id, media_type, file_name, "
+                   "added_by, added_at, state, next_try_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)");
+    q.bind(1, ticket_id);
+    q.bind(2, media);
+    q.bind(3, type);
+    q.bind(4, text::TruncateUtf8(text::Trim(name), 200));
+    q.bind(5, by);
+    q.bind(6, s.now);
+    q.bind(7, s.now);
+    q.exec();
+    return true;
 }
 
 std::vector<Ticket> Query(store::Conn& conn, const Env& env, const std::string& where,

@@ -7,9 +7,11 @@ namespace wedesk::tickets {
 
 extern const store::Migration kSchemaTickets;
 extern const store::Migration kSchemaTicketLapses;
+extern const store::Migration kSchemaTicketFiles;
 
 const std::vector<store::Migration>& Migrations() {
-    static const std::vector<store::Migration> all = {kSchemaTickets, kSchemaTicketLapses};
+    static const std::vector<store::Migration> all = {kSchemaTickets, kSchemaTicketLapses,
+                                                      kSchemaTicketFiles};
     return all;
 }
 

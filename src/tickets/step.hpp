@@ -19,11 +19,12 @@
 namespace wedesk::tickets {
 
 struct Outgoing {
-    enum class Kind { kText, kCard, kRetireCard };
+    enum class Kind { kText, kCard, kRetireCard, kFile };
     Kind kind;
     std::string to;    // kRetireCard: the card's id
     std::string body;  // kRetireCard: the button's new name
     Card card;         // kCard
+    FileMessage file;  // kFile
 };
 
 struct Step {
@@ -34,18 +35,23 @@ struct Step {
 
     void Text(const std::string& to, std::string body) {
         if (!to.empty()) {
-            out.push_back({Outgoing::Kind::kText, to, std::move(body), {}});
+            out.push_back({Outgoing::Kind::kText, to, std::move(body), {}, {}});
         }
     }
     void SendCard(const std::string& to, wedesk::Card card) {
         if (!to.empty()) {
-            out.push_back({Outgoing::Kind::kCard, to, {}, std::move(card)});
+            out.push_back({Outgoing::Kind::kCard, to, {}, std::move(card), {}});
+        }
+    }
+    void SendFile(const std::string& to, FileMessage file) {
+        if (!to.empty()) {
+            out.push_back({Outgoing::Kind::kFile, to, {}, {}, std::move(file)});
         }
     }
     /// The card `task_id` no longer applies: its buttons are greyed out showing `replace_name`.
     void RetireCard(std::string task_id, std::string replace_name) {
         out.push_back(
-            {Outgoing::Kind::kRetireCard, std::move(task_id), std::move(replace_name), {}});
+            {Outgoing::Kind::kRetireCard, std::move(task_id), std::move(replace_name), {}, {}});
     }
 };
 
@@ -73,6 +79,9 @@ Result<T> RunStep(store::Database& db, Notifier& notifier, std::int64_t now, F&&
                     break;
                 case Outgoing::Kind::kRetireCard:
                     notifier.RetireCard(o.to, o.body);
+                    break;
+                case Outgoing::Kind::kFile:
+                    notifier.SendFile(o.to, o.file);
                     break;
             }
         }

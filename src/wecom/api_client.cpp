@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <string_view>
 #include <utility>
@@ -260,14 +261,13 @@ Result<json> ApiClient::PostOnce(const std::string& api_path, const std::string&
     return ParseReply(cli->Post(path, body, "application/json"));
 }
 
-Result<json> ApiClient::PostWithToken(const std::string& api_path, const json& body,
-                                      const std::string& extra_query) {
-    const auto text = body.dump(-1, ' ', false, json::error_handler_t::replace);
+template <class T, class Call>
+Result<T> ApiClient::WithToken(const std::string& what, Call call) {
     auto token = Token();
     if (!token) {
         return token.error();
     }
-    auto reply = PostOnce(api_path, *token, text, extra_query);
+    Result<T> reply = call(*token);
     const int errcode = reply ? 0 : WecomErrcode(reply.error());
     if (errcode == 40014 || errcode == 42001) {
         // WeCom may invalidate a token before expires_in: refresh once and retry once.
@@ -277,12 +277,132 @@ Result<json> ApiClient::PostWithToken(const std::string& api_path, const json& b
         if (!token) {
             return token.error();
         }
-        reply = PostOnce(api_path, *token, text, extra_query);
+        reply = call(*token);
     }
     if (!reply) {
-        Log()->warn("{} failed: {}", api_path, reply.error().message);
+        Log()->warn("{} failed: {}", what, reply.error().message);
     }
     return reply;
+}
+
+Result<json> ApiClient::PostWithToken(const std::string& api_path, const json& body,
+                                      const std::string& extra_query) {
+    const auto text = body.dump(-1, ' ', false, json::error_handler_t::replace);
+    return WithToken<json>(api_path, [&](const std::string& token) {
+        return PostOnce(api_path, token, text, extra_query);
+    });
+}
+
+namespace {
+
+/// filename="x.jpg" (or filename*=UTF-8''x.jpg) out of a Content-disposition header.
+std::string DispositionFileName(const std::string& header) {
+    auto pos = header.find("filename=");
+    if (pos == std::string::npos) {
+        return {};
+    }
+    std::string v = header.substr(pos + 9);
+    if (!v.empty() && v.front() == '"') {
+        const auto end = v.find('"', 1);
+        return v.substr(1, end == std::string::npos ? std::string::npos : end - 1);
+    }
+    return v.substr(0, v.find(';'));
+}
+
+}  // namespace
+
+Result<MediaFile> ApiClient::GetMedia(const std::string& media_id, std::size_t max_bytes) {
+    if (media_id.empty()) {
+        return Fail(Errc::kBadRequest, "media/get needs a media_id");
+    }
+    return WithToken<MediaFile>("media/get", [&](const std::string& token) -> Result<MediaFile> {
+        auto cli = NewClient(scheme_host_port_, timeout_s_);
+        if (!cli->is_valid()) {
+            return Fail(Errc::kBadRequest, "wecom.api_base is not a usable URL");
+        }
+        MediaFile media;
+        bool too_large = false;
+        const httplib::Params params = {{"access_token", token}, {"media_id", media_id}};
+        auto res = cli->Get(
+            path_prefix_ + "/cgi-bin/media/get", params, {},
+            [&](const httplib::Response& head) {
+                const auto length = head.get_header_value("Content-Length");
+                std::uint64_t declared = 0;
+                const auto [end, ec] =
+                    std::from_chars(length.data(), length.data() + length.size(), declared);
+                if (ec == std::errc() && declared > max_bytes) {
+                    too_large = true;
+                    return false;
+                }
+                (void)end;
+                return true;
+            },
+            [&](const char* data, std::size_t n) {
+                if (media.bytes.size() + n > max_bytes) {
+                    too_large = true;
+                    return false;
+                }
+                media.bytes.append(data, n);
+                return true;
+            });
+        if (too_large) {
+            return Fail(Errc::kTooLarge,
+                        "media/get: the file is larger than " + std::to_string(max_bytes) +
+                            " bytes");
+        }
+        if (!res) {
+            return TransportError(res.error());
+        }
+        if (res->status != 200 && res->status != 206) {
+            return Fail(Errc::kHttp, "WeCom API answered HTTP " + std::to_string(res->status),
+                        res->status);
+        }
+        media.content_type = res->get_header_value("Content-Type");
+        // Failure is a JSON body instead of the file (the status code is not documented).
+        if (media.content_type.find("json") != std::string::npos ||
+            (!media.bytes.empty() && media.bytes.front() == '{' &&
+             media.content_type.find("text") != std::string::npos)) {
+            auto body = json::parse(media.bytes, nullptr, false);
+            if (body.is_object() && body.contains("errcode") &&
+                body["errcode"].is_number_integer() && body["errcode"].get<int>() != 0) {
+                return WecomError(body["errcode"].get<int>(), body);
+            }
+            if (media.content_type.find("json") != std::string::npos) {
+                return Fail(Errc::kBadResponse, "media/get answered JSON without the file");
+            }
+        }
+        media.file_name = DispositionFileName(res->get_header_value("Content-disposition"));
+        return media;
+    });
+}
+
+Result<std::string> ApiClient::UploadMedia(const std::string& type, const std::string& file_name,
+                                           const std::string& bytes,
+                                           const std::string& content_type) {
+    if (type != "image" && type != "voice" && type != "video" && type != "file") {
+        return Fail(Errc::kBadRequest, "media/upload type must be image, voice, video or file");
+    }
+    return WithToken<std::string>(
+        "media/upload", [&](const std::string& token) -> Result<std::string> {
+            auto cli = NewClient(scheme_host_port_, timeout_s_);
+            if (!cli->is_valid()) {
+                return Fail(Errc::kBadRequest, "wecom.api_base is not a usable URL");
+            }
+            const auto path = httplib::append_query_params(
+                path_prefix_ + "/cgi-bin/media/upload", {{"access_token", token}, {"type", type}});
+            const httplib::MultipartFormDataItems items = {
+                {"media", bytes, file_name.empty() ? "file" : file_name,
+                 content_type.empty() ? "application/octet-stream" : content_type}};
+            auto reply = ParseReply(cli->Post(path, {}, items));
+            if (!reply) {
+                return reply.error();
+            }
+            auto id = StringField(*reply, "media_id");
+            if (id.empty()) {
+                return Fail(Errc::kBadResponse, "media/upload answered no media_id");
+            }
+            return id;
+        });
 }
 
 Result<SendResult> ApiClient::SendRaw(json body) {

@@ -33,6 +33,10 @@ public:
         std::lock_guard lock(mu_);
         sent_.push_back({"card", userid, card.title, card});
     }
+    /// Recorded as kind "file" with body = the file's path.
+    void SendFile(const std::string& userid, const FileMessage& file) override {
+        Add("file", userid, file.path);
+    }
     void RetireCard(const std::string& task_id, const std::string& replace_name) override {
         Add("retire", task_id, replace_name);
     }

@@ -24,7 +24,8 @@ enum class CommandKind {
     kCancelTicket,
     kReopen,
     kRate,
-    kAddInfo,  ///< 补充 NO 文本: the employee adds to a ticket
+    kAddInfo,      ///< 补充 NO 文本: the employee adds to a ticket
+    kAttachments,  ///< 附件 NO: the ticket's files are sent to whoever asks (and may view it)
     kResetPassword,
     kUnlock,
     kCancel,  ///< leave the current flow

@@ -52,6 +52,7 @@ enum class Errc {
     kSealed,
     kSignature,
     kTimeout,
+    kTooLarge,
     kTooSoon,
     kUnavailable,
     kUnset,

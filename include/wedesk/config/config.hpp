@@ -71,6 +71,14 @@ struct BusinessHours {
     std::string utc_offset = "+08:00";
 };
 
+/// Files employees send (images, voice, files): fetched from WeCom at once, kept on disk.
+struct AttachmentsConfig {
+    std::string dir;  ///< "" in the file = "attachments" beside database.path (set by Parse)
+    int max_mb = 20;  ///< larger files are not kept (WeCom's own cap for files is 20 MB)
+    /// Files of tickets closed or cancelled longer ago than this are deleted; 0 keeps them.
+    int retention_days = 365;
+};
+
 struct TicketsConfig {
     std::vector<Category> categories;  ///< empty in the file → built-in defaults
     std::vector<Group> groups;
@@ -81,6 +89,7 @@ struct TicketsConfig {
     int accept_timeout_min = 15;
     int auto_close_days = 7;
     int dialog_timeout_min = 30;  ///< idle flows expire after this
+    AttachmentsConfig attachments;
 };
 
 struct WebhookSmsConfig {

@@ -27,12 +27,17 @@ class Registry;
 
 namespace wedesk::outbox {
 
+/// The body field of a queued file message naming the stored file (path, name,
+/// content_type); the worker replaces it by the uploaded media_id before sending.
+inline constexpr const char* kUploadField = "wedesk_file";
+
 /// One outbox row.
 struct OutboxEntry {
     std::int64_t id = 0;
     std::string userid;
-    std::string kind;     ///< "send" | "update_card"
-    std::string msgtype;  ///< text | markdown | template_card | update_template_card
+    std::string kind;  ///< "send" | "update_card"
+    /// text | markdown | template_card | update_template_card | image | voice | video | file
+    std::string msgtype;
     std::string body;     ///< request JSON without touser/agentid; "(sealed)" for a sealed row
     std::string task_id;  ///< template cards and their updates
     std::string status;   ///< "pending" | "sent" | "parked"
@@ -68,6 +73,10 @@ public:
     /// be matched to its clicks: it is stored parked (a bug in the caller must not lose the rest
     /// of its step) and logged.
     void SendCard(const std::string& userid, const Card& card) override;
+
+    /// Stored as a message of type `file.type` naming the file; the worker uploads the file
+    /// (media/upload) and sends the fresh media_id. A file that is gone by then parks the row.
+    void SendFile(const std::string& userid, const FileMessage& file) override;
 
     /// Queues message/update_template_card greying out the buttons of the card `task_id` sent to
     /// `userid`, showing `replace_name`. `response_code` from a click callback is used when given;

@@ -13,6 +13,15 @@
 ///   POST /cgi-bin/menu/create?access_token&agentid   token errors as above, 40056 wrong
 ///        agentid, 47001 bad JSON, 40058 no 1..3 "button" entries; else errcode 0 and the menu is
 ///        kept (Menu(), GET /sim/menu)
+///   POST /cgi-bin/media/upload?access_token&type  multipart part "media": 40005 bad type,
+///        44001 empty part, 40006 ≤ 5 bytes, 45001 over the type's limit (image/video 10 MB,
+///        voice 2 MB, file 20 MB); else {"errcode":0,"type","media_id","created_at":"<string>"}
+///   GET  /cgi-bin/media/get?access_token&media_id the file with Content-Type and
+///        Content-disposition: attachment; filename="..."; 40007 unknown or expired media_id
+///        (JSON). message/send of image/voice/video/file needs a known media_id (else 40007).
+///   POST /sim/media?type=image|voice|video|file   (emulator only, no token) multipart part
+///        "media": what the WeCom client does when a member sends a file in the chat; answers
+///        {"media_id"} for the inbound message's MediaId
 ///   GET  /sim/menu                                (emulator only) the last menu created, or null
 ///   GET  /sim/messages?touser=U&after=N           (emulator only, no token) what was received:
 ///        {"messages":[{"seq":1,"touser":"u1","msgtype":"text","body":{...message/send body...},
@@ -35,6 +44,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -44,6 +54,7 @@
 
 namespace httplib {
 class Server;
+struct Request;
 }
 
 namespace wedesk::sim {
@@ -56,11 +67,22 @@ struct ReceivedMessage {
     nlohmann::json body;        ///< the complete request body
     std::string msgid;          ///< what the emulator answered
     std::string response_code;  ///< template cards only
+    std::string media_name;     ///< image/voice/video/file: the uploaded file's name
+};
+
+/// A temporary media file the emulator holds (uploaded, or sent by a simulated user).
+struct EmulatedMedia {
+    std::string type;  ///< image | voice | video | file
+    std::string file_name;
+    std::string content_type;
+    std::string bytes;
 };
 
 /// A readable rendering: text/markdown content; cards as title, description, fields and
 /// buttons "[接单] ticket_accept:INC1"; updates as "card updated: <replace_name>".
-std::string DescribeMessage(const std::string& msgtype, const nlohmann::json& body);
+/// Media messages as "[image] name" (`media_name` when known, else the media_id).
+std::string DescribeMessage(const std::string& msgtype, const nlohmann::json& body,
+                            const std::string& media_name = "");
 
 class ApiEmulator final {
 public:
@@ -95,6 +117,16 @@ public:
     /// All message/send and update_template_card requests that reached a handler.
     std::size_t SendAttempts() const;
 
+    /// Stores a media file as if a member had sent it in the chat (or media/upload had); returns
+    /// its media_id for an inbound image/voice/file callback.
+    std::string AddMedia(const EmulatedMedia& media);
+    /// The file behind `media_id`, if the emulator holds it.
+    std::optional<EmulatedMedia> MediaOf(const std::string& media_id) const;
+    /// Forgets `media_id`: media/get then answers 40007, as WeCom does after 3 days.
+    void ExpireMedia(const std::string& media_id);
+    /// media/get calls that reached the handler (for tests).
+    std::size_t MediaGets() const;
+
     /// The next `n` message/send or update_template_card requests answer `errcode`.
     void FailNext(int n, int errcode);
     /// While down every WeCom path answers HTTP 503.
@@ -127,6 +159,7 @@ private:
                               ReceivedMessage* accepted);
     nlohmann::json HandleUpdate(const std::string& token, const std::string& body,
                                 ReceivedMessage* accepted);
+    nlohmann::json HandleUpload(const httplib::Request& req);
     nlohmann::json HandleMenu(const std::string& token, const std::string& agentid,
                               const std::string& body);
     void Deliver(const ReceivedMessage& m);
@@ -150,6 +183,8 @@ private:
     std::set<std::string> invalid_users_;      // lower-cased
     std::string token_;
     nlohmann::json menu_;
+    std::map<std::string, EmulatedMedia> media_;  // media_id → file
+    std::size_t media_gets_ = 0;
     std::set<std::string> expired_tokens_;
     std::uint64_t seq_ = 0;
     std::uint64_t next_id_ = 1;

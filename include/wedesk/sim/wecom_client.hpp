@@ -39,6 +39,10 @@ public:
     Result<SimReply> SendText(const std::string& userid, const std::string& text);
     /// An image with a fake MediaId.
     Result<SimReply> SendImage(const std::string& userid, const std::string& media_id);
+    /// An image, voice (Format amr), video or file message carrying `media_id` (for a file,
+    /// with FileName `file_name`).
+    Result<SimReply> SendMedia(const std::string& userid, const std::string& type,
+                               const std::string& media_id, const std::string& file_name = "");
     /// A template-card button click.
     Result<SimReply> ClickCard(const std::string& userid, const std::string& task_id,
                                const std::string& event_key);

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -43,11 +44,31 @@ std::optional<Status> ParseStatus(std::string_view key);
 /// new, assigned, in_progress or waiting.
 bool IsOpen(Status s);
 
+/// A file an employee (or engineer) sent for a ticket. WeCom's media_id lives 3 days: the file
+/// is fetched at once (Attachments, attachments.hpp) and kept on disk.
 struct Attachment {
+    std::int64_t id = 0;
     std::string media_id;
-    std::string type;  ///< "image", "file", ...
+    std::string type;       ///< image | voice | video | file
+    std::string file_name;  ///< as sent (files), or made up from the type ("图片-3.jpg")
     std::string added_by;
     std::int64_t added_at = 0;
+    std::string state;  ///< pending | stored | failed | purged
+    std::string path;   ///< stored: relative to tickets.attachments.dir
+    std::int64_t size_bytes = 0;
+    std::string sha256;  ///< hex, of the stored bytes
+    std::string content_type;
+    std::string error;  ///< failed: why
+};
+
+/// A file to attach: the media_id of an inbound image/voice/video/file message.
+struct NewAttachment {
+    NewAttachment() = default;
+    NewAttachment(std::string id, std::string t = "image", std::string name = "")
+        : media_id(std::move(id)), type(std::move(t)), file_name(std::move(name)) {}
+    std::string media_id;
+    std::string type = "image";
+    std::string file_name;  ///< FileName of a file message ("" for others)
 };
 
 /// Longest description kept (bytes of UTF-8, about 4,000 Chinese characters) and longest
@@ -159,10 +180,10 @@ public:
 
     // --- employee ---
     /// New ticket: numbered, dispatched (assignee gets an accept/transfer card).
-    /// `priority` "P1".."P3"; `attachments` are WeCom media ids of images.
+    /// `priority` "P1".."P3"; `attachments` are fetched after the commit (Attachments).
     Result<Ticket> Create(const std::string& requester, const std::string& category_key,
                           const std::string& description, const std::string& priority,
-                          const std::vector<std::string>& attachments = {});
+                          const std::vector<NewAttachment>& attachments = {});
     /// Details and timeline. Visible to the requester, the assignee, leads of the ticket's
     /// group and admins; anyone else gets not_found exactly like an unknown number.
     Result<TicketDetail> Get(const std::string& no, const std::string& viewer);
@@ -183,11 +204,15 @@ public:
     /// the requester it is their answer (as EmployeeReplied).
     Result<Ticket> AddInfo(const std::string& no, const std::string& requester,
                            const std::string& text);
-    /// Attaches a media id (requester, assignee, lead or admin; ticket not closed/cancelled).
-    /// From the requester on a ticket waiting for them, it is their answer: the ticket resumes
-    /// as with EmployeeReplied.
+    /// Attaches a file (requester, assignee, lead or admin; ticket not closed/cancelled); it
+    /// is fetched after the commit and then forwarded to the assignee (Attachments). From the
+    /// requester on a ticket waiting for them, it is their answer: the ticket resumes as with
+    /// EmployeeReplied.
     Result<Ticket> AddAttachment(const std::string& no, const std::string& by,
-                                 const std::string& media_id, const std::string& type = "image");
+                                 const NewAttachment& attachment);
+    /// 附件 NO: sends the ticket's stored files to `viewer` (anyone who may view the ticket) as
+    /// WeCom image/voice/file messages; returns how many. not_found when there are none.
+    Result<int> SendAttachments(const std::string& no, const std::string& viewer);
     /// The requester answered a ticket that waits for them: resumes the resolution clock and
     /// forwards `text` to the assignee. `no` empty: their most recent waiting ticket.
     Result<Ticket> EmployeeReplied(const std::string& requester, const std::string& no,

@@ -1,8 +1,9 @@
 #pragma once
 /// ApiClient: the WeCom server API as wedesk uses it (WECOM_PROTOCOL.md §8): `gettoken` with a
 /// process-wide cached token (single-flight refresh, refreshed shortly before `expires_in`, and
-/// once more when a call answers 40014/42001), `message/send` (text, markdown, template_card)
-/// and `message/update_template_card`. Every call has a timeout; nothing throws.
+/// once more when a call answers 40014/42001), `message/send` (text, markdown, template_card,
+/// image/voice/file), `message/update_template_card`, and temporary media (`media/get`,
+/// `media/upload`, WECOM_API.md §4). Every call has a timeout; nothing throws.
 ///
 /// Error codes (Error::code):
 ///   "wecom_<errcode>"  WeCom answered errcode != 0 (e.g. "wecom_81013", "wecom_-1")
@@ -11,6 +12,7 @@
 ///   "http_<status>"    HTTP status other than 200 (WeCom itself always answers 200)
 ///   "bad_response"     the body is not the JSON WeCom sends
 ///   "bad_request"      our own arguments are unusable (never sent)
+///   "too_large"        media/get: the file is larger than the caller's cap (not read further)
 /// IsRetryable() tells the outbox what to do with each. The token and secret never appear in an
 /// Error message or a log line (so URLs, which carry them, are never logged either).
 
@@ -23,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "wedesk/common/clock.hpp"
+#include "wedesk/common/media.hpp"
 #include "wedesk/common/result.hpp"
 #include "wedesk/common/secret.hpp"
 
@@ -49,7 +52,7 @@ bool IsConfigError(const Error& error);
 /// The WeCom errcode inside a "wecom_<n>" error, or 0 for other errors.
 int WecomErrcode(const Error& error);
 
-class ApiClient final {
+class ApiClient final : public MediaSource {
 public:
     /// `api_base`: "https://qyapi.weixin.qq.com" or "http://127.0.0.1:PORT" (an optional path
     /// prefix is kept). HTTPS verifies the server certificate against the system CA bundle.
@@ -81,6 +84,20 @@ public:
     /// Any update_template_card body (e.g. with a full "template_card"); "agentid" filled in.
     Result<void> UpdateTemplateCardRaw(nlohmann::json body);
 
+    /// Downloads temporary media (GET media/get; valid 3 days after the user sent it). A
+    /// declared or actual size over `max_bytes` stops the download: "too_large". A JSON body is
+    /// WeCom's error (40007 invalid media_id once expired).
+    Result<MediaFile> GetMedia(const std::string& media_id, std::size_t max_bytes);
+    // MediaSource: GetMedia, and IsRetryable.
+    Result<MediaFile> Download(const std::string& media_id, std::size_t max_bytes) override {
+        return GetMedia(media_id, max_bytes);
+    }
+    bool Retryable(const Error& error) const override { return IsRetryable(error); }
+    /// Uploads temporary media (POST media/upload?type=image|voice|video|file, multipart part
+    /// "media"); returns the new media_id (valid 3 days) for an image/voice/file message.
+    Result<std::string> UploadMedia(const std::string& type, const std::string& file_name,
+                                    const std::string& bytes, const std::string& content_type);
+
     /// The app's custom menu (POST menu/create?access_token&agentid), e.g.
     /// {"button":[{"type":"click","name":"报修","key":"MENU_NEW_TICKET"}, ...]}.
     Result<void> CreateMenu(const nlohmann::json& menu);
@@ -97,6 +114,9 @@ private:
     /// `extra_query`: more "&name=value" parameters after access_token ("" for none).
     Result<nlohmann::json> PostWithToken(const std::string& api_path, const nlohmann::json& body,
                                          const std::string& extra_query = "");
+    /// Runs `call` with the cached token; on 40014/42001 refreshes it and runs it once more.
+    template <class T, class Call>
+    Result<T> WithToken(const std::string& what, Call call);
     Result<nlohmann::json> PostOnce(const std::string& api_path, const std::string& token,
                                     const std::string& body, const std::string& extra_query);
     Result<std::string> FetchToken();

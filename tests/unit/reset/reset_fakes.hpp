@@ -145,6 +145,9 @@ public:
     void SendCard(const std::string& userid, const Card& card) override {
         texts.emplace_back(userid, card.title);
     }
+    void SendFile(const std::string& userid, const FileMessage& file) override {
+        texts.emplace_back(userid, file.name);
+    }
     void RetireCard(const std::string&, const std::string&) override {}
 };
 

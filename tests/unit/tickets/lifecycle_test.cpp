@@ -21,7 +21,7 @@ std::vector<std::string> Kinds(const TicketDetail& d) {
 
 TEST_CASE("create numbers the ticket, dispatches it and sends the engineer a card", "[unit]") {
     Env env;
-    auto r = env.svc->Create("emp1", "printer", "  打印机卡纸  ", "P2", {"media-1", "media-2"});
+    auto r = env.svc->Create("emp1", "printer", "  打印机卡纸  ", "P2", {{"media-1"}, {"media-2"}});
     REQUIRE(r.ok());
     CHECK(r->no == "IT20261123-0001");
     CHECK(r->status == Status::kAssigned);
@@ -253,7 +253,7 @@ TEST_CASE("nobody can see or change another employee's ticket", "[unit]") {
     CHECK(env.svc->Reopen(t.no, "emp2").error().code == wedesk::Errc::kNotFound);
     CHECK(env.svc->Rate(t.no, "emp2", 5).error().code == wedesk::Errc::kNotFound);
     CHECK(env.svc->EmployeeReplied("emp2", t.no, "x").error().code == wedesk::Errc::kNotFound);
-    CHECK(env.svc->AddAttachment(t.no, "emp2", "m1").error().code == wedesk::Errc::kNotFound);
+    CHECK(env.svc->AddAttachment(t.no, "emp2", {"m1"}).error().code == wedesk::Errc::kNotFound);
     CHECK(env.svc->Accept(t.no, "emp2").error().code == wedesk::Errc::kNotFound);
     CHECK(env.svc->Note(t.no, "emp2", "x").error().code == wedesk::Errc::kNotFound);
     CHECK(env.svc->Transfer(t.no, "emp2", "eng_n").error().code == wedesk::Errc::kNotFound);
@@ -482,27 +482,27 @@ TEST_CASE("attachments can be added by the requester and the assignee", "[unit]"
     Env env;
     Ticket t = env.CreateAccepted();
     env.notifier.Clear();
-    auto r = env.svc->AddAttachment(t.no, "emp1", "media-9");
+    auto r = env.svc->AddAttachment(t.no, "emp1", {"media-9"});
     REQUIRE(r.ok());
     REQUIRE(r->attachments.size() == 1);
     CHECK(r->attachments[0].media_id == "media-9");
     CHECK(r->attachments[0].type == "image");
     CHECK(env.notifier.To(t.assignee, "text").size() == 1);
-    CHECK(env.svc->AddAttachment(t.no, t.assignee, "log-1", "file")->attachments.size() == 2);
-    CHECK(env.svc->AddAttachment(t.no, "emp1", " ").error().code == wedesk::Errc::kInvalid);
+    CHECK(env.svc->AddAttachment(t.no, t.assignee, {"log-1", "file", "log.txt"})->attachments.size() == 2);
+    CHECK(env.svc->AddAttachment(t.no, "emp1", {" "}).error().code == wedesk::Errc::kInvalid);
     CHECK(r->status == Status::kInProgress);  // not waiting: the status is left alone
 
     // On a ticket that waits for the requester, their attachment is the answer.
     REQUIRE(env.svc->Wait(t.no, t.assignee, "请拍一下报错窗口")->status == Status::kWaiting);
     env.notifier.Clear();
-    auto answer = env.svc->AddAttachment(t.no, "emp1", "media-10");
+    auto answer = env.svc->AddAttachment(t.no, "emp1", {"media-10"});
     REQUIRE(answer.ok());
     CHECK(answer->status == Status::kInProgress);
     CHECK_FALSE(answer->paused);
     CHECK_THAT(env.notifier.To(t.assignee, "text").back().body, Catch::Contains("已恢复处理"));
     // The assignee's own attachment does not answer for the requester.
     REQUIRE(env.svc->Wait(t.no, t.assignee, "还需要序列号")->status == Status::kWaiting);
-    CHECK(env.svc->AddAttachment(t.no, t.assignee, "log-2", "file")->status == Status::kWaiting);
+    CHECK(env.svc->AddAttachment(t.no, t.assignee, {"log-2", "file"})->status == Status::kWaiting);
 }
 
 TEST_CASE("duty: only staff can go on and off duty", "[unit]") {
