@@ -26,8 +26,8 @@
 #include "wedesk/schema/all.hpp"
 #include "wedesk/store/database.hpp"
 #include "wedesk/store/user_repository.hpp"
-#include "wedesk/tickets/sla.hpp"
 #include "wedesk/tickets/attachments.hpp"
+#include "wedesk/tickets/sla.hpp"
 #include "wedesk/tickets/ticket_service.hpp"
 #include "wedesk/wecom/api_client.hpp"
 

@@ -12,11 +12,11 @@
 
 #include "wedesk/app/message_pipeline.hpp"
 #include "wedesk/bot/bot.hpp"
+#include "wedesk/common/background_loop.hpp"
 #include "wedesk/common/log.hpp"
 #include "wedesk/common/metrics.hpp"
 #include "wedesk/common/random.hpp"
 #include "wedesk/common/seal.hpp"
-#include "wedesk/common/background_loop.hpp"
 #include "wedesk/common/thread_name.hpp"
 #include "wedesk/directory/ldap_directory.hpp"
 #include "wedesk/directory/local_directory.hpp"
@@ -348,15 +348,14 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& confi
         return Fail(Errc::kConfig, std::string("tickets: ") + e.what());
     }
     impl->kb = std::make_unique<kb::KnowledgeBase>(db);
-    impl->attachments = std::make_unique<tickets::Attachments>(
-        db, impl->config.tickets.attachments, *impl->outbox, clk, *impl->api);
-    impl->media_loop = std::make_unique<BackgroundLoop>(
-        "wd-media", kMediaPoll, [raw = impl.get()] {
-            const auto r = raw->attachments->RunOnce();
-            if (r.stored > 0) {
-                raw->outbox_worker->Kick();  // the files for the assignees
-            }
-        });
+    impl->attachments = std::make_unique<tickets::Attachments>(db, impl->config.tickets.attachments,
+                                                               *impl->outbox, clk, *impl->api);
+    impl->media_loop = std::make_unique<BackgroundLoop>("wd-media", kMediaPoll, [raw = impl.get()] {
+        const auto r = raw->attachments->RunOnce();
+        if (r.stored > 0) {
+            raw->outbox_worker->Kick();  // the files for the assignees
+        }
+    });
 
     // Self-service reset: only when both the directory and SMS are configured.
     if (cfg.directory && cfg.sms) {

@@ -1010,8 +1010,8 @@ Result<Config> Parse(const std::string& text, const std::vector<std::string>& en
     root.Finish();
     if (cfg.tickets.attachments.dir.empty()) {
         const auto parent = std::filesystem::path(cfg.database.path).parent_path();
-        cfg.tickets.attachments.dir = (parent.empty() ? std::filesystem::path(".") : parent) /
-                                      "attachments";
+        cfg.tickets.attachments.dir =
+            (parent.empty() ? std::filesystem::path(".") : parent) / "attachments";
     }
 
     for (const auto& [path, o] : ctx.overrides()) {

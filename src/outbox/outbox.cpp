@@ -131,12 +131,13 @@ void Outbox::SendCard(const std::string& userid, const Card& card) {
 
 void Outbox::SendFile(const std::string& userid, const FileMessage& file) {
     // The media_id is filled in by the worker once it has uploaded the file.
-    Insert(userid, "send", file.type,
-           Dump({{"msgtype", file.type},
-                 {file.type, {{"media_id", ""}}},
-                 {kUploadField,
-                  {{"path", file.path}, {"name", file.name}, {"content_type", file.content_type}}}}),
-           "", "pending", "");
+    Insert(
+        userid, "send", file.type,
+        Dump({{"msgtype", file.type},
+              {file.type, {{"media_id", ""}}},
+              {kUploadField,
+               {{"path", file.path}, {"name", file.name}, {"content_type", file.content_type}}}}),
+        "", "pending", "");
 }
 
 void Outbox::UpdateCard(const std::string& userid, const std::string& task_id,

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <fstream>
-#include <sstream>
 #include <iterator>
 #include <queue>
+#include <sstream>
 #include <string>
 #include <vector>
 

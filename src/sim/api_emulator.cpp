@@ -642,29 +642,28 @@ void ApiEmulator::Route() {
                  reply(res, HandleUpload(req));
              });
 
-    svr.Get("/cgi-bin/media/get",
-            [this, gate, reply](const httplib::Request& req, httplib::Response& res) {
-                if (!gate(res)) {
-                    return;
-                }
-                std::lock_guard lock(mu_);
-                ++media_gets_;
-                if (auto e = CheckToken(req.get_param_value("access_token")); !e.is_null()) {
-                    reply(res, e);
-                    return;
-                }
-                auto it = media_.find(req.get_param_value("media_id"));
-                if (it == media_.end()) {
-                    reply(res, Err(40007, "invalid media_id"));
-                    return;
-                }
-                const auto& m = it->second;
-                res.set_header("Content-disposition",
-                               "attachment; filename=\"" + m.file_name + "\"");
-                res.set_header("Cache-Control", "no-cache, must-revalidate");
-                res.set_content(m.bytes, m.content_type.empty() ? "application/octet-stream"
-                                                                : m.content_type.c_str());
-            });
+    svr.Get("/cgi-bin/media/get", [this, gate, reply](const httplib::Request& req,
+                                                      httplib::Response& res) {
+        if (!gate(res)) {
+            return;
+        }
+        std::lock_guard lock(mu_);
+        ++media_gets_;
+        if (auto e = CheckToken(req.get_param_value("access_token")); !e.is_null()) {
+            reply(res, e);
+            return;
+        }
+        auto it = media_.find(req.get_param_value("media_id"));
+        if (it == media_.end()) {
+            reply(res, Err(40007, "invalid media_id"));
+            return;
+        }
+        const auto& m = it->second;
+        res.set_header("Content-disposition", "attachment; filename=\"" + m.file_name + "\"");
+        res.set_header("Cache-Control", "no-cache, must-revalidate");
+        res.set_content(
+            m.bytes, m.content_type.empty() ? "application/octet-stream" : m.content_type.c_str());
+    });
 
     svr.Post("/sim/media", [this, reply](const httplib::Request& req, httplib::Response& res) {
         const auto type = req.get_param_value("type");

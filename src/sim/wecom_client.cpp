@@ -137,8 +137,7 @@ Result<SimReply> SimClient::SendImage(const std::string& userid, const std::stri
 }
 
 Result<SimReply> SimClient::SendMedia(const std::string& userid, const std::string& type,
-                                      const std::string& media_id,
-                                      const std::string& file_name) {
+                                      const std::string& media_id, const std::string& file_name) {
     if (type == "image") {
         return SendImage(userid, media_id);
     }

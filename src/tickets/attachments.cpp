@@ -183,8 +183,8 @@ void Attachments::Store(const Pending& p, const MediaFile& media) {
     if (ext.empty()) {
         ext = ExtensionFor(media.content_type, p.type);
     }
-    const std::string rel = day.substr(0, 4) + "/" + day.substr(4, 2) + "/" + p.no + "-" +
-                            std::to_string(p.id) + ext;
+    const std::string rel =
+        day.substr(0, 4) + "/" + day.substr(4, 2) + "/" + p.no + "-" + std::to_string(p.id) + ext;
     const auto path = std::filesystem::path(cfg_.dir) / rel;
     const auto part = path.string() + ".part";
     std::error_code ec;
@@ -225,9 +225,8 @@ void Attachments::Store(const Pending& p, const MediaFile& media) {
             if (!assignee.empty() && assignee != by) {
                 s.Text(assignee, "工单 " + p.no + "：" + Names(s.conn, by) + " 发来的" +
                                      AttachmentWord(p.type) + "（" + name + "）如下。");
-                s.SendFile(assignee,
-                           FileMessage{p.type, std::filesystem::absolute(path).string(), name,
-                                       media.content_type});
+                s.SendFile(assignee, FileMessage{p.type, std::filesystem::absolute(path).string(),
+                                                 name, media.content_type});
             }
         }
         return true;
@@ -266,7 +265,8 @@ int Attachments::Purge() {
     if (cfg_.retention_days <= 0) {
         return 0;
     }
-    const auto before = clock_.NowSeconds() - static_cast<std::int64_t>(cfg_.retention_days) * 86400;
+    const auto before =
+        clock_.NowSeconds() - static_cast<std::int64_t>(cfg_.retention_days) * 86400;
     std::vector<std::pair<std::int64_t, std::string>> old;
     {
         store::Query q(db_.Conn(),
@@ -306,32 +306,31 @@ Result<int> TicketService::SendAttachments(const std::string& no, const std::str
     const std::string n = NormNo(no);
     const std::string who = NormUser(viewer);
     int sent = 0;
-    auto r = OnTicket(db_, notifier_, clock_.NowSeconds(), env, n, who,
-                      [&](Step& s, const Ticket& t, const Relation& rel) -> Result<Ticket> {
-                          if (!rel.CanView()) {
-                              return NotFound(n);
-                          }
-                          for (const auto& a : t.attachments) {
-                              if (a.state != "stored") {
-                                  continue;
-                              }
-                              s.SendFile(who, FileMessage{a.type,
-                                                          std::filesystem::absolute(
-                                                              std::filesystem::path(
-                                                                  cfg_.attachments.dir) /
-                                                              a.path)
-                                                              .string(),
-                                                          a.file_name, a.content_type});
-                              ++sent;
-                          }
-                          if (sent == 0) {
-                              return Fail(Errc::kNotFound,
-                                          t.attachments.empty()
-                                              ? "工单 " + n + " 没有附件。"
-                                              : "工单 " + n + " 的附件还没有可发送的文件。");
-                          }
-                          return t;
-                      });
+    auto r = OnTicket(
+        db_, notifier_, clock_.NowSeconds(), env, n, who,
+        [&](Step& s, const Ticket& t, const Relation& rel) -> Result<Ticket> {
+            if (!rel.CanView()) {
+                return NotFound(n);
+            }
+            for (const auto& a : t.attachments) {
+                if (a.state != "stored") {
+                    continue;
+                }
+                s.SendFile(who,
+                           FileMessage{a.type,
+                                       std::filesystem::absolute(
+                                           std::filesystem::path(cfg_.attachments.dir) / a.path)
+                                           .string(),
+                                       a.file_name, a.content_type});
+                ++sent;
+            }
+            if (sent == 0) {
+                return Fail(Errc::kNotFound, t.attachments.empty()
+                                                 ? "工单 " + n + " 没有附件。"
+                                                 : "工单 " + n + " 的附件还没有可发送的文件。");
+            }
+            return t;
+        });
     if (!r) {
         return r.error();
     }

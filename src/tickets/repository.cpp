@@ -87,9 +87,10 @@ bool InsertAttachment(Step& s, std::int64_t ticket_id, const std::string& by,
     if (const auto slash = name.find_last_of("/\\"); slash != std::string::npos) {
         name = name.substr(slash + 1);
     }
-    store::Query q(s.conn,
-                   "INSERT INTO ticket_attachments(ticket_id, media_id, media_type, file_name, "
-                   "added_by, added_at, state, next_try_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)");
+    store::Query q(
+        s.conn,
+        "INSERT INTO ticket_attachments(ticket_id, media_id, media_type, file_name, "
+        "added_by, added_at, state, next_try_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)");
     q.bind(1, ticket_id);
     q.bind(2, media);
     q.bind(3, type);

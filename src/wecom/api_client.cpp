@@ -346,9 +346,8 @@ Result<MediaFile> ApiClient::GetMedia(const std::string& media_id, std::size_t m
                 return true;
             });
         if (too_large) {
-            return Fail(Errc::kTooLarge,
-                        "media/get: the file is larger than " + std::to_string(max_bytes) +
-                            " bytes");
+            return Fail(Errc::kTooLarge, "media/get: the file is larger than " +
+                                             std::to_string(max_bytes) + " bytes");
         }
         if (!res) {
             return TransportError(res.error());

@@ -9,7 +9,9 @@
 #include <thread>
 #include <vector>
 
+#include "cli_helpers.hpp"
 #include "ticket_e2e_helpers.hpp"
+#include "wedesk/common/digest.hpp"
 #include "wedesk/sim/inbound_xml.hpp"
 #include "wedesk/tickets/ticket_service.hpp"
 #include "wedesk/wecom/message.hpp"
@@ -571,4 +573,54 @@ TEST_CASE("a waiting ticket gets the employee's answer even after an unanswered 
     REQUIRE(WaitForMessage(s.api(), [&](const auto& m) {
                 return IsTextTo(m, "eng1", "资产编号 B7788");
             }).has_value());
+}
+
+TEST_CASE("a file sent in the chat reaches the engineer's phone and the admin's listing",
+          "[integration]") {
+    Fixture f;
+    auto& s = f.s;
+    // The member sends a file: it lands at (emulated) WeCom, the callback carries its MediaId.
+    const std::string log = "2026-12-03 10:02 setup.exe: error 0x80070005 (access denied)\n";
+    const auto media = s.api().AddMedia({"file", "setup.log", "text/plain", log});
+    Say(s, "zhangsan", "报修");
+    auto sent = s.client().SendMedia("zhangsan", "file", media, "安装日志.log");
+    REQUIRE(sent.ok());
+    CHECK_THAT(sent->content, Catch::Contains("共 1 个"));
+    Say(s, "zhangsan", "1");
+    Say(s, "zhangsan", "装软件报错，日志附上");
+    Say(s, "zhangsan", "1");
+    const auto no = TicketNoIn(Say(s, "zhangsan", "确认"));
+    REQUIRE(!no.empty());
+
+    // Fetched at once (media/get), stored, and forwarded to the engineer (media/upload + file).
+    auto file = WaitForMessage(s.api(), [&](const wedesk::sim::ReceivedMessage& m) {
+        return m.touser == "eng1" && m.msgtype == "file";
+    });
+    REQUIRE(file.has_value());
+    CHECK(file->media_name == "安装日志.log");
+    const auto forwarded = s.api().MediaOf(file->body["file"]["media_id"].get<std::string>());
+    REQUIRE(forwarded.has_value());
+    CHECK(forwarded->bytes == log);
+    CHECK(s.Count("ticket_attachments",
+                  "state = 'stored' AND sha256 = '" + wedesk::Sha256Hex(log) + "'") == 1);
+
+    // The engineer asks for it again a week later (WeCom's media_id is long gone by then).
+    s.clock().Advance(std::chrono::hours(24 * 7));
+    CHECK_THAT(Say(s, "eng1", "附件 " + no), Catch::Contains("1 个附件马上发给您"));
+    REQUIRE(s.api().WaitForMessages(s.api().Received().size() + 1, std::chrono::seconds(10)));
+    CHECK_THAT(Say(s, "lisi", "附件 " + no), Catch::Contains("没有找到工单"));
+
+    // The admin sees the file, its size, sha256 and where it is.
+    auto cfg_json = wedesk::testing::BaseConfigJson(s.config().tickets.attachments.dir + "/..");
+    cfg_json["database"]["path"] = s.db_path();
+    cfg_json["tickets"] = {{"attachments", {{"dir", s.config().tickets.attachments.dir}}}};
+    const auto cfg = wedesk::testing::WriteConfig(s.config().tickets.attachments.dir + "/..",
+                                                  cfg_json, "admin.json");
+    const auto shown =
+        wedesk::testing::RunWedesk({"admin", "tickets", "show", no, "--config", cfg});
+    INFO(shown.err);
+    REQUIRE(shown.exit_code == 0);
+    CHECK_THAT(shown.out, Catch::Contains("Files:\n  文件 安装日志.log · 61 B · sha256 " +
+                                          wedesk::Sha256Hex(log).substr(0, 12)));
+    CHECK_THAT(shown.out, Catch::Contains(no + "-1.log"));
 }

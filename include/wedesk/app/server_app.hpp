@@ -30,8 +30,8 @@ public:
     /// Graceful stop: stop accepting, finish in-flight requests, stop workers, checkpoint WAL.
     void Stop();
 
-    /// Runs one round of background work now (ticket timers, attachment fetches, outbox) — for tests with a fake
-    /// clock; the workers do this on their own in production.
+    /// Runs one round of background work now (ticket timers, attachment fetches, outbox) — for
+    /// tests with a fake clock; the workers do this on their own in production.
     void RunBackgroundOnce();
     /// Waits until every after-commit action handed to the external pool so far (an SMS to
     /// send) has finished; false when `timeout` passed first. For tests and tools: the reply to

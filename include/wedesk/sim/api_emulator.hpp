@@ -55,7 +55,7 @@
 namespace httplib {
 class Server;
 struct Request;
-}
+}  // namespace httplib
 
 namespace wedesk::sim {
 

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -644,4 +645,37 @@ TEST_CASE("outbox: retry --parked queues every parked message again", "[unit]") 
     CHECK(outbox.RetryParked() == 2);
     CHECK(worker->RunOnce().sent == 2);
     CHECK(outbox.RetryParked() == 0);
+}
+
+TEST_CASE("outbox: a stored file is uploaded with media/upload and sent with the new media_id",
+          "[unit]") {
+    Env env;
+    const auto path = env.dir.File("安装日志.txt");
+    {
+        std::ofstream f(path, std::ios::binary);
+        f << "setup failed: 0x80070005\n";
+    }
+    Commit(env, [&](Outbox& o) {
+        o.SendFile("lisi", {"file", path, "安装日志.txt", "text/plain"});
+        o.SendFile("lisi", {"image", env.dir.File("gone.png"), "gone.png", "image/png"});
+    });
+    auto worker = env.Worker();
+    const auto pass = worker->RunOnce();
+    CHECK(pass.sent == 1);
+    CHECK(pass.parked == 1);  // its file is gone: nothing to retry
+    const auto got = env.emu.Received();
+    REQUIRE(got.size() == 1);
+    CHECK(got[0].msgtype == "file");
+    CHECK_FALSE(got[0].body.contains(kUploadField));
+    const auto media = env.emu.MediaOf(got[0].body["file"]["media_id"].get<std::string>());
+    REQUIRE(media.has_value());
+    CHECK(media->bytes == "setup failed: 0x80070005\n");
+    CHECK(media->file_name == "安装日志.txt");
+    CHECK(media->type == "file");
+    CHECK(got[0].media_name == "安装日志.txt");
+    CHECK(sim::DescribeMessage("file", got[0].body, got[0].media_name) == "[file] 安装日志.txt");
+    Outbox outbox(*env.db, env.clock);
+    const auto parked = outbox.List("parked");
+    REQUIRE(parked.size() == 1);
+    CHECK_THAT(parked[0].last_error, Catch::Contains("the file to send is gone"));
 }

@@ -488,7 +488,8 @@ TEST_CASE("attachments can be added by the requester and the assignee", "[unit]"
     CHECK(r->attachments[0].media_id == "media-9");
     CHECK(r->attachments[0].type == "image");
     CHECK(env.notifier.To(t.assignee, "text").size() == 1);
-    CHECK(env.svc->AddAttachment(t.no, t.assignee, {"log-1", "file", "log.txt"})->attachments.size() == 2);
+    CHECK(env.svc->AddAttachment(t.no, t.assignee, {"log-1", "file", "log.txt"})
+              ->attachments.size() == 2);
     CHECK(env.svc->AddAttachment(t.no, "emp1", {" "}).error().code == wedesk::Errc::kInvalid);
     CHECK(r->status == Status::kInProgress);  // not waiting: the status is left alone
 

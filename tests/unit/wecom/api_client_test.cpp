@@ -267,3 +267,31 @@ TEST_CASE("api: emulator StartAt takes the api_base it should serve", "[unit]") 
     CHECK(emu.StartAt("http://127.0.0.1:notaport") == -1);
     CHECK(emu.StartAt("http://127.0.0.1") == -1);
 }
+
+TEST_CASE("api client: media/upload then media/get round-trips a file, its type and name",
+          "[unit]") {
+    Fixture f;
+    const std::string bytes = "\x89PNG\r\n\x1a\n-pixels-";
+    auto id = f.api.UploadMedia("image", "报错截图.png", bytes, "image/png");
+    REQUIRE(id.ok());
+    auto got = f.api.GetMedia(*id, 1024);
+    REQUIRE(got.ok());
+    CHECK(got->bytes == bytes);
+    CHECK(got->content_type == "image/png");
+    CHECK(got->file_name == "报错截图.png");
+
+    // Over the caller's cap: not read, "too_large", not worth a retry.
+    auto big = f.api.GetMedia(*id, 4);
+    REQUIRE_FALSE(big.ok());
+    CHECK(big.error().code == wedesk::Errc::kTooLarge);
+    CHECK_FALSE(IsRetryable(big.error()));
+    // WeCom's errors come as JSON instead of the file.
+    auto expired = f.api.GetMedia("no-such-media", 1024);
+    REQUIRE_FALSE(expired.ok());
+    CHECK(WecomErrcode(expired.error()) == 40007);
+    CHECK_FALSE(IsRetryable(expired.error()));
+    // WeCom refuses files of 5 bytes or less, and unknown types never leave wedesk.
+    CHECK(WecomErrcode(f.api.UploadMedia("file", "a.txt", "12345", "").error()) == 40006);
+    CHECK(f.api.UploadMedia("gif", "a.gif", "123456", "").error().code ==
+          wedesk::Errc::kBadRequest);
+}
