@@ -109,6 +109,7 @@ struct Attachments::Pending {
     std::string media_id;
     std::string type;
     std::string file_name;
+    std::string added_by;
     std::int64_t added_at = 0;
     int tries = 0;
 };
@@ -127,11 +128,12 @@ FetchReport Attachments::RunOnce() {
     const auto now = clock_.NowSeconds();
     std::vector<Pending> due;
     {
-        store::Query q(db_.Conn(),
-                       "SELECT a.id, a.ticket_id, t.no, a.media_id, a.media_type, a.file_name, "
-                       "a.added_at, a.tries FROM ticket_attachments a JOIN tickets t ON "
-                       "t.id = a.ticket_id WHERE a.state = 'pending' AND a.next_try_at <= ? "
-                       "ORDER BY a.next_try_at, a.id LIMIT ?");
+        store::Query q(
+            db_.Conn(),
+            "SELECT a.id, a.ticket_id, t.no, a.media_id, a.media_type, a.file_name, "
+            "a.added_at, a.tries, a.added_by FROM ticket_attachments a JOIN tickets t ON "
+            "t.id = a.ticket_id WHERE a.state = 'pending' AND a.next_try_at <= ? "
+            "ORDER BY a.next_try_at, a.id LIMIT ?");
         q.bind(1, now);
         q.bind(2, kBatch);
         while (q.executeStep()) {
@@ -144,6 +146,7 @@ FetchReport Attachments::RunOnce() {
             p.file_name = q.getColumn(5).getString();
             p.added_at = q.getColumn(6).getInt64();
             p.tries = q.getColumn(7).getInt();
+            p.added_by = q.getColumn(8).getString();
             due.push_back(std::move(p));
         }
     }
@@ -237,22 +240,30 @@ void Attachments::Store(const Pending& p, const MediaFile& media) {
 void Attachments::Reschedule(const Pending& p, const Error& e, FetchReport& out) {
     const int tries = p.tries + 1;
     const bool give_up = !source_.Retryable(e) || tries >= kMaxFetchTries;
-    std::string why = e.code == Errc::kTooLarge
-                          ? "文件超过 " + std::to_string(cfg_.max_mb) + " MB"
-                          : (WecomExpired(e) ? "企业微信中已过期" : e.CodeText());
-    store::WriteTx tx(db_);
-    store::Query u(tx.Conn(),
-                   "UPDATE ticket_attachments SET tries = ?, next_try_at = ?, error = ?, "
-                   "state = CASE WHEN ? THEN 'failed' ELSE state END "
-                   "WHERE id = ? AND state = 'pending'");
+    std::string why =
+        e.code == Errc::kTooLarge
+            ? "文件超过 " + std::to_string(cfg_.max_mb) + " MB"
+            : (WecomExpired(e) ? "企业微信中已过期" : "获取失败（" + e.CodeText() + "）");
     const std::int64_t delay = std::min(kMaxRetryS, kFirstRetryS << std::min(tries - 1, 20));
-    u.bind(1, tries);
-    u.bind(2, clock_.NowSeconds() + delay);
-    u.bind(3, why);
-    u.bind(4, give_up ? 1 : 0);
-    u.bind(5, p.id);
-    u.exec();
-    tx.Commit();
+    (void)RunStep<bool>(db_, notifier_, clock_.NowSeconds(), [&](Step& s) -> Result<bool> {
+        store::Query u(s.conn,
+                       "UPDATE ticket_attachments SET tries = ?, next_try_at = ?, error = ?, "
+                       "state = CASE WHEN ? THEN 'failed' ELSE state END "
+                       "WHERE id = ? AND state = 'pending'");
+        u.bind(1, tries);
+        u.bind(2, s.now + delay);
+        u.bind(3, why);
+        u.bind(4, give_up ? 1 : 0);
+        u.bind(5, p.id);
+        if (u.exec() > 0 && give_up) {
+            // Whoever sent it should know it did not arrive, and why.
+            s.Text(p.added_by,
+                   "您为工单 " + p.no + " 发送的" + AttachmentWord(p.type) +
+                       (p.file_name.empty() ? "" : "（" + p.file_name + "）") + "没能保存：" + why +
+                       (e.code == Errc::kTooLarge ? "。请压缩后重新发送。" : "。请重新发送一次。"));
+        }
+        return true;
+    });
     if (give_up) {
         ++out.failed;
         Log()->warn("attachment {} of {} not fetched: {}", p.id, p.no, e.message);

@@ -118,6 +118,10 @@ TEST_CASE(
     CHECK(a.state == "failed");
     CHECK(a.error == "企业微信中已过期");
     CHECK(env.notifier.To(t.assignee, "file").empty());
+    const auto told = env.notifier.To("emp1", "text");
+    REQUIRE_FALSE(told.empty());
+    CHECK(told.back().body ==
+          "您为工单 " + t.no + " 发送的图片没能保存：企业微信中已过期。请重新发送一次。");
 
     auto t2 = env.CreateAccepted("emp2");
     const auto big = env.Upload("file", "big.zip", std::string(1024 * 1024 + 1, 'z'));
@@ -126,6 +130,8 @@ TEST_CASE(
     const auto b = env.Only(t2.no);
     CHECK(b.state == "failed");
     CHECK(b.error == "文件超过 1 MB");
+    CHECK_THAT(env.notifier.To("emp2", "text").back().body,
+               Catch::Contains("（big.zip）没能保存：文件超过 1 MB。请压缩后重新发送。"));
     CHECK_FALSE(std::filesystem::exists(std::filesystem::path(env.files.dir) / "2026"));
 
     env.Advance(std::chrono::hours(5));
