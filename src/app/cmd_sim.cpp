@@ -182,6 +182,9 @@ struct Card {
     std::string task_id;
     std::string title;
     std::vector<std::pair<std::string, std::string>> buttons;  // text, key
+    std::string question;                                      // the selection's key, if any
+    std::vector<std::pair<std::string, std::string>> options;  // id, text
+    std::string selected;                                      // preselected option id
 };
 
 const json& Member(const json& j, const char* key) {
@@ -416,8 +419,8 @@ private:
                  "  /image [PATH]     发送一张图片（不带路径：一张示例图片）\n"
                  "  /file PATH        发送一个文件\n"
                  "  /voice PATH       发送一段语音（AMR）\n"
-                 "  /click N [按钮]   点击第 N 张卡片的按钮（按钮序号、文字或 "
-                 "key；只有一个时可省略）\n"
+                 "  /click N [按钮] [选项]  点击第 N 张卡片的按钮（按钮序号、文字或 "
+                 "key；只有一个时可省略；有选项的卡片可再给选项序号）\n"
                  "  /cards            列出收到的卡片\n"
                  "  /menu KEY         点击应用菜单（MENU_NEW_TICKET、MENU_MY_TICKETS、"
                  "MENU_RESET_PASSWORD）\n"
@@ -427,8 +430,8 @@ private:
     }
 
     void Click(const std::vector<std::string>& words) {
-        if (words.empty() || words.size() > 2) {
-            Out() << "用法: /click N [按钮]\n";
+        if (words.empty() || words.size() > 3) {
+            Out() << "用法: /click N [按钮] [选项]\n";
             return;
         }
         std::size_t n = 0;
@@ -470,8 +473,28 @@ private:
         if (card.userid != user_) {
             Out() << "(注意：这张卡片是发给 " << card.userid << " 的)\n";
         }
+        // The selection: the option named by its number or id, else the preselected one.
+        std::vector<std::pair<std::string, std::string>> chosen;
+        if (!card.question.empty()) {
+            std::string option = card.selected;
+            if (words.size() == 3) {
+                option.clear();
+                for (std::size_t i = 0; i < card.options.size(); ++i) {
+                    if (words[2] == std::to_string(i + 1) || words[2] == card.options[i].first) {
+                        option = card.options[i].first;
+                    }
+                }
+            }
+            if (option.empty()) {
+                Out() << "请指定选项：\n";
+                PrintCard(n - 1);
+                return;
+            }
+            chosen.emplace_back(card.question, option);
+            Out() << "(选中「" << option << "」)\n";
+        }
         Out() << "(点击卡片 #" << n << " 的「" << label << "」)\n";
-        Show(s_.client->ClickCard(user_, card.task_id, key));
+        Show(s_.client->ClickCard(user_, card.task_id, key, chosen));
     }
 
     void Show(const Result<sim::SimReply>& reply) {
@@ -494,9 +517,13 @@ private:
     void PrintCard(std::size_t i) {
         const Card& c = cards_[i];
         Out() << "  卡片 #" << (i + 1) << " " << c.title << "\n";
+        for (std::size_t o = 0; o < c.options.size(); ++o) {
+            Out() << "    [" << (o + 1) << "] " << c.options[o].second
+                  << (c.options[o].first == c.selected ? "（已选）" : "") << "\n";
+        }
         for (std::size_t b = 0; b < c.buttons.size(); ++b) {
             Out() << "    (" << (b + 1) << ") " << c.buttons[b].first << "   → /click " << (i + 1)
-                  << " " << (b + 1) << "\n";
+                  << " " << (b + 1) << (c.options.empty() ? "" : " [选项序号]") << "\n";
         }
     }
 
@@ -558,6 +585,14 @@ private:
             const auto desc = StrOf(main, "desc");
             if (!desc.empty()) {
                 c.title += " — " + desc;
+            }
+            const auto& sel = Member(card, "button_selection");
+            c.question = StrOf(sel, "question_key");
+            c.selected = StrOf(sel, "selected_id");
+            if (const auto& options = Member(sel, "option_list"); options.is_array()) {
+                for (const auto& o : options) {
+                    c.options.emplace_back(StrOf(o, "id"), StrOf(o, "text"));
+                }
             }
             const auto& buttons = Member(card, "button_list");
             if (buttons.is_array()) {

@@ -282,6 +282,19 @@ std::string Bot::Impl::OnMenuClick(Turn& turn, const std::string& key) {
     if (k == "menu_new_ticket") {
         as_text = "报修";
     } else if (k == "menu_my_tickets") {
+        // From the menu, a card to pick a ticket and act on it with a tap; typed, the list.
+        if (deps.tickets != nullptr && deps.notifier != nullptr) {
+            auto mine = deps.tickets->ListMine(turn.user);
+            if (mine.ok()) {
+                if (auto card = MyTicketsCard(turn.user, *mine)) {
+                    if (turn.flow != Flow::kNone) {
+                        LeaveFlow(turn);
+                    }
+                    deps.notifier->SendCard(turn.user, *card);
+                    return "";
+                }
+            }
+        }
         as_text = "我的工单";
     } else if (k == "menu_reset_password") {
         as_text = "重置密码";

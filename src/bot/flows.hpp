@@ -79,7 +79,15 @@ struct Bot::Impl {
     std::optional<std::string> RateBare(Turn& turn, const std::string& raw);
     std::string OnFreeText(Turn& turn, const std::string& raw);
     std::string OnMedia(Turn& turn, const wecom::InboundMessage& m);
+
+    // cards.cpp
     BotReply OnCardButton(Turn& turn, const wecom::InboundMessage& m);
+    /// 我的工单 as a card: the tickets to pick from, 查看 and 催办 (nullopt for none).
+    std::optional<Card> MyTicketsCard(const std::string& user,
+                                      const std::vector<tickets::Ticket>& mine);
+    BotReply OnMyTicketsButton(Turn& turn, const wecom::InboundMessage& m, bool urge);
+    /// The colleagues AskTransferTarget offered, as a picker card (nullopt when none).
+    std::optional<Card> TransferPicker(const Turn& turn, const std::string& no);
     std::string OnEngineerCommand(Turn& turn, const Command& cmd);
     std::string OnResetText(Turn& turn, const std::string& raw, bool cancel);
 

@@ -23,6 +23,8 @@ constexpr std::int64_t kMaxDuplicateInterval = 4 * 3600;
 constexpr std::size_t kMaxTaskIdBytes = 128;
 constexpr std::size_t kMaxButtons = 6;
 constexpr std::size_t kMaxKeyBytes = 1024;
+constexpr std::size_t kMaxOptions = 10;
+constexpr std::size_t kMaxOptionIdBytes = 128;
 
 const json& Field(const json& j, const char* key) {
     static const json kNull;
@@ -114,6 +116,25 @@ json CheckCard(const json& card, bool* interactive) {
     if (!buttons.is_array() || buttons.empty() || buttons.size() > kMaxButtons) {
         return Err(40058, "template_card.button_list must have 1..6 buttons");
     }
+    if (const auto& sel = Field(card, "button_selection"); !sel.is_null()) {
+        const auto& options = Field(sel, "option_list");
+        if (Str(sel, "question_key").empty() || !options.is_array() || options.empty() ||
+            options.size() > kMaxOptions) {
+            return Err(40058, "button_selection needs a question_key and 1..10 options");
+        }
+        std::set<std::string> ids;
+        for (const auto& o : options) {
+            const auto id = Str(o, "id");
+            if (id.empty() || id.size() > kMaxOptionIdBytes || Str(o, "text").empty() ||
+                !ids.insert(id).second) {
+                return Err(40058, "option needs a unique id of at most 128 bytes and a text");
+            }
+        }
+        const auto chosen = Str(sel, "selected_id");
+        if (!chosen.empty() && ids.count(chosen) == 0) {
+            return Err(40058, "selected_id is not an option");
+        }
+    }
     for (const auto& b : buttons) {
         if (!b.is_object() || Str(b, "text").empty()) {
             return Err(40058, "button needs text");
@@ -177,6 +198,15 @@ std::string DescribeMessage(const std::string& msgtype, const json& body,
         if (fields.is_array()) {
             for (const auto& f : fields) {
                 out += "\n  " + Str(f, "keyname") + ": " + Str(f, "value");
+            }
+        }
+        const auto& sel = Field(card, "button_selection");
+        if (const auto& options = Field(sel, "option_list"); options.is_array()) {
+            out += "\n  " + Str(sel, "title") + "（" + Str(sel, "question_key") + "）:";
+            for (const auto& o : options) {
+                out += "\n    (" +
+                       std::string(Str(o, "id") == Str(sel, "selected_id") ? "*" : " ") + ") " +
+                       Str(o, "id") + " " + Str(o, "text");
             }
         }
         const auto& buttons = Field(card, "button_list");

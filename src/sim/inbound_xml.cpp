@@ -83,6 +83,19 @@ std::string BuildInboundXml(const InboundMessage& msg) {
                     AppendCdataElement(out, "TaskId", msg.task_id);
                     AppendCdataElement(out, "CardType", msg.card_type);
                     AppendCdataElement(out, "ResponseCode", msg.response_code);
+                    if (!msg.selected.empty()) {
+                        out += "<SelectedItems>";
+                        for (const auto& [question, ids] : msg.selected) {
+                            out += "<SelectedItem>";
+                            AppendCdataElement(out, "QuestionKey", question);
+                            out += "<OptionIds>";
+                            for (const auto& id : ids) {
+                                AppendCdataElement(out, "OptionId", id);
+                            }
+                            out += "</OptionIds></SelectedItem>";
+                        }
+                        out += "</SelectedItems>";
+                    }
                     break;
                 default:
                     AppendCdataElement(out, "EventKey", msg.event_key);

@@ -170,8 +170,9 @@ Result<SimReply> SimClient::SendEvent(const std::string& userid, const std::stri
     return Send(std::move(m));
 }
 
-Result<SimReply> SimClient::ClickCard(const std::string& userid, const std::string& task_id,
-                                      const std::string& event_key) {
+Result<SimReply> SimClient::ClickCard(
+    const std::string& userid, const std::string& task_id, const std::string& event_key,
+    const std::vector<std::pair<std::string, std::string>>& selected) {
     wecom::InboundMessage m;
     m.from_user = userid;
     m.type = wecom::MsgType::kEvent;
@@ -182,6 +183,9 @@ Result<SimReply> SimClient::ClickCard(const std::string& userid, const std::stri
     m.task_id = task_id;
     m.card_type = "button_interaction";
     m.response_code = random_.Alnum(43);
+    for (const auto& [question, option] : selected) {
+        m.selected.push_back({question, {option}});
+    }
     return Send(std::move(m));
 }
 

@@ -21,6 +21,18 @@ nlohmann::json TemplateCard(const Card& card) {
         }
         out["horizontal_content_list"] = std::move(rows);
     }
+    if (card.selection) {
+        const auto& sel = *card.selection;
+        auto options = nlohmann::json::array();
+        for (const auto& [id, label] : sel.options) {
+            options.push_back({{"id", id}, {"text", label}});
+        }
+        out["button_selection"] = {
+            {"question_key", sel.key}, {"title", sel.title}, {"option_list", std::move(options)}};
+        if (!sel.selected.empty()) {
+            out["button_selection"]["selected_id"] = sel.selected;
+        }
+    }
     auto buttons = nlohmann::json::array();
     for (const auto& b : card.buttons) {
         buttons.push_back(

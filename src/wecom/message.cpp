@@ -42,6 +42,9 @@ constexpr NameTable<EventType, 7> kEventNames{{
 
 /// All text of an element: plain text (entities decoded) and CDATA sections concatenated, so a
 /// CDATA split around "]]>" reads back as one string.
+constexpr std::size_t kMaxSelectedItems = 3;
+constexpr std::size_t kMaxSelectedOptions = 20;
+
 std::string TextOf(const pugi::xml_node& parent, const char* name) {
     std::string out;
     const pugi::xml_node el = parent.child(name);
@@ -136,7 +139,22 @@ std::string InboundMessage::DedupeKey() const {
     if (!task_id.empty() || !event_key.empty()) {
         key.append(":").append(task_id).append(":").append(event_key);
     }
+    for (const auto& [question, options] : selected) {
+        key.append(":").append(question);
+        for (const auto& o : options) {
+            key.append("=").append(o);
+        }
+    }
     return key;
+}
+
+std::string InboundMessage::SelectedOption(std::string_view question_key) const {
+    for (const auto& [question, options] : selected) {
+        if (question == question_key && !options.empty()) {
+            return options.front();
+        }
+    }
+    return {};
 }
 
 Result<std::string> ExtractEncrypt(std::string_view body) {
@@ -208,6 +226,21 @@ Result<InboundMessage> ParseInbound(std::string_view inner_xml) {
         m.task_id = TrimmedTextOf(root, "TaskId");
         m.card_type = TrimmedTextOf(root, "CardType");
         m.response_code = TrimmedTextOf(root, "ResponseCode");
+        // <SelectedItems><SelectedItem><QuestionKey/><OptionIds><OptionId/>…
+        // At most 3 questions of at most 20 options exist; more is not WeCom and is ignored.
+        for (const auto& item : root.child("SelectedItems").children("SelectedItem")) {
+            if (m.selected.size() >= kMaxSelectedItems) {
+                break;
+            }
+            std::vector<std::string> ids;
+            for (const auto& id : item.child("OptionIds").children("OptionId")) {
+                if (ids.size() >= kMaxSelectedOptions) {
+                    break;
+                }
+                ids.push_back(text::Trim(id.text().get()));
+            }
+            m.selected.emplace_back(TrimmedTextOf(item, "QuestionKey"), std::move(ids));
+        }
         m.latitude = TrimmedTextOf(root, "Latitude");
         m.longitude = TrimmedTextOf(root, "Longitude");
         m.precision = TrimmedTextOf(root, "Precision");

@@ -134,11 +134,39 @@ TEST_CASE("transfer by command and by the 转派 button — a second accept is r
         CHECK(s.Count("ticket_events", "kind = 'transferred' AND detail LIKE '%他负责打印机%'") ==
               1);
     }
+    SECTION("the 转派 button, then a colleague picked on the card") {
+        Click(s, "eng1", first_card, "ticket_transfer:" + no);
+        const auto picker = WaitForMessage(s.api(), [&](const ReceivedMessage& r) {
+            return IsCardWithKey(r, "eng1", "ticket_transfer_to:" + no);
+        });
+        REQUIRE(picker.has_value());
+        // Nothing chosen: refused, the picker stays usable.
+        auto none = s.client().ClickCard("eng1", TaskId(*picker), "ticket_transfer_to:" + no);
+        REQUIRE(none.ok());
+        CHECK(none->msg_type.empty());
+        WaitText(s, "eng1", "请先选择要转给的同事");
+        s.clock().Advance(std::chrono::seconds(1));
+        auto picked = s.client().ClickCard("eng1", TaskId(*picker), "ticket_transfer_to:" + no,
+                                           {{"to", "eng2"}});
+        REQUIRE(picked.ok());
+        CHECK(picked->msg_type == "update_button");
+        CHECK(picked->content == "已转派");
+        WaitText(s, "eng1", "已转派给 赵工");
+        CHECK(s.Count("dialogs", "userid = 'eng1'") == 0);
+    }
     SECTION("the 转派 button, then the userid typed") {
         const auto click = Click(s, "eng1", first_card, "ticket_transfer:" + no);
         CHECK(click.msg_type == "update_button");
         CHECK(click.content == "转派中");
-        WaitText(s, "eng1", "UserID");
+        // The on-duty colleagues come as a picker card; typing a name works as well.
+        const auto picker = WaitForMessage(s.api(), [&](const ReceivedMessage& r) {
+            return IsCardWithKey(r, "eng1", "ticket_transfer_to:" + no);
+        });
+        REQUIRE(picker.has_value());
+        const auto& sel = picker->body["template_card"]["button_selection"];
+        CHECK(sel["question_key"] == "to");
+        CHECK(sel["option_list"] ==
+              nlohmann::json::array({{{"id", "eng2"}, {"text", "赵工（eng2）"}}}));
         // Words that are no UserID, or nobody's, are asked for again; a command leaves.
         CHECK_THAT(Say(s, "eng1", "转给赵工"), Catch::Contains("请重新回复同事的姓名"));
         CHECK_THAT(Say(s, "eng1", "zhaogong"), Catch::Contains("找不到工程师 zhaogong"));
@@ -361,4 +389,43 @@ TEST_CASE("上班 and 下班 steer dispatch — 我的任务 lists the engineer'
     }
     CHECK(Scalar(s, "SELECT on_duty FROM users WHERE userid = 'zhangsan'") == "0");
     CHECK(TicketCol(s, "IT20261127-0001", "status") == "assigned");
+}
+
+TEST_CASE("我的工单 from the app menu: a card to pick a ticket, 查看 and 催办 by a tap",
+          "[integration]") {
+    TestServer s(TicketsPatch(600));
+    s.ImportUsers(kPeopleCsv);
+    Say(s, "eng1", "上班");
+    const auto first = CreateTicket(s, "zhangsan", 1, "电脑开不了机", 1);
+    s.clock().Advance(std::chrono::seconds(5));
+    const auto second = CreateTicket(s, "zhangsan", 3, "打印机卡纸", 1);
+
+    auto menu = s.client().SendEvent("zhangsan", "click", "MENU_MY_TICKETS");
+    REQUIRE(menu.ok());
+    CHECK(menu->msg_type.empty());  // the card is the answer
+    const auto card = WaitForMessage(
+        s.api(), [&](const ReceivedMessage& r) { return IsCardWithKey(r, "zhangsan", "my_view"); });
+    REQUIRE(card.has_value());
+    const auto& sel = card->body["template_card"]["button_selection"];
+    CHECK(sel["selected_id"] == second);  // newest first
+    REQUIRE(sel["option_list"].size() == 2);
+    CHECK(sel["option_list"][1]["text"] == first + " 待处理");
+    CHECK(ButtonKeys(*card) == std::vector<std::string>{"my_view", "my_urge"});
+
+    auto view = s.client().ClickCard("zhangsan", TaskId(*card), "my_view", {{"no", first}});
+    REQUIRE(view.ok());
+    CHECK(view->msg_type.empty());  // the card stays usable
+    WaitText(s, "zhangsan", "描述：电脑开不了机");
+    s.clock().Advance(std::chrono::seconds(1));
+    auto urge = s.client().ClickCard("zhangsan", TaskId(*card), "my_urge", {{"no", first}});
+    REQUIRE(urge.ok());
+    WaitText(s, "zhangsan", "已催办工单 " + first);
+    CHECK(s.Count("ticket_events", "kind = 'urged'") == 1);
+
+    // Someone else's card or number: nothing of zhangsan's is shown.
+    s.clock().Advance(std::chrono::seconds(1));
+    REQUIRE(s.client().ClickCard("lisi", TaskId(*card), "my_view", {{"no", first}}).ok());
+    WaitText(s, "lisi", "没有找到工单");
+    // Typed, 我的工单 is still the list.
+    CHECK_THAT(Say(s, "zhangsan", "我的工单"), Catch::Contains(first));
 }

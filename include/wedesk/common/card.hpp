@@ -2,8 +2,10 @@
 /// Card: an interactive message described neutrally (what it says, which buttons it offers),
 /// for modules that notify people (tickets' dispatch card). How it looks on the wire is the
 /// messenger's business: wecom::TemplateCard renders it as a WeCom "button_interaction"
-/// template card; a button's key comes back in the click event.
+/// template card; a button's key (and the chosen option of its selection) come back in the
+/// click event.
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,6 +19,15 @@ struct Card {
         bool primary = false;  ///< the main action (drawn highlighted)
     };
 
+    /// A single choice shown above the buttons (WeCom: button_selection); the chosen option's
+    /// id comes back with the click, under `key`.
+    struct Selection {
+        std::string key;                                           ///< the question's key
+        std::string title;                                         ///< e.g. "工单"
+        std::vector<std::pair<std::string, std::string>> options;  ///< id → text, 1..10
+        std::string selected;                                      ///< preselected id
+    };
+
     std::string id;        ///< unique per card: to match clicks and to update it later
     std::string source;    ///< who it is from ("IT服务台")
     std::string title;     ///< first line
@@ -24,6 +35,7 @@ struct Card {
     std::string text;      ///< the body text
     std::vector<std::pair<std::string, std::string>> fields;  ///< label → value rows
     std::vector<Button> buttons;
+    std::optional<Selection> selection;
 };
 
 }  // namespace wedesk

@@ -44,8 +44,10 @@ public:
     Result<SimReply> SendMedia(const std::string& userid, const std::string& type,
                                const std::string& media_id, const std::string& file_name = "");
     /// A template-card button click.
-    Result<SimReply> ClickCard(const std::string& userid, const std::string& task_id,
-                               const std::string& event_key);
+    /// `selected`: the card's selection, question key → chosen option id.
+    Result<SimReply> ClickCard(
+        const std::string& userid, const std::string& task_id, const std::string& event_key,
+        const std::vector<std::pair<std::string, std::string>>& selected = {});
     /// An event (enter_agent, subscribe, click with key).
     Result<SimReply> SendEvent(const std::string& userid, const std::string& event,
                                const std::string& event_key = "");

@@ -51,12 +51,18 @@ struct InboundMessage {
     std::string task_id;    ///< template_card_event
     std::string card_type;
     std::string response_code;
+    /// template_card_event of a card with a selection: question key → chosen option ids.
+    std::vector<std::pair<std::string, std::vector<std::string>>> selected;
     std::string latitude, longitude, precision;  ///< LOCATION event
+
+    /// The first option chosen for `question_key` ("" when none).
+    std::string SelectedOption(std::string_view question_key) const;
 
     /// The key under which a delivery is processed once: "msg:" + from_user + ":" + MsgId for
     /// messages (a MsgId from another sender is another message); for events (and
     /// anything else without a MsgId) "ev:" + from_user + ":" + create_time + ":" + event, with
-    /// ":" + task_id + ":" + event_key appended when either of those is non-empty.
+    /// ":" + task_id + ":" + event_key appended when either of those is non-empty, and the
+    /// chosen options (two clicks in one second with different choices are two deliveries).
     std::string DedupeKey() const;
 };
 

@@ -46,3 +46,24 @@ TEST_CASE("a card leaves out what it does not have", "[unit]") {
     CHECK(j["button_list"].is_array());
     CHECK(j["button_list"].empty());
 }
+
+TEST_CASE("a card's selection renders as button_selection", "[unit]") {
+    Card c;
+    c.id = "my-1";
+    c.title = "我的工单";
+    c.selection = Card::Selection{"no",
+                                  "工单",
+                                  {{"IT20261123-0002", "IT20261123-0002 处理中"},
+                                   {"IT20261123-0001", "IT20261123-0001 已解决"}},
+                                  "IT20261123-0002"};
+    c.buttons = {{"my_view", "查看", true}, {"my_urge", "催办", false}};
+    const auto j = TemplateCard(c);
+    const auto& sel = j["button_selection"];
+    CHECK(sel["question_key"] == "no");
+    CHECK(sel["title"] == "工单");
+    CHECK(sel["selected_id"] == "IT20261123-0002");
+    REQUIRE(sel["option_list"].size() == 2);
+    CHECK(sel["option_list"][1]["id"] == "IT20261123-0001");
+    CHECK(sel["option_list"][1]["text"] == "IT20261123-0001 已解决");
+    CHECK_FALSE(TemplateCard(Card{}).contains("button_selection"));
+}

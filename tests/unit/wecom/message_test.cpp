@@ -167,6 +167,17 @@ TEST_CASE("events", "[unit]") {
     CHECK(card.card_type == "button_interaction");
     CHECK(card.response_code == "RC");
 
+    // A card with a selection: the chosen options come with the click.
+    const auto picked = event("template_card_event",
+                              "<EventKey><![CDATA[my_view]]></EventKey><TaskId><![CDATA[my-1]]>"
+                              "</TaskId><CardType><![CDATA[button_interaction]]></CardType>"
+                              "<SelectedItems><SelectedItem><QuestionKey><![CDATA[no]]>"
+                              "</QuestionKey><OptionIds><OptionId><![CDATA[IT20261127-0002]]>"
+                              "</OptionId></OptionIds></SelectedItem></SelectedItems>");
+    CHECK(picked.SelectedOption("no") == "IT20261127-0002");
+    CHECK(picked.SelectedOption("other").empty());
+    CHECK(card.SelectedOption("no").empty());
+
     const auto other = event("template_card_menu_event");
     CHECK(other.event_type == EventType::kOther);
     CHECK(other.event == "template_card_menu_event");
@@ -183,6 +194,11 @@ TEST_CASE("dedupe keys", "[unit]") {
     m.task_id = "inc-1";
     m.event_key = "ticket_accept:INC1";
     CHECK(m.DedupeKey() == "ev:zhangsan:1718006412:template_card_event:inc-1:ticket_accept:INC1");
+    // Another choice on the same card in the same second is another click.
+    m.selected = {{"no", {"IT20261127-0002"}}};
+    CHECK(m.DedupeKey() ==
+          "ev:zhangsan:1718006412:template_card_event:inc-1:ticket_accept:INC1:no=IT20261127-0002");
+    m.selected.clear();
     m.task_id.clear();
     m.event = "click";
     m.event_key = "MENU_A";
