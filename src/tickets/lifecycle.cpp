@@ -1,5 +1,6 @@
 // The ticket lifecycle: what employees and engineers do to tickets, and assignment.
 #include "tickets/internal.hpp"
+#include "wedesk/tickets/attachments.hpp"
 
 #include <algorithm>
 
@@ -401,12 +402,15 @@ Result<Ticket> TicketService::AddAttachment(const std::string& no, const std::st
                             return Fail(Errc::kInvalid, "附件无效。");
                         }
                         Exec(s, "UPDATE tickets SET updated_at = ?1 WHERE id = ?2", t.id);
-                        AddEvent(s, t.id, who, "attachment", kind);
+                        const std::string what =
+                            AttachmentWord(kind) +
+                            (attachment.file_name.empty() ? "" : " " + attachment.file_name);
+                        AddEvent(s, t.id, who, "attachment", what);
                         if (rel.requester && t.status == Status::kWaiting) {
                             // The engineer asked for something; a photo can be the answer.
                             ClosePause(s, env, t);
                             SetStatus(s, t.id, Status::kInProgress);
-                            AddEvent(s, t.id, who, "replied", "[" + kind + "]");
+                            AddEvent(s, t.id, who, "replied", "[" + what + "]");
                             s.Text(t.assignee, "工单 " + t.no + " 报修人补充了附件，已恢复处理。");
                         } else if (rel.requester && !rel.assignee) {
                             s.Text(t.assignee, "报修人为工单 " + n + " 补充了附件。");

@@ -10,7 +10,8 @@
 //   @kb FILE                           knowledge base to import (Markdown)
 //   @advance 20m | 2h                  move the clock, then run one background pass (timers)
 //   USER> text                         USER sends text; the reply is what the next lines check
-//   USER> [image MEDIA_ID]             USER sends an image
+//   USER> [image NAME] | [file NAME]   USER sends a photo / a file called NAME (put at the
+//                                      emulated WeCom first, so wedesk can fetch it)
 //   USER> [button KEY]                 USER clicks KEY on the latest card sent to USER having it
 //   < text                             the reply contains text
 //   <! text                            the reply does not contain text
@@ -66,7 +67,7 @@ std::string Trim(const std::string& s) {
 
 // What a pushed message says: a text's content; a card's title, text, fields and buttons.
 std::string PushedText(const wedesk::sim::ReceivedMessage& m) {
-    return wedesk::sim::DescribeMessage(m.msgtype, m.body);
+    return wedesk::sim::DescribeMessage(m.msgtype, m.body, m.media_name);
 }
 
 class Runner {
@@ -152,8 +153,14 @@ private:
         const std::string user = line.substr(0, arrow);
         const std::string text = line.substr(arrow + 2);
         ++messages_;
-        if (text.starts_with("[image ") && text.ends_with("]")) {
-            auto r = server_->client().SendImage(user, text.substr(7, text.size() - 8));
+        if ((text.starts_with("[image ") || text.starts_with("[file ")) && text.ends_with("]")) {
+            const bool image = text.starts_with("[image ");
+            const std::string name = text.substr(image ? 7 : 6, text.size() - (image ? 8 : 7));
+            const auto media = server_->api().AddMedia({image ? "image" : "file", name,
+                                                        image ? "image/png" : "text/plain",
+                                                        "content of " + name + "\n"});
+            auto r = server_->client().SendMedia(user, image ? "image" : "file", media,
+                                                 image ? "" : name);
             REQUIRE(r.ok());
             REQUIRE(r->status == 200);
             reply_ = r->content;
