@@ -576,7 +576,7 @@ TEST_CASE("a waiting ticket gets the employee's answer even after an unanswered 
 }
 
 TEST_CASE("a file sent in the chat reaches the engineer's phone and the admin's listing",
-          "[integration]") {
+          "[integration][concurrency]") {
     Fixture f;
     auto& s = f.s;
     // The member sends a file: it lands at (emulated) WeCom, the callback carries its MediaId.
