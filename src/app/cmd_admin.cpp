@@ -13,6 +13,7 @@
 #include <optional>
 #include <sstream>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "app/commands.hpp"
@@ -45,6 +46,7 @@ struct AdminArgs {
     std::string userid;
     std::string query;
     std::int64_t id = 0;
+    bool reset = false;
     std::vector<std::string> terms;
     std::string status;
     std::string ticket_no;
@@ -400,6 +402,52 @@ void AddKb(CLI::App* admin, CliContext& ctx, const std::shared_ptr<AdminArgs>& a
             std::cout << "\n";
         }
     });
+
+    auto* learning = kbc->add_subcommand(
+        "learning",
+        "what 解决了 / 没解决 and tickets filed after suggestions taught the ranking, per article");
+    AddJsonFlag(learning, *a);
+    OnRun(learning, ctx, [a](const config::Config&, store::Database& db) {
+        if (a->reset) {
+            auto r = kb::KnowledgeBase(db).ResetLearning(a->id);
+            if (!r) {
+                throw CommandError{"kb learning --reset: " + r.error().message};
+            }
+            std::cout << "forgot " << *r << " learned signal(s)"
+                      << (a->id > 0 ? " of article " + std::to_string(a->id) : "") << "\n";
+            return;
+        }
+        const auto all = kb::KnowledgeBase(db).Learning();
+        if (a->json) {
+            json out = json::array();
+            for (const auto& l : all) {
+                out.push_back({{"id", l.id},
+                               {"title", l.title},
+                               {"solved", l.solved},
+                               {"unsolved", l.unsolved},
+                               {"tickets", l.tickets},
+                               {"factor", l.factor},
+                               {"questions", l.questions}});
+            }
+            std::cout << Dump(out) << "\n";
+            return;
+        }
+        if (all.empty()) {
+            std::cout << "nothing learned yet (or everything was reset)\n";
+            return;
+        }
+        for (const auto& l : all) {
+            std::cout << l.id << "\t" << l.title << "\t×" << fmt::format("{:.2f}", l.factor)
+                      << "\t(解决 " << l.solved << "，没解决 " << l.unsolved << "，转工单 "
+                      << l.tickets << ")";
+            for (const auto& q : l.questions) {
+                std::cout << "\n\t问：" << q;
+            }
+            std::cout << "\n";
+        }
+    });
+    learning->add_flag("--reset", a->reset, "forget what was learned (all articles, or --article)");
+    learning->add_option("--article", a->id, "only this article id (with --reset)");
 
     auto* syn = kbc->add_subcommand("synonyms", "groups of equivalent search terms");
     syn->require_subcommand(1);

@@ -347,7 +347,7 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& confi
     } catch (const std::exception& e) {
         return Fail(Errc::kConfig, std::string("tickets: ") + e.what());
     }
-    impl->kb = std::make_unique<kb::KnowledgeBase>(db);
+    impl->kb = std::make_unique<kb::KnowledgeBase>(db, &clk);
     impl->attachments = std::make_unique<tickets::Attachments>(db, impl->config.tickets.attachments,
                                                                *impl->outbox, clk, *impl->api);
     impl->media_loop = std::make_unique<BackgroundLoop>("wd-media", kMediaPoll, [raw = impl.get()] {

@@ -388,7 +388,8 @@ std::string Bot::Impl::OfferArticles(Turn& turn, const std::string& query, Flow 
     const auto hits = deps.kb->Suggest(query, 3);
     // Every question is kept (as typed) for `admin kb gaps`; the flow carries its id.
     turn.question =
-        deps.kb->RecordQuestion(turn.user, query, !hits.empty(), deps.clock.NowSeconds());
+        deps.kb->RecordQuestion(turn.user, query, !hits.empty(), deps.clock.NowSeconds(),
+                                hits.empty() ? 0 : hits.front().id);
     if (hits.empty()) {
         return "";
     }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -15,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kb/article_parser.hpp"
+#include "kb/learning.hpp"
 #include "kb/synonyms.hpp"
 #include "kb/tokenizer.hpp"
 #include "wedesk/common/log.hpp"
@@ -87,13 +89,16 @@ constexpr double kBodyWeight = 1.0;
 // What the person means against what the article is: "打印机坏了" wants the fault article
 // (打印机无法打印), "新来的打印机怎么连" the how-to (添加网络打印机). Titles say their kind.
 double KindFit(std::string_view query, std::string_view title) {
-    const bool fault_q = text::ContainsAny(query, {"坏", "不能", "无法", "打不开", "连不上", "失败", "报错",
-                                        "没反应", "不了", "不行", "出错", "错误", "没了", "不见"});
-    const bool howto_q = text::ContainsAny(query, {"怎么", "如何", "申请", "添加", "新来的", "设置", "怎样",
-                                        "在哪", "哪里", "想装", "装个", "要装"});
-    const bool fault_t = text::ContainsAny(title, {"无法", "不了", "打不开", "连不上", "没", "失败", "错误",
-                                        "黑屏", "丢失", "慢", "不全", "错乱", "收不到", "发不出"});
-    const bool howto_t = text::ContainsAny(title, {"如何", "怎么", "申请", "添加", "设置", "使用", "用"});
+    const bool fault_q =
+        text::ContainsAny(query, {"坏", "不能", "无法", "打不开", "连不上", "失败", "报错",
+                                  "没反应", "不了", "不行", "出错", "错误", "没了", "不见"});
+    const bool howto_q = text::ContainsAny(query, {"怎么", "如何", "申请", "添加", "新来的", "设置",
+                                                   "怎样", "在哪", "哪里", "想装", "装个", "要装"});
+    const bool fault_t =
+        text::ContainsAny(title, {"无法", "不了", "打不开", "连不上", "没", "失败", "错误", "黑屏",
+                                  "丢失", "慢", "不全", "错乱", "收不到", "发不出"});
+    const bool howto_t =
+        text::ContainsAny(title, {"如何", "怎么", "申请", "添加", "设置", "使用", "用"});
     if (fault_q && !howto_q) {
         return fault_t ? 1.15 : 1.0;
     }
@@ -628,7 +633,15 @@ std::shared_ptr<const SearchSnapshot> KnowledgeBase::CurrentSnapshot() {
     return snap;
 }
 
-KnowledgeBase::KnowledgeBase(store::Database& db) : db_(db) {}
+KnowledgeBase::KnowledgeBase(store::Database& db, const Clock* clock) : db_(db), clock_(clock) {}
+
+std::int64_t KnowledgeBase::Now() const {
+    if (clock_ != nullptr) {
+        return clock_->NowSeconds();
+    }
+    static const SystemClock system;
+    return system.NowSeconds();
+}
 
 std::vector<Suggestion> KnowledgeBase::Suggest(const std::string& query, std::size_t max) {
     if (max == 0) {
@@ -720,6 +733,17 @@ std::vector<Suggestion> KnowledgeBase::Suggest(const std::string& query, std::si
                 continue;
             }
             out.push_back(Suggestion{id, terms->title, score * KindFit(norm, terms->title)});
+        }
+        // What people said about these articles for questions like this one.
+        std::vector<std::int64_t> ids;
+        for (const auto& x : out) {
+            ids.push_back(x.id);
+        }
+        const auto learned = learn::Factors(conn, norm, ids, Now());
+        for (auto& x : out) {
+            if (const auto it = learned.find(x.id); it != learned.end()) {
+                x.score *= it->second;
+            }
         }
         std::stable_sort(out.begin(), out.end(),
                          [](const auto& a, const auto& b) { return a.score > b.score; });
@@ -1029,56 +1053,23 @@ namespace wedesk::kb {
 
 namespace {
 
-// Character bigrams of a normalised question (single characters for one-character text).
-std::set<std::string> Bigrams(const std::string& norm) {
-    std::vector<std::string> chars;
-    std::size_t i = 0;
-    while (i < norm.size()) {
-        char32_t cp = 0;
-        std::size_t n = text::DecodeUtf8At(norm, i, cp);
-        n = n == 0 ? 1 : n;
-        if (norm[i] != ' ') {
-            chars.push_back(norm.substr(i, n));
-        }
-        i += n;
-    }
-    std::set<std::string> out;
-    if (chars.size() == 1) {
-        out.insert(chars.front());
-    }
-    for (std::size_t k = 0; k + 1 < chars.size(); ++k) {
-        out.insert(chars[k] + chars[k + 1]);
-    }
-    return out;
-}
-
-double Jaccard(const std::set<std::string>& a, const std::set<std::string>& b) {
-    if (a.empty() || b.empty()) {
-        return 0.0;
-    }
-    std::size_t common = 0;
-    for (const auto& x : a) {
-        common += b.count(x);
-    }
-    return static_cast<double>(common) / static_cast<double>(a.size() + b.size() - common);
-}
-
 // Questions this alike are one gap ("Z盘不见了" / "z盘不见了怎么办").
 constexpr double kSameGap = 0.4;
 
 }  // namespace
 
 std::int64_t KnowledgeBase::RecordQuestion(const std::string& userid, const std::string& text,
-                                           bool found, std::int64_t now) {
+                                           bool found, std::int64_t now, std::int64_t top_article) {
     try {
         store::StepTx ws(db_);
         store::Query q(ws.Conn(),
-                       "INSERT INTO kb_questions(asked_at, userid, text, outcome) "
-                       "VALUES (?, ?, ?, ?)");
+                       "INSERT INTO kb_questions(asked_at, userid, text, outcome, top_article) "
+                       "VALUES (?, ?, ?, ?, ?)");
         q.bind(1, now);
         q.bind(2, userid);
         q.bind(3, text::TruncateUtf8(text, 2000));
         q.bind(4, std::string(found ? "shown" : "none"));
+        q.bind(5, found ? top_article : std::int64_t{0});
         q.exec();
         const std::int64_t id = ws.Conn().getLastInsertRowid();
         ws.Commit();
@@ -1095,13 +1086,20 @@ void KnowledgeBase::RecordQuestionOutcome(std::int64_t question_id, std::int64_t
         return;
     }
     try {
-        store::StepTx ws(db_);
+        store::StepTx ws(db_, "wedesk_kb_outcome");
         store::Query q(ws.Conn(),
-                       "UPDATE kb_questions SET outcome = ?, article_id = ? WHERE id = ?");
+                       "UPDATE kb_questions SET outcome = ?, article_id = ? WHERE id = ? "
+                       "RETURNING text");
         q.bind(1, std::string(solved ? "solved" : "unsolved"));
         q.bind(2, article_id);
         q.bind(3, question_id);
-        q.exec();
+        const bool found = q.executeStep();
+        const std::string asked = found ? q.getColumn(0).getString() : "";
+        q.reset();  // before the next statement and the commit
+        if (found) {
+            learn::Record(ws.Conn(), article_id, tok::Normalize(asked, kMaxQueryChars),
+                          solved ? learn::Signal::kSolved : learn::Signal::kUnsolved, Now());
+        }
         ws.Commit();
     } catch (const store::Error& e) {
         log::Get("kb")->warn("record question outcome failed: {}", e.what());
@@ -1113,14 +1111,83 @@ void KnowledgeBase::LinkTicket(std::int64_t question_id, const std::string& no) 
         return;
     }
     try {
-        store::StepTx ws(db_);
-        store::Query q(ws.Conn(), "UPDATE kb_questions SET ticket_no = ? WHERE id = ?");
+        store::StepTx ws(db_, "wedesk_kb_ticket");
+        store::Query q(ws.Conn(),
+                       "UPDATE kb_questions SET ticket_no = ? WHERE id = ? "
+                       "RETURNING text, outcome, top_article");
         q.bind(1, no);
         q.bind(2, question_id);
-        q.exec();
+        const bool found = q.executeStep();
+        const std::string asked = found ? q.getColumn(0).getString() : "";
+        const bool unanswered = found && q.getColumn(1).getString() == "shown";
+        const std::int64_t top = found ? q.getColumn(2).getInt64() : 0;
+        q.reset();  // before the next statement and the commit
+        if (unanswered && top > 0) {
+            // Suggestions were shown, nobody said they helped, and a ticket followed.
+            learn::Record(ws.Conn(), top, tok::Normalize(asked, kMaxQueryChars),
+                          learn::Signal::kTicket, Now());
+        }
         ws.Commit();
     } catch (const store::Error& e) {
         log::Get("kb")->warn("link ticket failed: {}", e.what());
+    }
+}
+
+std::vector<ArticleLearning> KnowledgeBase::Learning() {
+    std::vector<ArticleLearning> out;
+    try {
+        const auto now = Now();
+        store::Query q(
+            db_.Conn(),
+            "SELECT a.id, a.title, f.kind, f.question, f.signal, f.at FROM kb_feedback f "
+            "JOIN kb_articles a ON a.id = f.article_id AND a.version = "
+            "f.article_version WHERE f.active = 1 AND f.at >= ? "
+            "ORDER BY a.id, f.at DESC");
+        q.bind(1, now - learn::kMaxAgeDays * 86400);
+        std::map<std::int64_t, double> sums;
+        while (q.executeStep()) {
+            const auto id = q.getColumn(0).getInt64();
+            if (out.empty() || out.back().id != id) {
+                out.push_back(ArticleLearning{id, q.getColumn(1).getString(), 0, 0, 0, 1.0, {}});
+            }
+            auto& a = out.back();
+            const std::string kind = q.getColumn(2).getString();
+            (kind == "solved" ? a.solved : kind == "unsolved" ? a.unsolved : a.tickets) += 1;
+            const std::string question = q.getColumn(3).getString();
+            if (a.questions.size() < 3 &&
+                std::find(a.questions.begin(), a.questions.end(), question) == a.questions.end()) {
+                a.questions.push_back(question);
+            }
+            const double age = static_cast<double>(now - q.getColumn(5).getInt64()) / 86400;
+            sums[id] += q.getColumn(4).getDouble() * std::pow(0.5, age / learn::kHalfLifeDays);
+        }
+        for (auto& a : out) {
+            a.factor = 1.0 + std::clamp(sums[a.id] * learn::kStep, -learn::kCap, learn::kCap);
+        }
+        std::stable_sort(out.begin(), out.end(), [](const auto& x, const auto& y) {
+            return std::abs(x.factor - 1.0) > std::abs(y.factor - 1.0);
+        });
+    } catch (const store::Error& e) {
+        log::Get("kb")->warn("learning failed: {}", e.what());
+    }
+    return out;
+}
+
+Result<int> KnowledgeBase::ResetLearning(std::int64_t article_id) {
+    try {
+        store::StepTx ws(db_);
+        store::Query q(ws.Conn(), article_id > 0
+                                      ? "UPDATE kb_feedback SET active = 0 WHERE active = 1 "
+                                        "AND article_id = ?"
+                                      : "UPDATE kb_feedback SET active = 0 WHERE active = 1");
+        if (article_id > 0) {
+            q.bind(1, article_id);
+        }
+        const int n = q.exec();
+        ws.Commit();
+        return n;
+    } catch (const store::Error& e) {
+        return Fail(Errc::kDb, e.what());
     }
 }
 
@@ -1145,7 +1212,7 @@ std::vector<Gap> KnowledgeBase::Gaps(std::int64_t from, std::int64_t to, std::si
             Member m;
             m.text = q.getColumn(0).getString();
             m.norm = tok::Normalize(m.text, kMaxQueryChars);
-            m.grams = Bigrams(m.norm);
+            m.grams = tok::Bigrams(m.norm);
             m.unsolved = q.getColumn(1).getString() == "unsolved";
             m.ticket = q.getColumn(2).getString();
             rows.push_back(std::move(m));
@@ -1159,7 +1226,7 @@ std::vector<Gap> KnowledgeBase::Gaps(std::int64_t from, std::int64_t to, std::si
     for (const auto& m : rows) {
         bool placed = false;
         for (auto& g : groups) {
-            if (g.front()->norm == m.norm || Jaccard(g.front()->grams, m.grams) >= kSameGap) {
+            if (g.front()->norm == m.norm || tok::Jaccard(g.front()->grams, m.grams) >= kSameGap) {
                 g.push_back(&m);
                 placed = true;
                 break;

@@ -8,10 +8,11 @@ namespace wedesk::kb {
 extern const store::Migration kSchemaKb;
 extern const store::Migration kSchemaKbGeneration;
 extern const store::Migration kSchemaKbQuestions;
+extern const store::Migration kSchemaKbFeedback;
 
 const std::vector<store::Migration>& Migrations() {
     static const std::vector<store::Migration> all = {kSchemaKb, kSchemaKbGeneration,
-                                                              kSchemaKbQuestions};
+                                                      kSchemaKbQuestions, kSchemaKbFeedback};
     return all;
 }
 

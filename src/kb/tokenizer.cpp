@@ -210,4 +210,37 @@ bool IsAsciiWord(std::string_view s) {
     });
 }
 
+std::set<std::string> Bigrams(const std::string& norm) {
+    std::vector<std::string> chars;
+    std::size_t i = 0;
+    while (i < norm.size()) {
+        char32_t cp = 0;
+        std::size_t n = text::DecodeUtf8At(norm, i, cp);
+        n = n == 0 ? 1 : n;
+        if (norm[i] != ' ') {
+            chars.push_back(norm.substr(i, n));
+        }
+        i += n;
+    }
+    std::set<std::string> out;
+    if (chars.size() == 1) {
+        out.insert(chars.front());
+    }
+    for (std::size_t k = 0; k + 1 < chars.size(); ++k) {
+        out.insert(chars[k] + chars[k + 1]);
+    }
+    return out;
+}
+
+double Jaccard(const std::set<std::string>& a, const std::set<std::string>& b) {
+    if (a.empty() || b.empty()) {
+        return 0.0;
+    }
+    std::size_t common = 0;
+    for (const auto& x : a) {
+        common += b.count(x);
+    }
+    return static_cast<double>(common) / static_cast<double>(a.size() + b.size() - common);
+}
+
 }  // namespace wedesk::kb::tok

@@ -5,6 +5,7 @@
 // (怎么, 请问 ...) that carry no meaning for search.
 
 #include <cstddef>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,5 +38,11 @@ std::vector<std::string> AllTokens(std::string_view raw);
 
 /// True for a Latin segment (ASCII letters, digits, Latin-1 letters).
 bool IsAsciiWord(std::string_view s);
+
+/// Character bigrams of a normalised text, spaces left out (the single character of a
+/// one-character text): how alike two questions are, whatever their words.
+std::set<std::string> Bigrams(const std::string& norm);
+/// |a ∩ b| / |a ∪ b|; 0 when either is empty.
+double Jaccard(const std::set<std::string>& a, const std::set<std::string>& b);
 
 }  // namespace wedesk::kb::tok

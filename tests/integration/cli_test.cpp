@@ -508,3 +508,36 @@ TEST_CASE("admin kb gaps lists unanswered questions by wording, most asked first
     CHECK(bad.exit_code != 0);
     CHECK_THAT(bad.err, Catch::Contains("--from"));
 }
+
+TEST_CASE("admin kb learning shows what outcomes taught the ranking, and forgets it on request",
+          "[integration][cli]") {
+    TempDir dir;
+    const auto cfg = Config(dir);
+    const std::string db_path = BaseConfigJson(dir.path().string())["database"]["path"];
+    std::int64_t printer = 0;
+    {
+        auto db = wedesk::store::Database::Open(db_path, wedesk::schema::All());
+        wedesk::kb::KnowledgeBase kb(*db);
+        REQUIRE(kb.ImportFile(std::string(WEDESK_TEST_DATA_DIR) + "/kb_sample.md").ok());
+        const auto hits = kb.Suggest("打印机坏了", 3);
+        REQUIRE_FALSE(hits.empty());
+        printer = hits.front().id;
+        const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
+        const auto q = kb.RecordQuestion("u1", "打印机坏了", true, now, printer);
+        kb.RecordQuestionOutcome(q, printer, true);
+    }
+    auto learned = ParseJson(Admin(cfg, {"kb", "learning", "--json"}));
+    REQUIRE(learned.size() == 1);
+    CHECK(learned[0]["id"] == printer);
+    CHECK(learned[0]["solved"] == 1);
+    CHECK(learned[0]["factor"].get<double>() == Approx(1.15));
+    CHECK(learned[0]["questions"] == json::array({"打印机坏了"}));
+    const auto text = Admin(cfg, {"kb", "learning"});
+    CHECK_THAT(text.out, Catch::Contains("×1.15\t(解决 1，没解决 0，转工单 0)"));
+
+    const auto reset =
+        Admin(cfg, {"kb", "learning", "--reset", "--article", std::to_string(printer)});
+    REQUIRE(reset.exit_code == 0);
+    CHECK_THAT(reset.out, Catch::Contains("forgot 1 learned signal(s) of article"));
+    CHECK(ParseJson(Admin(cfg, {"kb", "learning", "--json"})) == json::array());
+}

@@ -4,6 +4,10 @@
 /// Suggest() expands the query with IT synonyms, ranks with BM25 (title above keywords above
 /// body) and answers nothing when the evidence is too weak, so chit-chat gets no suggestion.
 /// Import is idempotent by title; shown/opened/solved counters feed the deflection rate.
+/// It learns from outcomes: 解决了 / 没解决 after an article and a ticket filed right after
+/// unanswered suggestions lift or lower that article for similarly worded questions (each
+/// signal halves every 30 days, the total is capped at ±50 %, an edited article starts
+/// afresh); `Learning()` shows it, `ResetLearning()` forgets it.
 ///
 /// Suggest() keeps what does not depend on the query (article count, Latin vocabulary,
 /// tokenised synonym groups) in memory, tagged with the database's KB generation counter, which
@@ -23,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "wedesk/common/clock.hpp"
 #include "wedesk/common/result.hpp"
 
 namespace wedesk::store {
@@ -82,6 +87,18 @@ struct Gap {
     std::vector<std::string> tickets;   ///< tickets they became
 };
 
+/// What the knowledge base learned about one article (`wedesk admin kb learning`).
+struct ArticleLearning {
+    std::int64_t id = 0;
+    std::string title;
+    int solved = 0;    ///< active 解决了 signals (current version, last 180 days)
+    int unsolved = 0;  ///< ... 没解决
+    int tickets = 0;   ///< ... tickets filed right after it was suggested first
+    /// The factor its score gets for a question worded exactly like the recorded ones, now.
+    double factor = 1.0;
+    std::vector<std::string> questions;  ///< recent wordings (≤ 3)
+};
+
 struct SynonymGroup {
     std::int64_t id = 0;
     bool builtin = false;
@@ -93,7 +110,8 @@ public:
     /// Longest query prefix (in characters) that is looked at; the rest is ignored.
     static constexpr std::size_t kMaxQueryChars = 200;
 
-    explicit KnowledgeBase(store::Database& db);
+    /// `clock` (default: the system clock) ages the learned signals.
+    explicit KnowledgeBase(store::Database& db, const Clock* clock = nullptr);
 
     /// Up to `max` articles for free text, best first; empty when nothing is relevant enough.
     /// Never throws; any input (emoji, punctuation, 5 KB of text, invalid UTF-8) is fine.
@@ -124,12 +142,20 @@ public:
 
     /// A question asked in chat (as typed) and whether articles were found; returns its id for
     /// the calls below (0 when it could not be recorded, which is logged, never fatal).
+    /// `top_article`: the first suggestion shown (0 when none).
     std::int64_t RecordQuestion(const std::string& userid, const std::string& text, bool found,
-                                std::int64_t now);
-    /// After reading `article_id` the person said 解决了 (`solved`) or 没解决.
+                                std::int64_t now, std::int64_t top_article = 0);
+    /// After reading `article_id` the person said 解决了 (`solved`) or 没解决: also a learning
+    /// signal for that article.
     void RecordQuestionOutcome(std::int64_t question_id, std::int64_t article_id, bool solved);
-    /// The question became ticket `no`.
+    /// The question became ticket `no`. When suggestions were shown and not answered, that is
+    /// a (weaker) 没解决 for the first one.
     void LinkTicket(std::int64_t question_id, const std::string& no);
+    /// Articles with learned signals, the most moved first.
+    std::vector<ArticleLearning> Learning();
+    /// Forgets the learned signals of one article (`article_id` > 0) or of all; returns how
+    /// many signals were dropped.
+    Result<int> ResetLearning(std::int64_t article_id = 0);
     /// The knowledge base's gaps in [from, to): questions that found nothing or were not solved,
     /// grouped by similar wording, the largest group first (at most `limit`).
     std::vector<Gap> Gaps(std::int64_t from, std::int64_t to, std::size_t limit = 20);
@@ -144,7 +170,10 @@ private:
     /// The snapshot for the database's current KB generation, rebuilt when it has moved.
     std::shared_ptr<const detail::SearchSnapshot> CurrentSnapshot();
 
+    std::int64_t Now() const;
+
     store::Database& db_;
+    const Clock* clock_;
     std::mutex snapshot_mu_;  // guards snapshot_ (the snapshot itself is immutable)
     std::shared_ptr<const detail::SearchSnapshot> snapshot_;
 };
